@@ -1,0 +1,102 @@
+//! Checkpoints: write a snapshot from a read view while writers continue, then drop
+//! what it makes unnecessary.
+//!
+//! Order of events, each step durable before the next:
+//! 1. Take a read view at LSN `S`; make the log durable through `S` (so the log still
+//!    covers everything the snapshot will hold, should the snapshot be lost).
+//! 2. Write `S.snap.tmp` block by block from the view, fsync it, rename it to `S.snap`,
+//!    fsync the directory.
+//! 3. Delete snapshots beyond the newest `snapshots_kept`, then the log segments whose
+//!    every LSN is covered by the oldest snapshot kept.
+//!
+//! A crash anywhere leaves either the previous snapshots with a log covering them, or
+//! the new snapshot as well; a leftover `.tmp` is removed at the next open.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::snapshot::{SnapshotInfo, SnapshotWriter, parse_snapshot_name};
+use crate::store::{Durable, Inner};
+use crate::view::ReadView;
+
+impl Inner {
+    pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<Option<SnapshotInfo>> {
+        let Some(durable) = &self.durable else {
+            return Ok(None);
+        };
+        let mut state = durable.checkpoints.lock();
+        if let Some(error) = self.failure() {
+            return Err(error);
+        }
+        let view = ReadView::new(self.clone());
+        let lsn = view.lsn().0;
+        if let Some(last) = &state.last
+            && last.lsn >= lsn
+        {
+            return Ok(Some(last.clone()));
+        }
+        self.sync_wal()?;
+        let bytes_before = durable
+            .wal_bytes_since_snapshot
+            .load(std::sync::atomic::Ordering::Relaxed);
+
+        let mut writer = SnapshotWriter::begin(durable.fs.clone(), &durable.snapshot_dir, lsn)?;
+        let failed = view.for_each(.., false, |key, value| match writer.add(key, value) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => ControlFlow::Break(error),
+        });
+        drop(view);
+        if let Some(error) = failed {
+            writer.abandon();
+            return Err(error);
+        }
+        let info = writer.finish()?;
+        durable
+            .wal_bytes_since_snapshot
+            .fetch_sub(bytes_before, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            lsn,
+            entries = info.entries,
+            bytes = info.bytes,
+            duration_ms = info.duration.as_millis() as u64,
+            "snapshot written"
+        );
+        state.last = Some(info.clone());
+        state.last_at = Instant::now();
+        state.retry_after = None;
+        drop(state);
+        prune(durable, self.options.snapshots_kept)?;
+        Ok(Some(info))
+    }
+}
+
+/// Deletes snapshots beyond the newest `kept` and the log they made unnecessary.
+fn prune(durable: &Durable, kept: usize) -> Result<()> {
+    let names = durable
+        .fs
+        .list(&durable.snapshot_dir)
+        .map_err(|e| Error::io("listing snapshots", e))?;
+    let mut snapshots: Vec<u64> = names
+        .iter()
+        .filter_map(|n| parse_snapshot_name(n))
+        .collect();
+    snapshots.sort_unstable_by(|a, b| b.cmp(a));
+    for &lsn in snapshots.iter().skip(kept) {
+        let path = durable
+            .snapshot_dir
+            .join(crate::snapshot::snapshot_name(lsn));
+        durable
+            .fs
+            .remove_file(&path)
+            .map_err(|e| Error::io(format!("removing snapshot {}", path.display()), e))?;
+    }
+    if let Some(&oldest_kept) = snapshots.iter().take(kept).last() {
+        let removed = durable.wal.lock().remove_through(oldest_kept)?;
+        if removed > 0 {
+            tracing::debug!(removed, through_lsn = oldest_kept, "removed WAL segments");
+        }
+    }
+    Ok(())
+}

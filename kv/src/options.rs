@@ -1,0 +1,127 @@
+//! How a store is opened: where its data lives, when the log is forced to disk, when
+//! snapshots are taken, and the size limits every write is checked against.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where the data of a store is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageMode {
+    /// Nothing touches the disk; the data lives as long as the process.
+    Memory,
+    /// Everything in memory, made durable by the write-ahead log and snapshots in `dir`.
+    Disk { dir: PathBuf },
+}
+
+/// When acknowledged writes are forced to stable storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// A write is acknowledged only after an fdatasync covers its log record.
+    /// Concurrent committers share one fdatasync (group commit).
+    Always,
+    /// The log is written before acknowledging and fdatasync'ed in the background every
+    /// interval: an OS crash or power loss can lose at most the last interval of
+    /// acknowledged writes. A crash of the process alone loses nothing.
+    Interval(Duration),
+    /// The log is written before acknowledging; the OS decides when it reaches the disk.
+    /// A crash of the process alone loses nothing.
+    Never,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub mode: StorageMode,
+    pub fsync: FsyncPolicy,
+    /// A log segment is closed (fsynced) and a new one started once it reaches this size.
+    pub wal_segment_bytes: u64,
+    /// A snapshot is taken once this many log bytes were written since the last one.
+    pub snapshot_after_wal_bytes: u64,
+    /// A snapshot is taken at least this often while there are new writes.
+    pub snapshot_interval: Option<Duration>,
+    /// Snapshots kept on disk (at least 2): the log is kept back to the oldest of them, so
+    /// a damaged newest snapshot can be replaced by the one before plus the log.
+    pub snapshots_kept: usize,
+    /// Take a snapshot when the store is closed cleanly, so the next open replays no log.
+    pub snapshot_on_close: bool,
+    pub max_key_bytes: usize,
+    pub max_value_bytes: usize,
+    /// Upper bound of one batch: its keys and values plus a few bytes per operation.
+    pub max_batch_bytes: usize,
+    /// Concurrent batches are written as one log frame up to this size.
+    pub group_commit_bytes: usize,
+}
+
+/// Hard limits of the on-disk formats; options may not exceed them.
+pub const FORMAT_MAX_KEY_BYTES: usize = 1 << 20;
+pub const FORMAT_MAX_VALUE_BYTES: usize = 1 << 30;
+pub const FORMAT_MAX_BATCH_BYTES: usize = 1 << 30;
+
+impl Options {
+    pub fn memory() -> Self {
+        Self::with_mode(StorageMode::Memory)
+    }
+
+    pub fn disk(dir: impl Into<PathBuf>) -> Self {
+        Self::with_mode(StorageMode::Disk { dir: dir.into() })
+    }
+
+    fn with_mode(mode: StorageMode) -> Self {
+        Options {
+            mode,
+            fsync: FsyncPolicy::Always,
+            wal_segment_bytes: 64 << 20,
+            snapshot_after_wal_bytes: 256 << 20,
+            snapshot_interval: Some(Duration::from_secs(300)),
+            snapshots_kept: 2,
+            snapshot_on_close: true,
+            max_key_bytes: 16 << 10,
+            max_value_bytes: 64 << 20,
+            max_batch_bytes: 512 << 20,
+            group_commit_bytes: 4 << 20,
+        }
+    }
+
+    pub fn fsync(mut self, policy: FsyncPolicy) -> Self {
+        self.fsync = policy;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        let fail = |msg: String| Err(Error::Config(msg));
+        if self.snapshots_kept < 2 {
+            return fail(format!(
+                "snapshots_kept is {}, it must be at least 2 so a damaged snapshot can be replaced",
+                self.snapshots_kept
+            ));
+        }
+        if self.wal_segment_bytes < 4096 {
+            return fail(format!(
+                "wal_segment_bytes is {}, it must be at least 4096",
+                self.wal_segment_bytes
+            ));
+        }
+        if self.max_key_bytes == 0 || self.max_key_bytes > FORMAT_MAX_KEY_BYTES {
+            return fail(format!(
+                "max_key_bytes must be between 1 and {FORMAT_MAX_KEY_BYTES}"
+            ));
+        }
+        if self.max_value_bytes > FORMAT_MAX_VALUE_BYTES {
+            return fail(format!(
+                "max_value_bytes must be at most {FORMAT_MAX_VALUE_BYTES}"
+            ));
+        }
+        if self.max_batch_bytes == 0 || self.max_batch_bytes > FORMAT_MAX_BATCH_BYTES {
+            return fail(format!(
+                "max_batch_bytes must be between 1 and {FORMAT_MAX_BATCH_BYTES}"
+            ));
+        }
+        if let FsyncPolicy::Interval(every) = self.fsync
+            && every.is_zero()
+        {
+            return fail("the fsync interval must be longer than zero".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! Opening a disk store: lock the directory, load the newest snapshot that verifies,
+//! replay the log above it.
+//!
+//! Directory layout:
+//!
+//! ```text
+//! <dir>/LOCK                      held (flock) while the store is open
+//! <dir>/wal/<lsn>.wal             log segments, see `wal`
+//! <dir>/snapshots/<lsn>.snap      snapshots, see `snapshot`
+//! <dir>/snapshots/<lsn>.snap.tmp  a snapshot being written (removed at open)
+//! <dir>/snapshots/<lsn>.snap.corrupt  a snapshot that failed verification, kept aside
+//! ```
+//!
+//! A snapshot is usable only if the log continues right after it (the log is kept back
+//! to the oldest snapshot kept, so normally every snapshot is). If the newest fails to
+//! verify, the next older usable one is loaded and more of the log replayed; if there is
+//! none, opening fails with the snapshot's corruption error. Nothing is changed on disk
+//! before recovery is known to succeed, except truncating a torn log tail.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crossbeam_epoch as epoch;
+
+use crate::batch::BatchOp;
+use crate::error::{Error, Result};
+use crate::fs::{DirLock, Fs};
+use crate::gc::Collector;
+use crate::index::Index;
+use crate::options::Options;
+use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
+use crate::wal::Wal;
+use crate::wal::replay::{list_segments, replay};
+
+pub(crate) struct Recovered {
+    pub index: Index,
+    pub collector: Collector,
+    pub wal: Wal,
+    pub last_lsn: u64,
+    pub last_snapshot: Option<SnapshotInfo>,
+    pub replayed_batches: u64,
+    pub truncated_wal_bytes: u64,
+    pub wal_bytes_since_snapshot: u64,
+    pub snapshot_dir: PathBuf,
+    pub dir_lock: Box<dyn DirLock>,
+}
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::io(context, e)
+}
+
+/// Snapshots in `dir`, newest first; removes leftovers of interrupted snapshot writes.
+fn list_snapshots(fs: &dyn Fs, dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let names = fs
+        .list(dir)
+        .map_err(io(format!("listing snapshot directory {}", dir.display())))?;
+    let mut snapshots = Vec::new();
+    for name in names {
+        if name.ends_with(".snap.tmp") {
+            fs.remove_file(&dir.join(&name))
+                .map_err(io(format!("removing {name}")))?;
+        } else if let Some(lsn) = parse_snapshot_name(&name) {
+            snapshots.push((lsn, dir.join(name)));
+        }
+    }
+    snapshots.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    Ok(snapshots)
+}
+
+pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<Recovered> {
+    let wal_dir = dir.join("wal");
+    let snapshot_dir = dir.join("snapshots");
+    for path in [dir, &wal_dir, &snapshot_dir] {
+        fs.create_dir_all(path)
+            .map_err(io(format!("creating directory {}", path.display())))?;
+    }
+    let dir_lock = fs.lock(&dir.join("LOCK")).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            Error::Locked(dir.to_path_buf())
+        } else {
+            Error::io(format!("locking {}", dir.display()), e)
+        }
+    })?;
+
+    let segments = list_segments(&*fs, &wal_dir)?;
+    let log_start = segments.first().map(|(lsn, _)| *lsn);
+    let mut chosen = None;
+    let mut rejected = Vec::new();
+    let mut first_error = None;
+    for (lsn, path) in list_snapshots(&*fs, &snapshot_dir)? {
+        if log_start.is_some_and(|start| start > lsn + 1) {
+            // The log no longer reaches back to this snapshot, nor to any older one.
+            break;
+        }
+        let index = Index::new();
+        let guard = epoch::pin();
+        let loaded = snapshot::load(&*fs, &path, |key, value| {
+            index.apply(key.into(), Some(value.into()), lsn, &guard, |_| {});
+        });
+        drop(guard);
+        match loaded {
+            Ok(info) if info.lsn == lsn => {
+                chosen = Some((index, info));
+                break;
+            }
+            Ok(info) => {
+                let error = Error::corruption(
+                    &path,
+                    16,
+                    format!("snapshot says LSN {}, its name says {lsn}", info.lsn),
+                );
+                tracing::warn!(%error, "skipping snapshot");
+                first_error.get_or_insert(error);
+                rejected.push(path);
+            }
+            Err(error @ Error::Corruption { .. }) => {
+                tracing::warn!(%error, "skipping a snapshot that fails verification");
+                first_error.get_or_insert(error);
+                rejected.push(path);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if chosen.is_none()
+        && let Some(error) = first_error
+        && log_start.is_some_and(|start| start > 1)
+    {
+        // No snapshot verifies and the log alone does not go back to the beginning.
+        return Err(error);
+    }
+    let (index, snapshot_lsn, last_snapshot) = match chosen {
+        Some((index, info)) => (index, info.lsn, Some(info)),
+        None => (Index::new(), 0, None),
+    };
+
+    let mut collector = Collector::default();
+    let replayed = replay(
+        fs.clone(),
+        &wal_dir,
+        segments,
+        snapshot_lsn,
+        options.wal_segment_bytes,
+        |lsn, batch| {
+            let guard = epoch::pin();
+            for op in batch.into_ops() {
+                let (key, value) = match op {
+                    BatchOp::Put { key, value } => (key, Some(value)),
+                    BatchOp::Delete { key } => (key, None),
+                };
+                index.apply(key, value, lsn, &guard, |key| collector.enqueue(key));
+            }
+        },
+    )?;
+
+    for path in rejected {
+        let mut aside = path.clone().into_os_string();
+        aside.push(".corrupt");
+        fs.rename(&path, Path::new(&aside))
+            .map_err(io(format!("moving aside {}", path.display())))?;
+    }
+    let wal_bytes_since_snapshot = if replayed.batches_applied > 0 {
+        replayed.wal.size().1
+    } else {
+        0
+    };
+    Ok(Recovered {
+        index,
+        collector,
+        last_lsn: replayed.last_lsn,
+        wal: replayed.wal,
+        last_snapshot,
+        replayed_batches: replayed.batches_applied,
+        truncated_wal_bytes: replayed.truncated_bytes,
+        wal_bytes_since_snapshot,
+        snapshot_dir,
+        dir_lock,
+    })
+}

@@ -1,0 +1,472 @@
+//! The public handle: open (with recovery), reads through views, writes through the
+//! commit pipeline, checkpoints, stats and an orderly close.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::Lsn;
+use crate::batch::WriteBatch;
+use crate::commit::{CommitTicket, Queue, SyncState};
+use crate::error::{Error, Result};
+use crate::fs::{DirLock, Fs, RealFs};
+use crate::gc::Collector;
+use crate::index::Index;
+use crate::options::{FsyncPolicy, Options, StorageMode};
+use crate::recovery;
+use crate::snapshot::SnapshotInfo;
+use crate::view::{ReadView, ViewRegistry};
+use crate::wal::Wal;
+
+/// How often the maintenance thread looks for idle garbage and due checkpoints.
+const MAINTENANCE_TICK: Duration = Duration::from_millis(100);
+/// Keys trimmed per apply-lock hold when collecting in the background.
+const IDLE_GC_CHUNK: usize = 4096;
+/// After a failed checkpoint, the next automatic attempt waits this long.
+const CHECKPOINT_RETRY: Duration = Duration::from_secs(5);
+
+pub(crate) struct Inner {
+    pub options: Options,
+    pub index: Index,
+    /// Every batch up to this LSN is applied; readers read at or below it.
+    pub visible_lsn: AtomicU64,
+    pub views: ViewRegistry,
+    /// The log and snapshots; `None` in memory mode.
+    pub durable: Option<Durable>,
+    pub queue: Mutex<Queue>,
+    pub sync: Mutex<SyncState>,
+    pub group_done: Condvar,
+    /// The apply lock: held while versions are added or trimmed.
+    pub apply: Mutex<Collector>,
+    /// Set once, by the first failed write or fsync of the log.
+    pub failure: OnceLock<Arc<str>>,
+    maintenance: Mutex<bool>,
+    maintenance_wake: Condvar,
+    pub checkpoint_due: AtomicBool,
+}
+
+pub(crate) struct Durable {
+    pub fs: Arc<dyn Fs>,
+    pub snapshot_dir: PathBuf,
+    pub wal: Mutex<Wal>,
+    /// Serializes checkpoints and remembers the last one.
+    pub checkpoints: Mutex<CheckpointState>,
+    pub wal_bytes_since_snapshot: AtomicU64,
+    pub dir_lock: Mutex<Option<Box<dyn DirLock>>>,
+}
+
+pub(crate) struct CheckpointState {
+    pub last: Option<SnapshotInfo>,
+    pub last_at: Instant,
+    pub retry_after: Option<Instant>,
+}
+
+/// What the store looks like right now, for monitoring.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    pub live_keys: u64,
+    /// Keys in the index, including deleted ones whose tombstones are not yet collected.
+    pub index_entries: usize,
+    pub approx_memory_bytes: u64,
+    pub visible_lsn: u64,
+    /// Highest LSN known to be on stable storage (equals `visible_lsn` in memory mode).
+    pub durable_lsn: u64,
+    pub wal_segments: usize,
+    pub wal_bytes: u64,
+    pub wal_bytes_since_snapshot: u64,
+    pub last_snapshot: Option<SnapshotInfo>,
+    pub open_views: usize,
+    pub gc_pending_keys: usize,
+}
+
+impl Inner {
+    pub(crate) fn wake_maintenance(&self) {
+        if !self.checkpoint_due.swap(true, Ordering::AcqRel) {
+            let _guard = self.maintenance.lock();
+            self.maintenance_wake.notify_one();
+        }
+    }
+
+    /// Drains the garbage queue in chunks, releasing the apply lock in between.
+    fn collect_idle_garbage(&self) {
+        loop {
+            let mut collector = self.apply.lock();
+            if collector.pending() == 0 {
+                return;
+            }
+            let visible = self.visible_lsn.load(Ordering::Acquire);
+            if collector.collect(&self.index, &self.views, visible, IDLE_GC_CHUNK) == 0 {
+                return;
+            }
+        }
+    }
+
+    fn maintain(self: &Arc<Self>) {
+        loop {
+            {
+                let mut shutdown = self.maintenance.lock();
+                if !*shutdown {
+                    self.maintenance_wake
+                        .wait_for(&mut shutdown, MAINTENANCE_TICK);
+                }
+                if *shutdown {
+                    return;
+                }
+            }
+            self.collect_idle_garbage();
+            if self.is_checkpoint_due() {
+                match self.checkpoint() {
+                    Ok(_) => self.checkpoint_due.store(false, Ordering::Release),
+                    Err(error) => {
+                        tracing::warn!(%error, "checkpoint failed; the log still holds every write");
+                        if let Some(durable) = &self.durable {
+                            durable.checkpoints.lock().retry_after =
+                                Some(Instant::now() + CHECKPOINT_RETRY);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_checkpoint_due(&self) -> bool {
+        let Some(durable) = &self.durable else {
+            return false;
+        };
+        if self.failure.get().is_some() {
+            return false;
+        }
+        let state = durable.checkpoints.lock();
+        if state.retry_after.is_some_and(|at| Instant::now() < at) {
+            return false;
+        }
+        let snapshot_lsn = state.last.as_ref().map_or(0, |info| info.lsn);
+        let new_writes = self.visible_lsn.load(Ordering::Acquire) > snapshot_lsn;
+        let by_size = durable.wal_bytes_since_snapshot.load(Ordering::Relaxed)
+            >= self.options.snapshot_after_wal_bytes;
+        let by_time = self
+            .options
+            .snapshot_interval
+            .is_some_and(|every| state.last_at.elapsed() >= every);
+        new_writes && (by_size || by_time)
+    }
+
+    /// The `interval` fsync policy: force the log to disk every interval.
+    fn sync_periodically(self: &Arc<Self>, every: Duration) {
+        loop {
+            {
+                let mut shutdown = self.maintenance.lock();
+                if !*shutdown {
+                    self.maintenance_wake.wait_for(&mut shutdown, every);
+                }
+                if *shutdown {
+                    return;
+                }
+            }
+            if let Err(error) = self.sync_wal() {
+                tracing::error!(%error, "background fdatasync of the WAL failed");
+                return;
+            }
+        }
+    }
+
+    /// Makes every written log record durable, without blocking the leader during the
+    /// fsync itself.
+    pub(crate) fn sync_wal(&self) -> Result<()> {
+        let Some(durable) = &self.durable else {
+            return Ok(());
+        };
+        if let Some(error) = self.failure() {
+            return Err(error);
+        }
+        let (file, lsn, path) = {
+            let wal = durable.wal.lock();
+            if wal.durable_lsn() == wal.written_lsn() {
+                return Ok(());
+            }
+            wal.sync_target()
+        };
+        if let Err(error) = file.sync_data() {
+            let error = Error::io(
+                format!("fdatasync of WAL segment {}", path.display()),
+                error,
+            );
+            let _ = self.failure.set(error.to_string().into());
+            return Err(error);
+        }
+        durable.wal.lock().synced_through(lsn);
+        Ok(())
+    }
+
+    fn stop_threads(&self) {
+        *self.maintenance.lock() = true;
+        self.maintenance_wake.notify_all();
+    }
+}
+
+/// An ordered key-value store. Cheap to clone; all clones share one store, which closes
+/// when the last one is dropped (or on an explicit `close`).
+#[derive(Clone)]
+pub struct Store {
+    handle: Arc<Handle>,
+}
+
+struct Handle {
+    inner: Arc<Inner>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    closed: Mutex<bool>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Err(error) = self.close() {
+            tracing::warn!(%error, "closing the store failed");
+        }
+    }
+}
+
+impl Store {
+    /// Opens (or creates) a store, recovering it from disk in disk mode.
+    pub fn open(options: Options) -> Result<Store> {
+        Self::open_with_fs(options, Arc::new(RealFs))
+    }
+
+    /// Opens a store on the given file system (the simulated one in tests).
+    pub fn open_with_fs(options: Options, fs: Arc<dyn Fs>) -> Result<Store> {
+        options.validate()?;
+        let started = Instant::now();
+        let (index, durable, last_lsn, collector) = match &options.mode {
+            StorageMode::Memory => (Index::new(), None, 0, Collector::default()),
+            StorageMode::Disk { dir } => {
+                let recovered = recovery::recover(fs.clone(), dir, &options)?;
+                tracing::info!(
+                    dir = %dir.display(),
+                    keys = recovered.index.live_keys(),
+                    lsn = recovered.last_lsn,
+                    snapshot_lsn = recovered.last_snapshot.as_ref().map_or(0, |s| s.lsn),
+                    replayed_batches = recovered.replayed_batches,
+                    truncated_wal_bytes = recovered.truncated_wal_bytes,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "store recovered"
+                );
+                let durable = Durable {
+                    fs,
+                    snapshot_dir: recovered.snapshot_dir,
+                    wal: Mutex::new(recovered.wal),
+                    checkpoints: Mutex::new(CheckpointState {
+                        last: recovered.last_snapshot,
+                        last_at: Instant::now(),
+                        retry_after: None,
+                    }),
+                    wal_bytes_since_snapshot: AtomicU64::new(recovered.wal_bytes_since_snapshot),
+                    dir_lock: Mutex::new(Some(recovered.dir_lock)),
+                };
+                (
+                    recovered.index,
+                    Some(durable),
+                    recovered.last_lsn,
+                    recovered.collector,
+                )
+            }
+        };
+        let inner = Arc::new(Inner {
+            index,
+            visible_lsn: AtomicU64::new(last_lsn),
+            views: ViewRegistry::default(),
+            durable,
+            queue: Mutex::new(Queue {
+                next_lsn: last_lsn + 1,
+                pending: Vec::new(),
+                closed: false,
+            }),
+            sync: Mutex::new(SyncState {
+                leader_active: false,
+                applied_lsn: last_lsn,
+            }),
+            group_done: Condvar::new(),
+            apply: Mutex::new(collector),
+            failure: OnceLock::new(),
+            maintenance: Mutex::new(false),
+            maintenance_wake: Condvar::new(),
+            checkpoint_due: AtomicBool::new(false),
+            options,
+        });
+        inner.collect_idle_garbage();
+
+        let mut threads = Vec::new();
+        let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(work)
+                .map_err(|e| Error::io("starting a background thread", e))
+        };
+        let worker = inner.clone();
+        threads.push(spawn(
+            "kv-maintenance",
+            Box::new(move || worker.maintain()),
+        )?);
+        if let (Some(_), FsyncPolicy::Interval(every)) = (&inner.durable, inner.options.fsync) {
+            let worker = inner.clone();
+            threads.push(spawn(
+                "kv-wal-sync",
+                Box::new(move || worker.sync_periodically(every)),
+            )?);
+        }
+        Ok(Store {
+            handle: Arc::new(Handle {
+                inner,
+                threads: Mutex::new(threads),
+                closed: Mutex::new(false),
+            }),
+        })
+    }
+
+    fn inner(&self) -> &Arc<Inner> {
+        &self.handle.inner
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner().options
+    }
+
+    /// A consistent view of everything committed so far.
+    pub fn read_view(&self) -> ReadView {
+        ReadView::new(self.inner().clone())
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.read_view().get(key)
+    }
+
+    /// The LSN up to which every batch is visible.
+    pub fn visible_lsn(&self) -> Lsn {
+        Lsn(self.inner().visible_lsn.load(Ordering::Acquire))
+    }
+
+    /// Commits a batch atomically and returns its LSN once it is applied (and durable in
+    /// `always` mode).
+    pub fn write(&self, batch: WriteBatch) -> Result<Lsn> {
+        self.submit(batch)?.wait()
+    }
+
+    /// Queues a batch for commit and returns at once with its LSN assigned; the ticket
+    /// waits for the commit. Batches commit in the order they are submitted.
+    pub fn submit(&self, batch: WriteBatch) -> Result<CommitTicket> {
+        self.inner().submit(batch)
+    }
+
+    pub fn put(&self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> Result<Lsn> {
+        let mut batch = WriteBatch::with_capacity(1);
+        batch.put(key, value);
+        self.write(batch)
+    }
+
+    pub fn delete(&self, key: impl Into<Vec<u8>>) -> Result<Lsn> {
+        let mut batch = WriteBatch::with_capacity(1);
+        batch.delete(key);
+        self.write(batch)
+    }
+
+    /// Forces every acknowledged write to stable storage (useful with the `interval` and
+    /// `never` policies).
+    pub fn sync(&self) -> Result<()> {
+        self.inner().sync_wal()
+    }
+
+    /// Writes a snapshot of the current state now, then drops the snapshots and log
+    /// segments it makes unnecessary. `None` in memory mode.
+    pub fn checkpoint(&self) -> Result<Option<SnapshotInfo>> {
+        self.inner().checkpoint()
+    }
+
+    pub fn stats(&self) -> Stats {
+        let inner = self.inner();
+        let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);
+        let (durable_lsn, wal_segments, wal_bytes, since, last_snapshot) = match &inner.durable {
+            None => (visible_lsn, 0, 0, 0, None),
+            Some(durable) => {
+                let (durable_lsn, (segments, bytes)) = {
+                    let wal = durable.wal.lock();
+                    (wal.durable_lsn(), wal.size())
+                };
+                (
+                    durable_lsn,
+                    segments,
+                    bytes,
+                    durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
+                    durable.checkpoints.lock().last.clone(),
+                )
+            }
+        };
+        Stats {
+            live_keys: inner.index.live_keys(),
+            index_entries: inner.index.entries(),
+            approx_memory_bytes: inner.index.approx_bytes(),
+            visible_lsn,
+            durable_lsn,
+            wal_segments,
+            wal_bytes,
+            wal_bytes_since_snapshot: since,
+            last_snapshot,
+            open_views: inner.views.count(),
+            gc_pending_keys: inner.apply.lock().pending(),
+        }
+    }
+
+    /// Runs the garbage collector until nothing collectable is left (tests and tools).
+    pub fn collect_garbage(&self) {
+        self.inner().collect_idle_garbage();
+    }
+
+    /// Finishes queued commits, stops background work, takes the closing snapshot (or
+    /// syncs the log) and releases the directory. Later writes fail with
+    /// `Error::Closed`; views keep working. Closing twice is harmless.
+    pub fn close(&self) -> Result<()> {
+        self.handle.close()
+    }
+}
+
+impl Handle {
+    fn close(&self) -> Result<()> {
+        let mut closed = self.closed.lock();
+        if *closed {
+            return Ok(());
+        }
+        *closed = true;
+        let inner = &self.inner;
+        let last_lsn = {
+            let mut queue = inner.queue.lock();
+            queue.closed = true;
+            queue.next_lsn - 1
+        };
+        let flushed = inner.wait_applied(last_lsn);
+        inner.stop_threads();
+        for thread in self.threads.lock().drain(..) {
+            if thread.join().is_err() {
+                tracing::error!("a background thread of the store panicked");
+            }
+        }
+        let Some(durable) = &inner.durable else {
+            return flushed;
+        };
+        let finished = flushed.and_then(|()| {
+            let snapshot_lsn = durable
+                .checkpoints
+                .lock()
+                .last
+                .as_ref()
+                .map_or(0, |s| s.lsn);
+            if inner.options.snapshot_on_close && last_lsn > snapshot_lsn {
+                inner.checkpoint().map(|_| ())
+            } else {
+                inner.sync_wal()
+            }
+        });
+        durable.dir_lock.lock().take();
+        finished
+    }
+}

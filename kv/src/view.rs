@@ -1,0 +1,383 @@
+//! Read views: a consistent image of the store at one LSN that stays valid while writers
+//! continue.
+//!
+//! A view registers its LSN with the `ViewRegistry` for as long as it lives; the garbage
+//! collector keeps, for every registered LSN, the versions a reader at that LSN sees (see
+//! `index`). Registration reads the visible LSN under the registry lock, and the collector
+//! reads the registry under the same lock while holding the apply lock (so the visible LSN
+//! cannot move): a view is therefore either in the collector's list, or at an LSN at or
+//! above the visible one, whose versions the collector never removes.
+//!
+//! Scans copy entries out in small chunks, each under a short epoch pin, so a long scan
+//! neither holds a lock nor keeps the epoch collector from freeing memory.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::{
+    Bound, ControlFlow, Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_epoch::{self as epoch, Guard};
+use parking_lot::Mutex;
+
+use crate::Lsn;
+use crate::index::Index;
+use crate::store::Inner;
+
+/// Entries examined per epoch pin by scans and `for_each`.
+const CHUNK_ENTRIES: usize = 256;
+
+#[derive(Default)]
+pub(crate) struct ViewRegistry {
+    views: Mutex<BTreeMap<u64, usize>>,
+}
+
+impl ViewRegistry {
+    pub fn register(&self, visible: &AtomicU64) -> u64 {
+        let mut views = self.views.lock();
+        let lsn = visible.load(Ordering::Acquire);
+        *views.entry(lsn).or_insert(0) += 1;
+        lsn
+    }
+
+    fn unregister(&self, lsn: u64) {
+        let mut views = self.views.lock();
+        let count = views.get_mut(&lsn).expect("unregistering an unknown view");
+        *count -= 1;
+        if *count == 0 {
+            views.remove(&lsn);
+        }
+    }
+
+    /// The distinct LSNs of live views, ascending.
+    pub fn lsns(&self) -> Vec<u64> {
+        self.views.lock().keys().copied().collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.views.lock().values().sum()
+    }
+}
+
+struct Registration {
+    store: Arc<Inner>,
+    lsn: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.store.views.unregister(self.lsn);
+    }
+}
+
+/// A consistent, read-only image of the store at one LSN. Cheap to clone.
+#[derive(Clone)]
+pub struct ReadView {
+    registration: Arc<Registration>,
+}
+
+impl ReadView {
+    pub(crate) fn new(store: Arc<Inner>) -> Self {
+        let lsn = store.views.register(&store.visible_lsn);
+        ReadView {
+            registration: Arc::new(Registration { store, lsn }),
+        }
+    }
+
+    /// Every batch with an LSN at or below this one is visible, and no other.
+    pub fn lsn(&self) -> Lsn {
+        Lsn(self.registration.lsn)
+    }
+
+    fn index(&self) -> &Index {
+        &self.registration.store.index
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.get_with(key, |value| value.map(<[u8]>::to_vec))
+    }
+
+    /// Calls `f` with the value of `key` borrowed from the index, without copying it.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        let guard = epoch::pin();
+        let value = self
+            .index()
+            .get(key, &guard)
+            .and_then(|chain| chain.at(self.registration.lsn, &guard))
+            .and_then(|version| version.value());
+        f(value)
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get_with(key, |value| value.is_some())
+    }
+
+    /// The LSN of the newest write of `key` visible to this view (a delete counts).
+    pub fn last_write(&self, key: &[u8]) -> Option<Lsn> {
+        let guard = epoch::pin();
+        self.index()
+            .get(key, &guard)
+            .and_then(|chain| chain.at(self.registration.lsn, &guard))
+            .map(|version| Lsn(version.lsn()))
+    }
+
+    /// Entries of `range` in ascending key order.
+    pub fn scan(&self, range: impl KeyRange) -> Scan {
+        Scan::new(self.clone(), &range, false)
+    }
+
+    /// Entries of `range` in descending key order.
+    pub fn scan_rev(&self, range: impl KeyRange) -> Scan {
+        Scan::new(self.clone(), &range, true)
+    }
+
+    /// Calls `f` on every entry of `range` in order without copying, until it breaks.
+    pub fn for_each<B>(
+        &self,
+        range: impl KeyRange,
+        reverse: bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> ControlFlow<B>,
+    ) -> Option<B> {
+        let (lower, upper) = owned_bounds(&range);
+        let mut cursor = if reverse {
+            upper.clone()
+        } else {
+            lower.clone()
+        };
+        let end = if reverse { lower } else { upper };
+        loop {
+            let guard = epoch::pin();
+            let mut result = None;
+            let step = walk(
+                self.index(),
+                self.registration.lsn,
+                as_ref(&cursor),
+                as_ref(&end),
+                reverse,
+                &guard,
+                |key, value| match f(key, value) {
+                    ControlFlow::Continue(()) => true,
+                    ControlFlow::Break(b) => {
+                        result = Some(b);
+                        false
+                    }
+                },
+            );
+            match step {
+                Walk::Finished => return None,
+                Walk::Stopped => return result,
+                Walk::Paused(last) => cursor = Bound::Excluded(last),
+            }
+        }
+    }
+}
+
+/// A range of keys: any of Rust's range forms (`..`, `a..b`, `a..=b`, `a..`, `..b`,
+/// `..=b`) or a pair of `Bound`s, over anything that is bytes.
+pub trait KeyRange {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>);
+}
+
+impl KeyRange for RangeFull {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (Bound::Unbounded, Bound::Unbounded)
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for Range<K> {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (
+            Bound::Included(self.start.as_ref()),
+            Bound::Excluded(self.end.as_ref()),
+        )
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for RangeInclusive<K> {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (
+            Bound::Included(self.start().as_ref()),
+            Bound::Included(self.end().as_ref()),
+        )
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for RangeFrom<K> {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (Bound::Included(self.start.as_ref()), Bound::Unbounded)
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for RangeTo<K> {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (Bound::Unbounded, Bound::Excluded(self.end.as_ref()))
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for RangeToInclusive<K> {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (Bound::Unbounded, Bound::Included(self.end.as_ref()))
+    }
+}
+
+impl<K: AsRef<[u8]>> KeyRange for (Bound<K>, Bound<K>) {
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        (
+            self.0.as_ref().map(AsRef::as_ref),
+            self.1.as_ref().map(AsRef::as_ref),
+        )
+    }
+}
+
+fn owned_bounds(range: &impl KeyRange) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let (start, end) = range.bounds();
+    (start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec))
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    bound.as_ref().map(Vec::as_slice)
+}
+
+/// Whether `key` is on the near side of `end` when moving in the given direction.
+fn before_end(key: &[u8], end: Bound<&[u8]>, reverse: bool) -> bool {
+    match (end, reverse) {
+        (Bound::Unbounded, _) => true,
+        (Bound::Included(end), false) => key <= end,
+        (Bound::Excluded(end), false) => key < end,
+        (Bound::Included(end), true) => key >= end,
+        (Bound::Excluded(end), true) => key > end,
+    }
+}
+
+enum Walk {
+    /// Reached the end of the range.
+    Finished,
+    /// The visitor asked to stop.
+    Stopped,
+    /// The chunk budget ran out after examining this key.
+    Paused(Vec<u8>),
+}
+
+/// Visits the entries visible at `lsn` from `start` towards `end`, at most
+/// `CHUNK_ENTRIES` of them, while `visit` returns true.
+fn walk(
+    index: &Index,
+    lsn: u64,
+    start: Bound<&[u8]>,
+    end: Bound<&[u8]>,
+    reverse: bool,
+    guard: &Guard,
+    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Walk {
+    let mut entry = index.seek(start, reverse, guard);
+    let mut examined = 0;
+    while let Some(current) = entry {
+        let key: &[u8] = current.key();
+        if !before_end(key, end, reverse) {
+            return Walk::Finished;
+        }
+        if let Some(value) = current.value().at(lsn, guard).and_then(|v| v.value())
+            && !visit(key, value)
+        {
+            return Walk::Stopped;
+        }
+        examined += 1;
+        if examined == CHUNK_ENTRIES {
+            return Walk::Paused(key.to_vec());
+        }
+        entry = if reverse {
+            current.prev()
+        } else {
+            current.next()
+        };
+    }
+    Walk::Finished
+}
+
+/// An ordered iterator over a range of a read view, yielding owned `(key, value)` pairs.
+pub struct Scan {
+    view: ReadView,
+    /// The range bounds as given; `seek` never leaves them.
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    /// Where the next chunk starts, moving towards `end`.
+    cursor: Bound<Vec<u8>>,
+    reverse: bool,
+    buffer: VecDeque<(Vec<u8>, Vec<u8>)>,
+    finished: bool,
+}
+
+impl Scan {
+    fn new(view: ReadView, range: &impl KeyRange, reverse: bool) -> Self {
+        let (lower, upper) = owned_bounds(range);
+        let cursor = if reverse {
+            upper.clone()
+        } else {
+            lower.clone()
+        };
+        Scan {
+            view,
+            lower,
+            upper,
+            cursor,
+            reverse,
+            buffer: VecDeque::new(),
+            finished: false,
+        }
+    }
+
+    /// Repositions the scan: the next entry is the first at or after `key` (forward) or
+    /// the last at or before it (backward), still within the scan's range.
+    pub fn seek(&mut self, key: &[u8]) {
+        let (bound, inside) = if self.reverse {
+            (&self.upper, before_end(key, as_ref(&self.upper), false))
+        } else {
+            (&self.lower, before_end(key, as_ref(&self.lower), true))
+        };
+        self.cursor = if inside {
+            Bound::Included(key.to_vec())
+        } else {
+            bound.clone()
+        };
+        self.buffer.clear();
+        self.finished = false;
+    }
+
+    fn fill(&mut self) {
+        let guard = epoch::pin();
+        let end = if self.reverse {
+            &self.lower
+        } else {
+            &self.upper
+        };
+        let buffer = &mut self.buffer;
+        let step = walk(
+            self.view.index(),
+            self.view.registration.lsn,
+            as_ref(&self.cursor),
+            as_ref(end),
+            self.reverse,
+            &guard,
+            |key, value| {
+                buffer.push_back((key.to_vec(), value.to_vec()));
+                true
+            },
+        );
+        match step {
+            Walk::Finished | Walk::Stopped => self.finished = true,
+            Walk::Paused(last) => self.cursor = Bound::Excluded(last),
+        }
+    }
+}
+
+impl Iterator for Scan {
+    type Item = (Vec<u8>, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.buffer.is_empty() && !self.finished {
+            self.fill();
+        }
+        self.buffer.pop_front()
+    }
+}

@@ -1,0 +1,216 @@
+//! WAL frames: the unit of writing, checksumming and atomicity of the log.
+//!
+//! A frame carries the batches of one group commit, with consecutive LSNs:
+//!
+//! ```text
+//! offset size
+//!      0    4  body_len      bytes of body (> 0)
+//!      4    4  crc32         CRC-32 (IEEE) of bytes 0..4 and 8..32+body_len
+//!      8    8  first_lsn     LSN of the first batch; batch i has LSN first_lsn + i
+//!     16    8  synced_lsn    highest LSN known durable when this frame was written
+//!     24    4  batch_count   (> 0)
+//!     28    4  flags         0 in format version 1
+//!     32    …  body          batch_count × ( u32 batch_len | batch bytes )
+//! ```
+//!
+//! All integers are little-endian. A frame is valid only if its checksum matches and its
+//! body parses to exactly `batch_count` batches filling `body_len` bytes; recovery applies
+//! a frame whole or not at all. `synced_lsn` lets recovery tell a torn, never-synced tail
+//! from damage to data that had been made durable (see `replay`). An all-zero header is
+//! the end of the log, so segments may be preallocated with zeros.
+
+use crate::codec::{le_u32, le_u64, put_u32, put_u64};
+use crate::options::FORMAT_MAX_BATCH_BYTES;
+
+pub(crate) const FRAME_HEADER_BYTES: usize = 32;
+/// No frame body is larger: one batch at the format limit plus its length prefix, or a
+/// group of smaller batches.
+pub(crate) const MAX_FRAME_BODY_BYTES: usize = FORMAT_MAX_BATCH_BYTES + 4096;
+
+/// Appends one frame holding `batches` (already encoded) to `buf`.
+pub(crate) fn encode(buf: &mut Vec<u8>, first_lsn: u64, synced_lsn: u64, batches: &[&[u8]]) {
+    assert!(!batches.is_empty(), "a frame holds at least one batch");
+    assert!(first_lsn > 0, "LSNs start at 1");
+    let start = buf.len();
+    let body_len: usize = batches.iter().map(|batch| 4 + batch.len()).sum();
+    assert!(
+        body_len <= MAX_FRAME_BODY_BYTES,
+        "frame body over the format limit"
+    );
+    buf.reserve(FRAME_HEADER_BYTES + body_len);
+    put_u32(buf, body_len as u32);
+    put_u32(buf, 0); // checksum, filled in below
+    put_u64(buf, first_lsn);
+    put_u64(buf, synced_lsn);
+    put_u32(buf, batches.len() as u32);
+    put_u32(buf, 0);
+    for batch in batches {
+        put_u32(buf, batch.len() as u32);
+        buf.extend_from_slice(batch);
+    }
+    let crc = checksum(&buf[start..]);
+    buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    debug_assert!(matches!(decode(&buf[start..]), Parsed::Frame(_)));
+}
+
+fn checksum(frame: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&frame[0..4]);
+    hasher.update(&frame[8..]);
+    hasher.finalize()
+}
+
+pub(crate) struct Frame<'a> {
+    pub first_lsn: u64,
+    pub synced_lsn: u64,
+    pub batches: Vec<&'a [u8]>,
+    /// Header plus body.
+    pub len: usize,
+}
+
+impl Frame<'_> {
+    pub fn last_lsn(&self) -> u64 {
+        self.first_lsn + self.batches.len() as u64 - 1
+    }
+}
+
+pub(crate) enum Parsed<'a> {
+    Frame(Frame<'a>),
+    /// No more frames: nothing left, or an all-zero header.
+    End,
+    /// Not a valid frame. `checksum_ok` is true when the checksum matched but the content
+    /// does not parse — never a torn write, always a bug or deliberate damage.
+    Invalid {
+        reason: &'static str,
+        checksum_ok: bool,
+    },
+}
+
+/// Parses the frame at the start of `data` (which runs to the end of the segment).
+pub(crate) fn decode(data: &[u8]) -> Parsed<'_> {
+    let invalid = |reason| Parsed::Invalid {
+        reason,
+        checksum_ok: false,
+    };
+    if data.is_empty() {
+        return Parsed::End;
+    }
+    let header_len = data.len().min(FRAME_HEADER_BYTES);
+    if data[..header_len].iter().all(|&b| b == 0) {
+        return if data.iter().all(|&b| b == 0) {
+            Parsed::End
+        } else {
+            invalid("zeroed frame header followed by data")
+        };
+    }
+    if data.len() < FRAME_HEADER_BYTES {
+        return invalid("incomplete frame header");
+    }
+    let body_len = le_u32(data, 0) as usize;
+    if body_len == 0 || body_len > MAX_FRAME_BODY_BYTES {
+        return invalid("frame length out of range");
+    }
+    let Some(frame) = data.get(..FRAME_HEADER_BYTES + body_len) else {
+        return invalid("frame runs past the end of the segment");
+    };
+    if checksum(frame) != le_u32(frame, 4) {
+        return invalid("frame checksum mismatch");
+    }
+    let malformed = |reason| Parsed::Invalid {
+        reason,
+        checksum_ok: true,
+    };
+    let first_lsn = le_u64(frame, 8);
+    let synced_lsn = le_u64(frame, 16);
+    let batch_count = le_u32(frame, 24) as usize;
+    let flags = le_u32(frame, 28);
+    if first_lsn == 0 || batch_count == 0 || flags != 0 {
+        return malformed("frame header fields out of range");
+    }
+    if batch_count > body_len / 4 {
+        return malformed("frame batch count exceeds its body");
+    }
+    let mut batches = Vec::with_capacity(batch_count);
+    let mut offset = FRAME_HEADER_BYTES;
+    for _ in 0..batch_count {
+        if offset + 4 > frame.len() {
+            return malformed("frame body shorter than its batches");
+        }
+        let len = le_u32(frame, offset) as usize;
+        offset += 4;
+        let Some(batch) = frame.get(offset..offset + len) else {
+            return malformed("batch runs past the end of its frame");
+        };
+        batches.push(batch);
+        offset += len;
+    }
+    if offset != frame.len() {
+        return malformed("frame body longer than its batches");
+    }
+    Parsed::Frame(Frame {
+        first_lsn,
+        synced_lsn,
+        batches,
+        len: frame.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(first_lsn: u64, batches: &[&[u8]]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        encode(&mut buf, first_lsn, first_lsn - 1, batches);
+        buf
+    }
+
+    #[test]
+    fn roundtrip() {
+        let buf = frame(7, &[b"one", b"", b"three"]);
+        let Parsed::Frame(parsed) = decode(&buf) else {
+            panic!("valid frame rejected")
+        };
+        assert_eq!(parsed.first_lsn, 7);
+        assert_eq!(parsed.synced_lsn, 6);
+        assert_eq!(parsed.last_lsn(), 9);
+        assert_eq!(parsed.batches, vec![&b"one"[..], b"", b"three"]);
+        assert_eq!(parsed.len, buf.len());
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let buf = frame(3, &[b"payload", b"more payload"]);
+        for bit in 0..buf.len() * 8 {
+            let mut damaged = buf.clone();
+            damaged[bit / 8] ^= 1 << (bit % 8);
+            assert!(
+                !matches!(decode(&damaged), Parsed::Frame(_)),
+                "flip of bit {bit} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_detected() {
+        let buf = frame(1, &[b"abcdef"]);
+        for len in 1..buf.len() {
+            assert!(matches!(
+                decode(&buf[..len]),
+                Parsed::Invalid {
+                    checksum_ok: false,
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn zeros_end_the_log() {
+        assert!(matches!(decode(&[]), Parsed::End));
+        assert!(matches!(decode(&[0; 100]), Parsed::End));
+        let mut zeros_then_data = vec![0u8; 100];
+        zeros_then_data[90] = 1;
+        assert!(matches!(decode(&zeros_then_data), Parsed::Invalid { .. }));
+    }
+}
