@@ -185,16 +185,11 @@ impl Inner {
         let mut ops = 0;
         for pending in group {
             assert!(pending.lsn <= last_lsn);
-            for op in pending.batch.into_ops() {
-                ops += 1;
-                let (key, value) = match op {
-                    crate::batch::BatchOp::Put { key, value } => (key, Some(value)),
-                    crate::batch::BatchOp::Delete { key } => (key, None),
-                };
-                self.index.apply(key, value, pending.lsn, &guard, |key| {
+            ops += pending.batch.len();
+            self.index
+                .apply_batch(pending.batch.into_ops(), pending.lsn, &guard, &mut |key| {
                     collector.enqueue(key)
                 });
-            }
         }
         drop(guard);
         let previous = self.visible_lsn.swap(last_lsn, Ordering::AcqRel);

@@ -22,11 +22,10 @@ use std::sync::Arc;
 
 use crossbeam_epoch as epoch;
 
-use crate::batch::BatchOp;
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
-use crate::index::Index;
+use crate::index::{BulkLoader, Index};
 use crate::options::Options;
 use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
 use crate::wal::Wal;
@@ -92,15 +91,11 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
             // The log no longer reaches back to this snapshot, nor to any older one.
             break;
         }
-        let index = Index::new();
-        let guard = epoch::pin();
-        let loaded = snapshot::load(&*fs, &path, |key, value| {
-            index.apply(key.into(), Some(value.into()), lsn, &guard, |_| {});
-        });
-        drop(guard);
+        let mut loader = BulkLoader::new(lsn);
+        let loaded = snapshot::load(&*fs, &path, |key, value| loader.push(key, value));
         match loaded {
             Ok(info) if info.lsn == lsn => {
-                chosen = Some((index, info));
+                chosen = Some((loader.finish(), info));
                 break;
             }
             Ok(info) => {
@@ -142,13 +137,9 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         options.wal_segment_bytes,
         |lsn, batch| {
             let guard = epoch::pin();
-            for op in batch.into_ops() {
-                let (key, value) = match op {
-                    BatchOp::Put { key, value } => (key, Some(value)),
-                    BatchOp::Delete { key } => (key, None),
-                };
-                index.apply(key, value, lsn, &guard, |key| collector.enqueue(key));
-            }
+            index.apply_batch(batch.into_ops(), lsn, &guard, &mut |key| {
+                collector.enqueue(key)
+            });
         },
     )?;
 

@@ -70,7 +70,7 @@ pub(crate) struct CheckpointState {
 pub struct Stats {
     pub live_keys: u64,
     /// Keys in the index, including deleted ones whose tombstones are not yet collected.
-    pub index_entries: usize,
+    pub index_entries: u64,
     pub approx_memory_bytes: u64,
     pub visible_lsn: u64,
     /// Highest LSN known to be on stable storage (equals `visible_lsn` in memory mode).

@@ -18,15 +18,12 @@ use std::ops::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crossbeam_epoch::{self as epoch, Guard};
+use crossbeam_epoch as epoch;
 use parking_lot::Mutex;
 
 use crate::Lsn;
-use crate::index::Index;
+use crate::index::{Index, Walk, before_end};
 use crate::store::Inner;
-
-/// Entries examined per epoch pin by scans and `for_each`.
-const CHUNK_ENTRIES: usize = 256;
 
 #[derive(Default)]
 pub(crate) struct ViewRegistry {
@@ -103,8 +100,7 @@ impl ReadView {
         let guard = epoch::pin();
         let value = self
             .index()
-            .get(key, &guard)
-            .and_then(|chain| chain.at(self.registration.lsn, &guard))
+            .read(key, self.registration.lsn, &guard)
             .and_then(|version| version.value());
         f(value)
     }
@@ -117,8 +113,7 @@ impl ReadView {
     pub fn last_write(&self, key: &[u8]) -> Option<Lsn> {
         let guard = epoch::pin();
         self.index()
-            .get(key, &guard)
-            .and_then(|chain| chain.at(self.registration.lsn, &guard))
+            .read(key, self.registration.lsn, &guard)
             .map(|version| Lsn(version.lsn()))
     }
 
@@ -149,8 +144,7 @@ impl ReadView {
         loop {
             let guard = epoch::pin();
             let mut result = None;
-            let step = walk(
-                self.index(),
+            let step = self.index().walk(
                 self.registration.lsn,
                 as_ref(&cursor),
                 as_ref(&end),
@@ -239,62 +233,6 @@ fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     bound.as_ref().map(Vec::as_slice)
 }
 
-/// Whether `key` is on the near side of `end` when moving in the given direction.
-fn before_end(key: &[u8], end: Bound<&[u8]>, reverse: bool) -> bool {
-    match (end, reverse) {
-        (Bound::Unbounded, _) => true,
-        (Bound::Included(end), false) => key <= end,
-        (Bound::Excluded(end), false) => key < end,
-        (Bound::Included(end), true) => key >= end,
-        (Bound::Excluded(end), true) => key > end,
-    }
-}
-
-enum Walk {
-    /// Reached the end of the range.
-    Finished,
-    /// The visitor asked to stop.
-    Stopped,
-    /// The chunk budget ran out after examining this key.
-    Paused(Vec<u8>),
-}
-
-/// Visits the entries visible at `lsn` from `start` towards `end`, at most
-/// `CHUNK_ENTRIES` of them, while `visit` returns true.
-fn walk(
-    index: &Index,
-    lsn: u64,
-    start: Bound<&[u8]>,
-    end: Bound<&[u8]>,
-    reverse: bool,
-    guard: &Guard,
-    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
-) -> Walk {
-    let mut entry = index.seek(start, reverse, guard);
-    let mut examined = 0;
-    while let Some(current) = entry {
-        let key: &[u8] = current.key();
-        if !before_end(key, end, reverse) {
-            return Walk::Finished;
-        }
-        if let Some(value) = current.value().at(lsn, guard).and_then(|v| v.value())
-            && !visit(key, value)
-        {
-            return Walk::Stopped;
-        }
-        examined += 1;
-        if examined == CHUNK_ENTRIES {
-            return Walk::Paused(key.to_vec());
-        }
-        entry = if reverse {
-            current.prev()
-        } else {
-            current.next()
-        };
-    }
-    Walk::Finished
-}
-
 /// An ordered iterator over a range of a read view, yielding owned `(key, value)` pairs.
 pub struct Scan {
     view: ReadView,
@@ -352,8 +290,7 @@ impl Scan {
             &self.upper
         };
         let buffer = &mut self.buffer;
-        let step = walk(
-            self.view.index(),
+        let step = self.view.index().walk(
             self.view.registration.lsn,
             as_ref(&self.cursor),
             as_ref(end),

@@ -232,8 +232,9 @@ impl Harness {
     }
 }
 
+/// `PROPTEST_CASES` overrides the number of cases for a longer run.
 fn cases() -> u32 {
-    std::env::var("BYTEDATA_MODEL_CASES")
+    std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(96)

@@ -1,0 +1,630 @@
+//! The in-memory index: a B+-tree with lock-free reads and a single writer, mapping each
+//! key to a chain of versions stamped with the LSN of the batch that wrote them.
+//!
+//! Readers pin an epoch, load the root and descend; they take no lock and never wait.
+//! The one writer at a time (the store's apply lock serializes batch application and
+//! garbage collection) changes the tree in two ways only:
+//! - storing a slot: pushing a new version onto a key's chain (the new version points at
+//!   the old head, then becomes the head), or swapping a child for its replacement;
+//! - replacing a node by copies: a leaf that gains or loses keys is rebuilt and swapped
+//!   into its parent's slot; when it splits (or empties), the parent is rebuilt too, and
+//!   so on up to the root. The replaced nodes are retired to the epoch collector.
+//!
+//! Why this is consistent for a reader at LSN `r`: `r` was visible when the reader loaded
+//! the root, so every version with LSN ≤ `r` had been pushed by then, into a leaf that was
+//! current then; a leaf reached from that root — or any later copy of it — holds those
+//! versions, and versions pushed later have higher LSNs, which the reader skips. Nodes a
+//! reader still stands on stay allocated until it unpins.
+//!
+//! Why a B+-tree of our own rather than crossbeam's skip list: on the 2-core machines we
+//! run on, a random lookup among 1M keys took 4–5 µs in the skip list (one cache miss per
+//! level, and another for each boxed key compared), ~1 µs in a B+-tree with packed 8-byte
+//! key heads; a scan 75–240 ns per entry against ~10 ns. The single-writer discipline the
+//! engine already has makes copy-on-write nodes simple.
+//!
+//! Limits: `CAP` keys per node; nodes are not merged when they shrink (an emptied node is
+//! removed), so a tree that lost most of its keys stays sparse until they come back.
+
+mod node;
+#[cfg(test)]
+mod tests;
+pub(crate) mod version;
+
+use std::ops::Bound;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+use crossbeam_epoch::Guard;
+
+use crate::batch::BatchOp;
+use node::{CAP, Node};
+pub(crate) use version::Trim;
+use version::{VERSION_OVERHEAD_BYTES, Version, visible_at};
+
+/// Bytes of bookkeeping per key on top of its length (node slot, head, offset, slack).
+const ENTRY_OVERHEAD_BYTES: u64 = 40;
+/// Entries examined per walk before the caller must re-pin and resume.
+pub(crate) const CHUNK_ENTRIES: usize = 256;
+
+pub(crate) struct Index {
+    root: AtomicPtr<Node>,
+    live_keys: AtomicU64,
+    entries: AtomicU64,
+    approx_bytes: AtomicU64,
+}
+
+// SAFETY: nodes and versions are shared under the epoch protocol described above; all
+// mutation goes through atomics by a single writer.
+unsafe impl Send for Index {}
+unsafe impl Sync for Index {}
+
+struct SendNode(*mut Node);
+// SAFETY: a retired node is owned by the collector alone.
+unsafe impl Send for SendNode {}
+
+/// Frees a node (not what its slots point to) once current readers have unpinned.
+fn retire_node(node: *mut Node, guard: &Guard) {
+    let node = SendNode(node);
+    // SAFETY: the node is unreachable from the root for readers pinned after this call.
+    unsafe {
+        guard.defer_unchecked(move || {
+            let node = node;
+            drop(Box::from_raw(node.0));
+        });
+    }
+}
+
+/// Whether `key` is on the near side of `end` when moving in the given direction.
+pub(crate) fn before_end(key: &[u8], end: Bound<&[u8]>, reverse: bool) -> bool {
+    match (end, reverse) {
+        (Bound::Unbounded, _) => true,
+        (Bound::Included(end), false) => key <= end,
+        (Bound::Excluded(end), false) => key < end,
+        (Bound::Included(end), true) => key >= end,
+        (Bound::Excluded(end), true) => key > end,
+    }
+}
+
+pub(crate) enum Walk {
+    /// Reached the end of the range.
+    Finished,
+    /// The visitor asked to stop.
+    Stopped,
+    /// `CHUNK_ENTRIES` were examined; this was the last key.
+    Paused(Vec<u8>),
+}
+
+/// A path from the root: inner nodes and the child taken in each.
+type Path<'g> = Vec<(&'g Node, usize)>;
+
+/// # Safety
+/// `node` was loaded from the tree while `guard` was pinned.
+unsafe fn node_ref<'g>(node: *mut u8, _guard: &'g Guard) -> &'g Node {
+    // SAFETY: nodes are retired through the collector, after this pin ends.
+    unsafe { &*node.cast::<Node>() }
+}
+
+fn child<'g>(node: &'g Node, i: usize, guard: &'g Guard) -> &'g Node {
+    // SAFETY: slots of inner nodes always hold live children.
+    unsafe { node_ref(node.slot(i), guard) }
+}
+
+fn new_leaf() -> *mut Node {
+    Box::into_raw(Node::build(true, std::iter::empty()))
+}
+
+impl Index {
+    pub fn new() -> Self {
+        Index {
+            root: AtomicPtr::new(new_leaf()),
+            live_keys: AtomicU64::new(0),
+            entries: AtomicU64::new(0),
+            approx_bytes: AtomicU64::new(0),
+        }
+    }
+
+    pub fn live_keys(&self) -> u64 {
+        self.live_keys.load(Ordering::Relaxed)
+    }
+
+    /// Keys in the tree, including deleted ones not yet collected.
+    pub fn entries(&self) -> u64 {
+        self.entries.load(Ordering::Relaxed)
+    }
+
+    pub fn approx_bytes(&self) -> u64 {
+        self.approx_bytes.load(Ordering::Relaxed)
+    }
+
+    fn root<'g>(&self, guard: &'g Guard) -> &'g Node {
+        // SAFETY: the root always points at a live node.
+        unsafe { node_ref(self.root.load(Ordering::Acquire).cast(), guard) }
+    }
+
+    /// Descends to the leaf whose range holds `key`, recording the path.
+    fn descend<'g>(&self, key: &[u8], guard: &'g Guard) -> (Path<'g>, &'g Node) {
+        let mut path = Vec::with_capacity(6);
+        let mut node = self.root(guard);
+        while !node.leaf {
+            let i = node.route(key);
+            path.push((node, i));
+            node = child(node, i, guard);
+        }
+        (path, node)
+    }
+
+    /// The newest version of `key` at or below `lsn` (a tombstone if deleted then).
+    pub fn read<'g>(&self, key: &[u8], lsn: u64, guard: &'g Guard) -> Option<&'g Version> {
+        let mut node = self.root(guard);
+        while !node.leaf {
+            node = child(node, node.route(key), guard);
+        }
+        let i = node.find(key)?;
+        visible_at(node.slot(i).cast(), lsn, guard)
+    }
+
+    /// Visits the entries visible at `lsn` from `start` towards `end`, at most
+    /// `CHUNK_ENTRIES` of them, while `visit` returns true.
+    pub fn walk(
+        &self,
+        lsn: u64,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+        guard: &Guard,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Walk {
+        let target = match start {
+            Bound::Included(key) | Bound::Excluded(key) => Some(key),
+            Bound::Unbounded => None,
+        };
+        let mut stack: Path<'_> = Vec::with_capacity(6);
+        let mut leaf = self.root(guard);
+        while !leaf.leaf {
+            let i = match target {
+                Some(key) => leaf.route(key),
+                None if reverse => leaf.len() - 1,
+                None => 0,
+            };
+            stack.push((leaf, i));
+            leaf = child(leaf, i, guard);
+        }
+        let mut pos: isize = match (start, reverse) {
+            (Bound::Included(key), false) => leaf.lower_bound(key) as isize,
+            (Bound::Excluded(key), false) => leaf.upper_bound(key) as isize,
+            (Bound::Unbounded, false) => 0,
+            (Bound::Included(key), true) => leaf.upper_bound(key) as isize - 1,
+            (Bound::Excluded(key), true) => leaf.lower_bound(key) as isize - 1,
+            (Bound::Unbounded, true) => leaf.len() as isize - 1,
+        };
+        let mut examined = 0;
+        loop {
+            if pos < 0 || pos >= leaf.len() as isize {
+                match next_leaf(&mut stack, reverse, guard) {
+                    Some(next) => {
+                        leaf = next;
+                        pos = if reverse { leaf.len() as isize - 1 } else { 0 };
+                        continue;
+                    }
+                    None => return Walk::Finished,
+                }
+            }
+            let i = pos as usize;
+            let key = leaf.key(i);
+            if !before_end(key, end, reverse) {
+                return Walk::Finished;
+            }
+            if let Some(value) =
+                visible_at(leaf.slot(i).cast(), lsn, guard).and_then(Version::value)
+                && !visit(key, value)
+            {
+                return Walk::Stopped;
+            }
+            examined += 1;
+            if examined == CHUNK_ENTRIES {
+                return Walk::Paused(key.to_vec());
+            }
+            pos += if reverse { -1 } else { 1 };
+        }
+    }
+
+    /// Applies one batch at `lsn`: puts and deletes in order, a later operation on a key
+    /// winning. Calls `queue_for_gc` for keys whose chain newly holds garbage. Caller holds
+    /// the apply lock.
+    pub fn apply_batch(
+        &self,
+        ops: Vec<BatchOp>,
+        lsn: u64,
+        guard: &Guard,
+        queue_for_gc: &mut impl FnMut(&[u8]),
+    ) {
+        let mut ops: Vec<(Box<[u8]>, Option<Box<[u8]>>)> = ops
+            .into_iter()
+            .map(|op| match op {
+                BatchOp::Put { key, value } => (key, Some(value)),
+                BatchOp::Delete { key } => (key, None),
+            })
+            .collect();
+        if ops.len() > 1 {
+            // Key order lets one descent and one leaf copy serve a whole run of keys; the
+            // sort is stable and only the last operation of each key counts.
+            ops.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut deduped: Vec<(Box<[u8]>, Option<Box<[u8]>>)> = Vec::with_capacity(ops.len());
+            for op in ops {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == op.0 => *last = op,
+                    _ => deduped.push(op),
+                }
+            }
+            ops = deduped;
+        }
+        let mut start = 0;
+        while start < ops.len() {
+            let (path, leaf) = self.descend(&ops[start].0, guard);
+            // The run of keys that fall in this leaf ends at the next sibling's lower bound.
+            let fence = path
+                .iter()
+                .rev()
+                .find(|(node, i)| i + 1 < node.len())
+                .map(|(node, i)| node.key(i + 1));
+            let end = start
+                + ops[start..]
+                    .iter()
+                    .take_while(|(key, _)| fence.is_none_or(|fence| &key[..] < fence))
+                    .count();
+            let mut inserts: Vec<(&[u8], *mut u8)> = Vec::new();
+            for (key, value) in &ops[start..end] {
+                match leaf.find(key) {
+                    Some(i) => self.push_version(leaf, i, value.as_deref(), lsn, queue_for_gc),
+                    None => {
+                        if let Some(value) = value {
+                            let version = Version::new(lsn, Some(value), ptr::null_mut());
+                            inserts.push((key, version.cast()));
+                            self.live_keys.fetch_add(1, Ordering::Relaxed);
+                            self.entries.fetch_add(1, Ordering::Relaxed);
+                            self.approx_bytes.fetch_add(
+                                ENTRY_OVERHEAD_BYTES
+                                    + key.len() as u64
+                                    + VERSION_OVERHEAD_BYTES
+                                    + value.len() as u64,
+                                Ordering::Relaxed,
+                            );
+                        }
+                    }
+                }
+            }
+            if !inserts.is_empty() {
+                let appending =
+                    fence.is_none() && (leaf.len() == 0 || inserts[0].0 > leaf.key(leaf.len() - 1));
+                let merged = merge_entries(leaf, inserts);
+                let leaves = build_nodes(true, &merged, appending);
+                self.replace(path, leaf, leaves, guard);
+            }
+            start = end;
+        }
+    }
+
+    /// Pushes a version onto the chain in `leaf` slot `i`.
+    fn push_version(
+        &self,
+        leaf: &Node,
+        i: usize,
+        value: Option<&[u8]>,
+        lsn: u64,
+        queue_for_gc: &mut impl FnMut(&[u8]),
+    ) {
+        let head: *mut Version = leaf.slot(i).cast();
+        // SAFETY: slots of a current leaf hold live chains; the writer holds them.
+        let head_ref = unsafe { &*head };
+        if value.is_none() && !head_ref.is_live() {
+            // Deleting what is already deleted changes nothing any reader could see.
+            return;
+        }
+        assert!(head_ref.lsn() <= lsn, "chain LSNs must not decrease");
+        let version = Version::new(lsn, value, head);
+        // SAFETY: just allocated, not yet shared.
+        let version_ref = unsafe { &*version };
+        version_ref.set_queued(true);
+        if !head_ref.is_queued() {
+            queue_for_gc(leaf.key(i));
+        }
+        match (head_ref.is_live(), value.is_some()) {
+            (false, true) => self.live_keys.fetch_add(1, Ordering::Relaxed),
+            (true, false) => self.live_keys.fetch_sub(1, Ordering::Relaxed),
+            _ => 0,
+        };
+        self.approx_bytes
+            .fetch_add(version_ref.footprint(), Ordering::Relaxed);
+        leaf.set_slot(i, version.cast());
+    }
+
+    /// Replaces `old` (reached through `path`) by `replacement` (zero or more nodes
+    /// covering the same keys), rebuilding ancestors as their children change in number.
+    fn replace<'g>(
+        &self,
+        mut path: Path<'g>,
+        old: &'g Node,
+        replacement: Vec<Box<Node>>,
+        guard: &'g Guard,
+    ) {
+        let mut old: *const Node = old;
+        let mut replacement: Vec<*mut Node> = replacement.into_iter().map(Box::into_raw).collect();
+        loop {
+            let Some((parent, i)) = path.pop() else {
+                let root = match replacement.len() {
+                    0 => new_leaf(),
+                    1 => replacement[0],
+                    _ => build_levels(replacement),
+                };
+                self.root.store(root, Ordering::Release);
+                retire_node(old.cast_mut(), guard);
+                self.collapse_root(guard);
+                return;
+            };
+            if replacement.len() == 1 {
+                parent.set_slot(i, replacement[0].cast());
+                retire_node(old.cast_mut(), guard);
+                return;
+            }
+            // The first replacement keeps the old lower bound — unless it is the leftmost
+            // child, which also takes keys below that bound; the others start at their own
+            // first keys.
+            let mut children: Vec<(&[u8], *mut u8)> =
+                Vec::with_capacity(parent.len() + replacement.len());
+            children.extend(parent.entries().take(i));
+            for (n, &node) in replacement.iter().enumerate() {
+                // SAFETY: just built, owned by us until published.
+                let own_first = unsafe { (*node).key(0) };
+                let first = if n == 0 {
+                    parent.key(i).min(own_first)
+                } else {
+                    own_first
+                };
+                children.push((first, node.cast()));
+            }
+            children.extend(parent.entries().skip(i + 1));
+            let parents = build_nodes(false, &children, false);
+            retire_node(old.cast_mut(), guard);
+            old = parent;
+            replacement = parents.into_iter().map(Box::into_raw).collect();
+        }
+    }
+
+    /// While the root is an inner node with a single child, that child becomes the root.
+    fn collapse_root(&self, guard: &Guard) {
+        loop {
+            let root = self.root(guard);
+            if root.leaf || root.len() != 1 {
+                return;
+            }
+            self.root.store(root.slot(0).cast(), Ordering::Release);
+            retire_node((root as *const Node).cast_mut(), guard);
+        }
+    }
+
+    /// Trims the chain of `key`, removing the key when nothing is left. Caller holds the
+    /// apply lock.
+    pub fn collect(&self, key: &[u8], views: &[u64], visible: u64, guard: &Guard) -> Trim {
+        let (path, leaf) = self.descend(key, guard);
+        let Some(i) = leaf.find(key) else {
+            return Trim::Empty { freed_bytes: 0 };
+        };
+        let head: *mut Version = leaf.slot(i).cast();
+        let trim = version::trim(head, views, visible, guard);
+        // SAFETY: the head is never trimmed, only retired below.
+        let head_ref = unsafe { &*head };
+        let freed = match trim {
+            Trim::Pinned { freed_bytes } => freed_bytes,
+            Trim::Clean { freed_bytes } => {
+                head_ref.set_queued(false);
+                freed_bytes
+            }
+            Trim::Empty { freed_bytes } => {
+                let freed =
+                    freed_bytes + head_ref.footprint() + ENTRY_OVERHEAD_BYTES + key.len() as u64;
+                let rest: Vec<(&[u8], *mut u8)> = leaf
+                    .entries()
+                    .enumerate()
+                    .filter(|(n, _)| *n != i)
+                    .map(|(_, e)| e)
+                    .collect();
+                let replacement = if rest.is_empty() {
+                    Vec::new()
+                } else {
+                    build_nodes(true, &rest, false)
+                };
+                self.replace(path, leaf, replacement, guard);
+                // SAFETY: unreachable for readers pinned from now on.
+                unsafe { Version::retire(head, guard) };
+                self.entries.fetch_sub(1, Ordering::Relaxed);
+                freed
+            }
+        };
+        self.approx_bytes.fetch_sub(freed, Ordering::Relaxed);
+        trim
+    }
+}
+
+/// The entries of `leaf` merged with `inserts` (sorted, none present in the leaf).
+fn merge_entries<'a>(
+    leaf: &'a Node,
+    inserts: Vec<(&'a [u8], *mut u8)>,
+) -> Vec<(&'a [u8], *mut u8)> {
+    let mut merged = Vec::with_capacity(leaf.len() + inserts.len());
+    let mut existing = leaf.entries().peekable();
+    for insert in inserts {
+        while let Some(entry) = existing.next_if(|entry| entry.0 < insert.0) {
+            merged.push(entry);
+        }
+        merged.push(insert);
+    }
+    merged.extend(existing);
+    merged
+}
+
+/// Packs sorted entries into nodes: full nodes when `appending` at the right edge (so
+/// sequential loads fill the tree densely), evenly filled nodes otherwise.
+fn build_nodes(leaf: bool, entries: &[(&[u8], *mut u8)], appending: bool) -> Vec<Box<Node>> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let count = entries.len().div_ceil(CAP);
+    let per_node = if appending {
+        CAP
+    } else {
+        entries.len().div_ceil(count)
+    };
+    entries
+        .chunks(per_node)
+        .map(|chunk| Node::build(leaf, chunk.iter().copied()))
+        .collect()
+}
+
+/// Builds inner levels over `nodes` (at least two) up to a single root.
+fn build_levels(mut nodes: Vec<*mut Node>) -> *mut Node {
+    while nodes.len() > 1 {
+        let children: Vec<(&[u8], *mut u8)> = nodes
+            .iter()
+            // SAFETY: freshly built nodes, not yet shared.
+            .map(|&node| (unsafe { (*node).key(0) }, node.cast()))
+            .collect();
+        nodes = build_nodes(false, &children, false)
+            .into_iter()
+            .map(Box::into_raw)
+            .collect();
+    }
+    nodes[0]
+}
+
+/// Moves `stack` to the next leaf in the given direction.
+fn next_leaf<'g>(stack: &mut Path<'g>, reverse: bool, guard: &'g Guard) -> Option<&'g Node> {
+    while let Some((node, i)) = stack.last_mut() {
+        let next = if reverse {
+            i.checked_sub(1)
+        } else {
+            Some(*i + 1).filter(|&n| n < node.len())
+        };
+        if let Some(next) = next {
+            *i = next;
+            let mut current = child(node, next, guard);
+            while !current.leaf {
+                let edge = if reverse { current.len() - 1 } else { 0 };
+                stack.push((current, edge));
+                current = child(current, edge, guard);
+            }
+            return Some(current);
+        }
+        stack.pop();
+    }
+    None
+}
+
+/// Builds an index from keys in strictly ascending order, all written at one LSN (a
+/// snapshot being loaded). Leaves are filled to capacity.
+pub(crate) struct BulkLoader {
+    lsn: u64,
+    keys: Vec<u8>,
+    ends: Vec<usize>,
+    slots: Vec<*mut u8>,
+    leaves: Vec<*mut Node>,
+    live: u64,
+    bytes: u64,
+}
+
+impl BulkLoader {
+    pub fn new(lsn: u64) -> Self {
+        BulkLoader {
+            lsn,
+            keys: Vec::new(),
+            ends: Vec::with_capacity(CAP),
+            slots: Vec::with_capacity(CAP),
+            leaves: Vec::new(),
+            live: 0,
+            bytes: 0,
+        }
+    }
+
+    pub fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.keys.extend_from_slice(key);
+        self.ends.push(self.keys.len());
+        self.slots
+            .push(Version::new(self.lsn, Some(value), ptr::null_mut()).cast());
+        self.live += 1;
+        self.bytes +=
+            ENTRY_OVERHEAD_BYTES + key.len() as u64 + VERSION_OVERHEAD_BYTES + value.len() as u64;
+        if self.slots.len() == CAP {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mut start = 0;
+        let entries = self.ends.iter().zip(&self.slots).map(|(&end, &slot)| {
+            let key = &self.keys[start..end];
+            start = end;
+            (key, slot)
+        });
+        let leaf = Node::build(true, entries.collect::<Vec<_>>().into_iter());
+        self.leaves.push(Box::into_raw(leaf));
+        self.keys.clear();
+        self.ends.clear();
+        self.slots.clear();
+    }
+
+    pub fn finish(mut self) -> Index {
+        self.flush();
+        let leaves = std::mem::take(&mut self.leaves);
+        let root = match leaves.len() {
+            0 => new_leaf(),
+            _ => build_levels(leaves),
+        };
+        Index {
+            root: AtomicPtr::new(root),
+            live_keys: AtomicU64::new(self.live),
+            entries: AtomicU64::new(self.live),
+            approx_bytes: AtomicU64::new(self.bytes),
+        }
+    }
+}
+
+impl Drop for BulkLoader {
+    fn drop(&mut self) {
+        // Only a load abandoned half-way (a damaged snapshot) has anything left here.
+        for &slot in &self.slots {
+            // SAFETY: never shared.
+            unsafe { Version::free(slot.cast()) };
+        }
+        for &leaf in &self.leaves {
+            // SAFETY: never shared.
+            unsafe { free_tree(leaf) };
+        }
+    }
+}
+
+/// Frees a subtree and every version in it.
+///
+/// # Safety
+/// Nothing else can reach the subtree.
+unsafe fn free_tree(node: *mut Node) {
+    // SAFETY: per the contract, we own the whole subtree.
+    unsafe {
+        let owned = Box::from_raw(node);
+        for (_, slot) in owned.entries() {
+            if owned.leaf {
+                version::free_chain(slot.cast());
+            } else {
+                free_tree(slot.cast());
+            }
+        }
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // SAFETY: dropping the index means no reader remains (views hold the store).
+        unsafe { free_tree(*self.root.get_mut()) };
+    }
+}
