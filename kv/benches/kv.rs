@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use bytedata_kv::{FsyncPolicy, Options, Store, WriteBatch};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MILLION: u64 = 1_000_000;
 
 fn key(i: u64) -> [u8; 8] {
@@ -46,7 +49,22 @@ fn reads(c: &mut Criterion) {
         })
     });
     group.throughput(Throughput::Elements(1000));
-    group.bench_function("scan 1000 keys", |b| {
+    group.bench_function("scan 1000 keys (for_each, borrowed)", |b| {
+        b.iter(|| {
+            i = (i + 7919) % MILLION;
+            let mut left = 1000;
+            view.for_each(key(i).., false, |_, value| {
+                black_box(value);
+                left -= 1;
+                if left == 0 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            })
+        })
+    });
+    group.bench_function("scan 1000 keys (iterator, owned copies)", |b| {
         b.iter(|| {
             i = (i + 7919) % MILLION;
             let start = key(i);

@@ -92,7 +92,7 @@ fn prune(durable: &Durable, kept: usize) -> Result<()> {
             .remove_file(&path)
             .map_err(|e| Error::io(format!("removing snapshot {}", path.display()), e))?;
     }
-    if let Some(&oldest_kept) = snapshots.iter().take(kept).last() {
+    if let Some(&oldest_kept) = snapshots[..kept.min(snapshots.len())].last() {
         let removed = durable.wal.lock().remove_through(oldest_kept)?;
         if removed > 0 {
             tracing::debug!(removed, through_lsn = oldest_kept, "removed WAL segments");

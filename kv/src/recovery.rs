@@ -62,7 +62,7 @@ fn list_snapshots(fs: &dyn Fs, dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
             snapshots.push((lsn, dir.join(name)));
         }
     }
-    snapshots.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    snapshots.sort_unstable_by_key(|(lsn, _)| std::cmp::Reverse(*lsn));
     Ok(snapshots)
 }
 

@@ -249,7 +249,7 @@ pub(crate) fn load(
         .open(path)
         .map_err(|e| Error::io(format!("opening snapshot {}", path.display()), e))?;
     let file_len = file
-        .len()
+        .size()
         .map_err(|e| Error::io(format!("reading snapshot {}", path.display()), e))?;
     let mut input = BufReader::with_capacity(WRITE_CHUNK_BYTES, FileReader::new(&*file));
     let mut offset = 0u64;

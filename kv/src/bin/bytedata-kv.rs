@@ -10,6 +10,11 @@ use std::time::Instant;
 use bytedata_kv::{FsyncPolicy, Options, Store, WriteBatch};
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// Node copies and versions make the index allocation-heavy; mimalloc halves the cost
+/// of random inserts against the system allocator (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "bytedata-kv",

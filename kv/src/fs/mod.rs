@@ -26,7 +26,7 @@ pub trait File: Send + Sync {
     /// fdatasync: the file's data and size reach stable storage.
     fn sync_data(&self) -> io::Result<()>;
     fn set_len(&self, len: u64) -> io::Result<()>;
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 }
 
 /// Held for as long as the store has its directory open.
@@ -63,7 +63,7 @@ pub fn read_exact_at(file: &dyn File, mut buf: &mut [u8], mut offset: u64) -> io
 
 /// Reads a whole file into memory.
 pub fn read_all(file: &dyn File) -> io::Result<Vec<u8>> {
-    let len = usize::try_from(file.len()?)
+    let len = usize::try_from(file.size()?)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large to read"))?;
     let mut buf = vec![0u8; len];
     read_exact_at(file, &mut buf, 0)?;

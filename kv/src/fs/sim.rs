@@ -193,7 +193,7 @@ impl File for SimFile {
         })
     }
 
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         self.with(|state, ino| Ok(inode(state, ino)?.data.len() as u64))
     }
 }
@@ -438,7 +438,7 @@ mod tests {
         assert_eq!(fs.read(&dir.join("synced")).unwrap(), b"durable");
         assert!(fs.read(&dir.join("unsynced")).is_err());
         assert!(
-            synced.len().is_err(),
+            synced.size().is_err(),
             "handles from before the crash are dead"
         );
     }

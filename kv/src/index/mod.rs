@@ -45,6 +45,8 @@ use version::{VERSION_OVERHEAD_BYTES, Version, visible_at};
 const ENTRY_OVERHEAD_BYTES: u64 = 40;
 /// Entries examined per walk before the caller must re-pin and resume.
 pub(crate) const CHUNK_ENTRIES: usize = 256;
+/// How many entries ahead a walk prefetches versions.
+const PREFETCH_DISTANCE: usize = 8;
 
 pub(crate) struct Index {
     root: AtomicPtr<Node>,
@@ -69,7 +71,7 @@ fn retire_node(node: *mut Node, guard: &Guard) {
     unsafe {
         guard.defer_unchecked(move || {
             let node = node;
-            drop(Box::from_raw(node.0));
+            Node::free(node.0);
         });
     }
 }
@@ -94,12 +96,15 @@ pub(crate) enum Walk {
     Paused(Vec<u8>),
 }
 
+/// A put (`Some`) or delete (`None`) of a key, as the tree applies it.
+type KeyOp = (Box<[u8]>, Option<Box<[u8]>>);
+
 /// A path from the root: inner nodes and the child taken in each.
 type Path<'g> = Vec<(&'g Node, usize)>;
 
 /// # Safety
 /// `node` was loaded from the tree while `guard` was pinned.
-unsafe fn node_ref<'g>(node: *mut u8, _guard: &'g Guard) -> &'g Node {
+unsafe fn node_ref(node: *mut u8, _guard: &Guard) -> &Node {
     // SAFETY: nodes are retired through the collector, after this pin ends.
     unsafe { &*node.cast::<Node>() }
 }
@@ -110,7 +115,7 @@ fn child<'g>(node: &'g Node, i: usize, guard: &'g Guard) -> &'g Node {
 }
 
 fn new_leaf() -> *mut Node {
-    Box::into_raw(Node::build(true, std::iter::empty()))
+    Node::build(true, &[])
 }
 
 impl Index {
@@ -156,7 +161,11 @@ impl Index {
     /// The newest version of `key` at or below `lsn` (a tombstone if deleted then).
     pub fn read<'g>(&self, key: &[u8], lsn: u64, guard: &'g Guard) -> Option<&'g Version> {
         let mut node = self.root(guard);
-        while !node.leaf {
+        loop {
+            node.prefetch_search();
+            if node.leaf {
+                break;
+            }
             node = child(node, node.route(key), guard);
         }
         let i = node.find(key)?;
@@ -210,6 +219,16 @@ impl Index {
                 }
             }
             let i = pos as usize;
+            // Versions live wherever they were allocated; asking for the ones a few
+            // entries ahead lets their cache misses overlap instead of queueing.
+            let ahead = if reverse {
+                i.checked_sub(PREFETCH_DISTANCE)
+            } else {
+                Some(i + PREFETCH_DISTANCE)
+            };
+            if let Some(ahead) = ahead.filter(|&a| a < leaf.len()) {
+                node::prefetch(leaf.slot(ahead));
+            }
             let key = leaf.key(i);
             if !before_end(key, end, reverse) {
                 return Walk::Finished;
@@ -238,7 +257,7 @@ impl Index {
         guard: &Guard,
         queue_for_gc: &mut impl FnMut(&[u8]),
     ) {
-        let mut ops: Vec<(Box<[u8]>, Option<Box<[u8]>>)> = ops
+        let mut ops: Vec<KeyOp> = ops
             .into_iter()
             .map(|op| match op {
                 BatchOp::Put { key, value } => (key, Some(value)),
@@ -249,7 +268,7 @@ impl Index {
             // Key order lets one descent and one leaf copy serve a whole run of keys; the
             // sort is stable and only the last operation of each key counts.
             ops.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut deduped: Vec<(Box<[u8]>, Option<Box<[u8]>>)> = Vec::with_capacity(ops.len());
+            let mut deduped: Vec<KeyOp> = Vec::with_capacity(ops.len());
             for op in ops {
                 match deduped.last_mut() {
                     Some(last) if last.0 == op.0 => *last = op,
@@ -344,11 +363,11 @@ impl Index {
         &self,
         mut path: Path<'g>,
         old: &'g Node,
-        replacement: Vec<Box<Node>>,
+        replacement: Vec<*mut Node>,
         guard: &'g Guard,
     ) {
         let mut old: *const Node = old;
-        let mut replacement: Vec<*mut Node> = replacement.into_iter().map(Box::into_raw).collect();
+        let mut replacement = replacement;
         loop {
             let Some((parent, i)) = path.pop() else {
                 let root = match replacement.len() {
@@ -386,7 +405,7 @@ impl Index {
             let parents = build_nodes(false, &children, false);
             retire_node(old.cast_mut(), guard);
             old = parent;
-            replacement = parents.into_iter().map(Box::into_raw).collect();
+            replacement = parents;
         }
     }
 
@@ -464,7 +483,7 @@ fn merge_entries<'a>(
 
 /// Packs sorted entries into nodes: full nodes when `appending` at the right edge (so
 /// sequential loads fill the tree densely), evenly filled nodes otherwise.
-fn build_nodes(leaf: bool, entries: &[(&[u8], *mut u8)], appending: bool) -> Vec<Box<Node>> {
+fn build_nodes(leaf: bool, entries: &[(&[u8], *mut u8)], appending: bool) -> Vec<*mut Node> {
     if entries.is_empty() {
         return Vec::new();
     }
@@ -476,7 +495,7 @@ fn build_nodes(leaf: bool, entries: &[(&[u8], *mut u8)], appending: bool) -> Vec
     };
     entries
         .chunks(per_node)
-        .map(|chunk| Node::build(leaf, chunk.iter().copied()))
+        .map(|chunk| Node::build(leaf, chunk))
         .collect()
 }
 
@@ -488,10 +507,7 @@ fn build_levels(mut nodes: Vec<*mut Node>) -> *mut Node {
             // SAFETY: freshly built nodes, not yet shared.
             .map(|&node| (unsafe { (*node).key(0) }, node.cast()))
             .collect();
-        nodes = build_nodes(false, &children, false)
-            .into_iter()
-            .map(Box::into_raw)
-            .collect();
+        nodes = build_nodes(false, &children, false);
     }
     nodes[0]
 }
@@ -562,13 +578,17 @@ impl BulkLoader {
             return;
         }
         let mut start = 0;
-        let entries = self.ends.iter().zip(&self.slots).map(|(&end, &slot)| {
-            let key = &self.keys[start..end];
-            start = end;
-            (key, slot)
-        });
-        let leaf = Node::build(true, entries.collect::<Vec<_>>().into_iter());
-        self.leaves.push(Box::into_raw(leaf));
+        let entries: Vec<(&[u8], *mut u8)> = self
+            .ends
+            .iter()
+            .zip(&self.slots)
+            .map(|(&end, &slot)| {
+                let key = &self.keys[start..end];
+                start = end;
+                (key, slot)
+            })
+            .collect();
+        self.leaves.push(Node::build(true, &entries));
         self.keys.clear();
         self.ends.clear();
         self.slots.clear();
@@ -611,7 +631,7 @@ impl Drop for BulkLoader {
 unsafe fn free_tree(node: *mut Node) {
     // SAFETY: per the contract, we own the whole subtree.
     unsafe {
-        let owned = Box::from_raw(node);
+        let owned = &*node;
         for (_, slot) in owned.entries() {
             if owned.leaf {
                 version::free_chain(slot.cast());
@@ -619,6 +639,7 @@ unsafe fn free_tree(node: *mut Node) {
                 free_tree(slot.cast());
             }
         }
+        Node::free(node);
     }
 }
 

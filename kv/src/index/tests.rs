@@ -29,22 +29,22 @@ fn key(k: u16) -> Vec<u8> {
     key
 }
 
-/// Checks the tree's shape; returns its keys in order.
-fn check_invariants(index: &Index) -> Vec<Vec<u8>> {
-    let guard = epoch::pin();
-    let root = index.root(&guard);
-    let mut keys = Vec::new();
-    let mut leaf_depths = Vec::new();
-    fn visit<'g>(
+/// Walks the whole tree checking its shape, collecting its keys in order.
+struct Checker<'g> {
+    guard: &'g Guard,
+    keys: Vec<Vec<u8>>,
+    leaf_depths: Vec<usize>,
+}
+
+impl<'g> Checker<'g> {
+    fn visit(
+        &mut self,
         node: &'g Node,
-        lower: Option<&[u8]>,
-        upper: Option<&[u8]>,
+        bounds: (Option<&[u8]>, Option<&[u8]>),
         depth: usize,
         is_root: bool,
-        guard: &'g Guard,
-        keys: &mut Vec<Vec<u8>>,
-        leaf_depths: &mut Vec<usize>,
     ) {
+        let (lower, upper) = bounds;
         assert!(node.len() <= CAP);
         assert!(is_root || node.len() > 0, "only the root may be empty");
         for i in 1..node.len() {
@@ -60,9 +60,9 @@ fn check_invariants(index: &Index) -> Vec<Vec<u8>> {
                     upper.is_none_or(|upper| key < upper),
                     "key at or above its upper bound"
                 );
-                keys.push(key.to_vec());
+                self.keys.push(key.to_vec());
             }
-            leaf_depths.push(depth);
+            self.leaf_depths.push(depth);
             return;
         }
         assert!(
@@ -76,34 +76,27 @@ fn check_invariants(index: &Index) -> Vec<Vec<u8>> {
             } else {
                 upper
             };
-            visit(
-                child(node, i, guard),
-                low,
-                high,
-                depth + 1,
-                false,
-                guard,
-                keys,
-                leaf_depths,
-            );
+            self.visit(child(node, i, self.guard), (low, high), depth + 1, false);
         }
     }
-    visit(
-        root,
-        None,
-        None,
-        0,
-        true,
-        &guard,
-        &mut keys,
-        &mut leaf_depths,
-    );
+}
+
+/// Checks the tree's shape; returns its keys in order.
+fn check_invariants(index: &Index) -> Vec<Vec<u8>> {
+    let guard = epoch::pin();
+    let mut checker = Checker {
+        guard: &guard,
+        keys: Vec::new(),
+        leaf_depths: Vec::new(),
+    };
+    checker.visit(index.root(&guard), (None, None), 0, true);
+    let depths = &checker.leaf_depths;
     assert!(
-        leaf_depths.windows(2).all(|w| w[0] == w[1]),
+        depths.windows(2).all(|w| w[0] == w[1]),
         "leaves at different depths"
     );
-    assert_eq!(index.entries(), keys.len() as u64);
-    keys
+    assert_eq!(index.entries(), checker.keys.len() as u64);
+    checker.keys
 }
 
 fn scan(

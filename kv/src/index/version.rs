@@ -140,17 +140,13 @@ impl Version {
 ///
 /// # Safety
 /// `version` is null or was reachable from the index while `guard` was pinned.
-pub(crate) unsafe fn deref<'g>(version: *mut Version, _guard: &'g Guard) -> Option<&'g Version> {
+pub(crate) unsafe fn deref(version: *mut Version, _guard: &Guard) -> Option<&Version> {
     // SAFETY: versions are freed only through the collector, after this pin ends.
     unsafe { version.as_ref() }
 }
 
 /// The newest version at or below `lsn` in the chain starting at `head`.
-pub(crate) fn visible_at<'g>(
-    head: *mut Version,
-    lsn: u64,
-    guard: &'g Guard,
-) -> Option<&'g Version> {
+pub(crate) fn visible_at(head: *mut Version, lsn: u64, guard: &Guard) -> Option<&Version> {
     // SAFETY: `head` was loaded from a slot under `guard`.
     let mut current = unsafe { deref(head, guard) };
     while let Some(version) = current {
