@@ -4,7 +4,7 @@
 //!
 //! # Design
 //!
-//! All data lives in memory, in a lock-free skip list (`index`) mapping each key to a
+//! All data lives in memory, in a B+-tree with lock-free reads (`index`) mapping each key to a
 //! short chain of versions stamped with the LSN of the batch that wrote them. Durability
 //! comes from a write-ahead log (`wal`) and periodic snapshots (`snapshot`,
 //! `checkpoint`); at open, the newest snapshot that verifies is loaded and the log after

@@ -25,11 +25,14 @@ use crossbeam_epoch as epoch;
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
-use crate::index::{BulkLoader, Index};
+use crate::index::{BulkLoader, Index, KeyOp};
 use crate::options::Options;
 use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
 use crate::wal::Wal;
 use crate::wal::replay::{list_segments, replay};
+
+/// Replayed log operations held in memory before they are applied.
+const REPLAY_BUDGET_BYTES: usize = 256 << 20;
 
 pub(crate) struct Recovered {
     pub index: Index,
@@ -128,7 +131,18 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         None => (Index::new(), 0, None),
     };
 
+    // No view survives a restart, so of all the writes to a key only the last matters:
+    // replayed operations are gathered, sorted and applied in one pass over the tree (one
+    // copy per leaf rather than one per insert), a memory budget at a time.
     let mut collector = Collector::default();
+    let mut gathered: Vec<KeyOp> = Vec::new();
+    let mut gathered_bytes = 0usize;
+    let apply_gathered = |gathered: &mut Vec<KeyOp>, collector: &mut Collector| {
+        let guard = epoch::pin();
+        index.apply(std::mem::take(gathered), &guard, &mut |key| {
+            collector.enqueue(key)
+        });
+    };
     let replayed = replay(
         fs.clone(),
         &wal_dir,
@@ -136,12 +150,18 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         snapshot_lsn,
         options.wal_segment_bytes,
         |lsn, batch| {
-            let guard = epoch::pin();
-            index.apply_batch(batch.into_ops(), lsn, &guard, &mut |key| {
-                collector.enqueue(key)
-            });
+            for op in batch.into_ops() {
+                let op = KeyOp::from_batch(op, lsn);
+                gathered_bytes += op.size();
+                gathered.push(op);
+            }
+            if gathered_bytes >= REPLAY_BUDGET_BYTES {
+                apply_gathered(&mut gathered, &mut collector);
+                gathered_bytes = 0;
+            }
         },
     )?;
+    apply_gathered(&mut gathered, &mut collector);
 
     for path in rejected {
         let mut aside = path.clone().into_os_string();

@@ -96,8 +96,34 @@ pub(crate) enum Walk {
     Paused(Vec<u8>),
 }
 
-/// A put (`Some`) or delete (`None`) of a key, as the tree applies it.
-type KeyOp = (Box<[u8]>, Option<Box<[u8]>>);
+/// A put (`value` `Some`) or delete (`None`) of a key at an LSN, as the tree applies it.
+pub(crate) struct KeyOp {
+    pub key: Box<[u8]>,
+    pub lsn: u64,
+    pub value: Option<Box<[u8]>>,
+}
+
+impl KeyOp {
+    pub fn from_batch(op: BatchOp, lsn: u64) -> Self {
+        match op {
+            BatchOp::Put { key, value } => KeyOp {
+                key,
+                lsn,
+                value: Some(value),
+            },
+            BatchOp::Delete { key } => KeyOp {
+                key,
+                lsn,
+                value: None,
+            },
+        }
+    }
+
+    /// Bytes this operation holds, for budgeting recovery's memory.
+    pub fn size(&self) -> usize {
+        self.key.len() + self.value.as_ref().map_or(0, |v| v.len()) + 48
+    }
+}
 
 /// A path from the root: inner nodes and the child taken in each.
 type Path<'g> = Vec<(&'g Node, usize)>;
@@ -257,21 +283,25 @@ impl Index {
         guard: &Guard,
         queue_for_gc: &mut impl FnMut(&[u8]),
     ) {
-        let mut ops: Vec<KeyOp> = ops
+        let ops = ops
             .into_iter()
-            .map(|op| match op {
-                BatchOp::Put { key, value } => (key, Some(value)),
-                BatchOp::Delete { key } => (key, None),
-            })
+            .map(|op| KeyOp::from_batch(op, lsn))
             .collect();
+        self.apply(ops, guard, queue_for_gc);
+    }
+
+    /// Applies operations given in LSN order, each at its own LSN; of several on one key,
+    /// only the last counts — so this is for recovery, when no view can see the others.
+    /// Caller holds the apply lock.
+    pub fn apply(&self, mut ops: Vec<KeyOp>, guard: &Guard, queue_for_gc: &mut impl FnMut(&[u8])) {
         if ops.len() > 1 {
             // Key order lets one descent and one leaf copy serve a whole run of keys; the
             // sort is stable and only the last operation of each key counts.
-            ops.sort_by(|a, b| a.0.cmp(&b.0));
+            ops.sort_by(|a, b| a.key.cmp(&b.key));
             let mut deduped: Vec<KeyOp> = Vec::with_capacity(ops.len());
             for op in ops {
                 match deduped.last_mut() {
-                    Some(last) if last.0 == op.0 => *last = op,
+                    Some(last) if last.key == op.key => *last = op,
                     _ => deduped.push(op),
                 }
             }
@@ -279,7 +309,7 @@ impl Index {
         }
         let mut start = 0;
         while start < ops.len() {
-            let (path, leaf) = self.descend(&ops[start].0, guard);
+            let (path, leaf) = self.descend(&ops[start].key, guard);
             // The run of keys that fall in this leaf ends at the next sibling's lower bound.
             let fence = path
                 .iter()
@@ -289,15 +319,15 @@ impl Index {
             let end = start
                 + ops[start..]
                     .iter()
-                    .take_while(|(key, _)| fence.is_none_or(|fence| &key[..] < fence))
+                    .take_while(|op| fence.is_none_or(|fence| &op.key[..] < fence))
                     .count();
             let mut inserts: Vec<(&[u8], *mut u8)> = Vec::new();
-            for (key, value) in &ops[start..end] {
+            for KeyOp { key, lsn, value } in &ops[start..end] {
                 match leaf.find(key) {
-                    Some(i) => self.push_version(leaf, i, value.as_deref(), lsn, queue_for_gc),
+                    Some(i) => self.push_version(leaf, i, value.as_deref(), *lsn, queue_for_gc),
                     None => {
                         if let Some(value) = value {
-                            let version = Version::new(lsn, Some(value), ptr::null_mut());
+                            let version = Version::new(*lsn, Some(value), ptr::null_mut());
                             inserts.push((key, version.cast()));
                             self.live_keys.fetch_add(1, Ordering::Relaxed);
                             self.entries.fetch_add(1, Ordering::Relaxed);
