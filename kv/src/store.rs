@@ -77,6 +77,9 @@ pub struct Stats {
     pub durable_lsn: u64,
     pub wal_segments: usize,
     pub wal_bytes: u64,
+    /// fdatasyncs of the log since open; with concurrent committers in `always` mode,
+    /// fewer than commits (group commit).
+    pub wal_syncs: u64,
     pub wal_bytes_since_snapshot: u64,
     pub last_snapshot: Option<SnapshotInfo>,
     pub open_views: usize,
@@ -386,22 +389,24 @@ impl Store {
     pub fn stats(&self) -> Stats {
         let inner = self.inner();
         let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);
-        let (durable_lsn, wal_segments, wal_bytes, since, last_snapshot) = match &inner.durable {
-            None => (visible_lsn, 0, 0, 0, None),
-            Some(durable) => {
-                let (durable_lsn, (segments, bytes)) = {
-                    let wal = durable.wal.lock();
-                    (wal.durable_lsn(), wal.size())
-                };
-                (
-                    durable_lsn,
-                    segments,
-                    bytes,
-                    durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
-                    durable.checkpoints.lock().last.clone(),
-                )
-            }
-        };
+        let (durable_lsn, wal_segments, wal_bytes, wal_syncs, since, last_snapshot) =
+            match &inner.durable {
+                None => (visible_lsn, 0, 0, 0, 0, None),
+                Some(durable) => {
+                    let (durable_lsn, (segments, bytes), syncs) = {
+                        let wal = durable.wal.lock();
+                        (wal.durable_lsn(), wal.size(), wal.syncs())
+                    };
+                    (
+                        durable_lsn,
+                        segments,
+                        bytes,
+                        syncs,
+                        durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
+                        durable.checkpoints.lock().last.clone(),
+                    )
+                }
+            };
         Stats {
             live_keys: inner.index.live_keys(),
             index_entries: inner.index.entries(),
@@ -410,6 +415,7 @@ impl Store {
             durable_lsn,
             wal_segments,
             wal_bytes,
+            wal_syncs,
             wal_bytes_since_snapshot: since,
             last_snapshot,
             open_views: inner.views.count(),

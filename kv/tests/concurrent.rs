@@ -2,12 +2,8 @@
 //! and concurrent committers share fdatasyncs.
 #![allow(clippy::unwrap_used)]
 
-use std::io;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytedata_kv::fs::{DirLock, File, Fs, RealFs};
 use bytedata_kv::{Options, Store, WriteBatch};
 
 const KEYS_PER_BATCH: u32 = 5;
@@ -79,87 +75,15 @@ fn readers_see_every_batch_whole_while_writers_run() {
     assert_eq!(view.lsn().0, u64::from(writers) * rounds);
 }
 
-/// The real file system, counting fdatasyncs.
-struct CountingFs {
-    syncs: Arc<AtomicU64>,
-}
-
-struct CountingFile {
-    file: Arc<dyn File>,
-    syncs: Arc<AtomicU64>,
-}
-
-impl File for CountingFile {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        self.file.read_at(buf, offset)
-    }
-    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.file.write_all_at(buf, offset)
-    }
-    fn sync_data(&self) -> io::Result<()> {
-        self.syncs.fetch_add(1, Ordering::Relaxed);
-        self.file.sync_data()
-    }
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)
-    }
-    fn size(&self) -> io::Result<u64> {
-        self.file.size()
-    }
-}
-
-impl CountingFs {
-    fn wrap(&self, file: Arc<dyn File>) -> Arc<dyn File> {
-        Arc::new(CountingFile {
-            file,
-            syncs: self.syncs.clone(),
-        })
-    }
-}
-
-impl Fs for CountingFs {
-    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
-        RealFs.create_dir_all(path)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
-        RealFs.list(dir)
-    }
-    fn create_new(&self, path: &Path) -> io::Result<Arc<dyn File>> {
-        RealFs.create_new(path).map(|file| self.wrap(file))
-    }
-    fn open(&self, path: &Path) -> io::Result<Arc<dyn File>> {
-        RealFs.open(path).map(|file| self.wrap(file))
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        RealFs.rename(from, to)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        RealFs.remove_file(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        RealFs.sync_dir(dir)
-    }
-    fn lock(&self, path: &Path) -> io::Result<Box<dyn DirLock>> {
-        RealFs.lock(path)
-    }
-}
-
 #[test]
 fn concurrent_committers_share_fsyncs() {
     let dir = tempfile::tempdir().unwrap();
-    let syncs = Arc::new(AtomicU64::new(0));
-    let fs = Arc::new(CountingFs {
-        syncs: syncs.clone(),
-    });
-    let store = Store::open_with_fs(
-        Options {
-            snapshot_on_close: false,
-            ..Options::disk(dir.path())
-        },
-        fs,
-    )
+    let store = Store::open(Options {
+        snapshot_on_close: false,
+        ..Options::disk(dir.path())
+    })
     .unwrap();
-    let before = syncs.load(Ordering::Relaxed);
+    let before = store.stats().wal_syncs;
     let (threads, commits) = (16u64, 40u64);
     std::thread::scope(|scope| {
         for thread in 0..threads {
@@ -173,11 +97,24 @@ fn concurrent_committers_share_fsyncs() {
             });
         }
     });
-    let used = syncs.load(Ordering::Relaxed) - before;
-    assert_eq!(store.stats().live_keys, threads * commits);
+    let stats = store.stats();
+    let used = stats.wal_syncs - before;
+    assert_eq!(stats.live_keys, threads * commits);
+    assert!(used > 0, "always mode must fdatasync");
     assert!(
         used < threads * commits,
         "{} commits took {used} fdatasyncs: group commit is not sharing them",
         threads * commits
     );
+}
+
+#[test]
+fn one_committer_gets_one_fsync_per_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(Options::disk(dir.path())).unwrap();
+    let before = store.stats().wal_syncs;
+    for i in 0..20u32 {
+        store.put(i.to_be_bytes().to_vec(), b"v".to_vec()).unwrap();
+    }
+    assert_eq!(store.stats().wal_syncs - before, 20);
 }

@@ -127,6 +127,8 @@ pub(crate) struct Wal {
     buf: Vec<u8>,
     written_lsn: u64,
     durable_lsn: u64,
+    /// fdatasyncs of segments with frames in them, for monitoring group commit.
+    syncs: u64,
 }
 
 /// A batch handed to the log: its LSN and its encoding.
@@ -176,6 +178,7 @@ impl Wal {
             buf: Vec::new(),
             written_lsn: first_lsn - 1,
             durable_lsn: first_lsn - 1,
+            syncs: 0,
         })
     }
 
@@ -203,6 +206,7 @@ impl Wal {
             buf: Vec::new(),
             written_lsn: segment.last_lsn,
             durable_lsn: segment.last_lsn,
+            syncs: 0,
         }
     }
 
@@ -269,7 +273,12 @@ impl Wal {
             )
         })?;
         self.durable_lsn = self.written_lsn;
+        self.syncs += 1;
         Ok(())
+    }
+
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     /// What a background sync needs: the file, and the LSN its sync will cover.
@@ -285,6 +294,7 @@ impl Wal {
     pub fn synced_through(&mut self, lsn: u64) {
         assert!(lsn <= self.written_lsn);
         self.durable_lsn = self.durable_lsn.max(lsn);
+        self.syncs += 1;
     }
 
     fn rotate(&mut self) -> Result<()> {
