@@ -47,6 +47,19 @@ pub(crate) fn le_u64(buf: &[u8], offset: usize) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
+/// `<lsn as 20 digits>.<extension>`: file names that sort like the LSNs they carry.
+pub(crate) fn lsn_file_name(lsn: u64, extension: &str) -> String {
+    format!("{lsn:020}.{extension}")
+}
+
+pub(crate) fn parse_lsn_file_name(name: &str, extension: &str) -> Option<u64> {
+    let digits = name.strip_suffix(extension)?.strip_suffix('.')?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -144,6 +157,24 @@ mod tests {
             let mut reader = Reader::new(&buf);
             assert_eq!(reader.varint(), Ok(value));
             assert!(reader.is_empty());
+        }
+    }
+
+    #[test]
+    fn lsn_file_names_roundtrip_and_reject_look_alikes() {
+        assert_eq!(lsn_file_name(42, "wal"), "00000000000000000042.wal");
+        assert_eq!(
+            parse_lsn_file_name("00000000000000000042.wal", "wal"),
+            Some(42)
+        );
+        for other in [
+            "00000000000000000042.snap",
+            "42.wal",
+            "0000000000000000004x.wal",
+            "00000000000000000042wal",
+            "00000000000000000042.wal.tmp",
+        ] {
+            assert_eq!(parse_lsn_file_name(other, "wal"), None, "{other}");
         }
     }
 

@@ -30,6 +30,26 @@
 //! - Every byte read back from disk is checked (checksums, lengths, order, LSN
 //!   continuity) before it is trusted; what fails is reported with file and offset.
 //!
+//! # Example
+//!
+//! ```
+//! use bytedata_kv::{Options, Store, WriteBatch};
+//!
+//! # fn main() -> bytedata_kv::Result<()> {
+//! # let dir = tempfile::tempdir().map_err(|e| bytedata_kv::Error::Config(e.to_string()))?;
+//! let store = Store::open(Options::disk(dir.path()))?; // recovers what is on disk
+//! let mut batch = WriteBatch::new();
+//! batch.put("account/1", "90").put("account/2", "110"); // all or nothing, one LSN
+//! store.write(batch)?; // durable when it returns
+//! let view = store.read_view(); // consistent while writers go on
+//! store.delete("account/1")?;
+//! let keys: Vec<Vec<u8>> = view.scan("account/".."account0").map(|(key, _)| key).collect();
+//! assert_eq!(keys, [b"account/1".to_vec(), b"account/2".to_vec()]);
+//! assert_eq!(store.get(b"account/1"), None);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Storage modes: `Memory` (nothing on disk) and `Disk` (memory plus log and snapshots).
 //! The seams for values kept on disk and for encryption are the value kinds of the
 //! snapshot format, the flags of log frames and segment headers, and `fs`.

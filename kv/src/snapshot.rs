@@ -57,15 +57,11 @@ const MAX_BLOCK_BYTES: usize =
     BLOCK_TARGET_BYTES + FORMAT_MAX_KEY_BYTES + FORMAT_MAX_VALUE_BYTES + 32;
 
 pub(crate) fn snapshot_name(lsn: u64) -> String {
-    format!("{lsn:020}.snap")
+    crate::codec::lsn_file_name(lsn, "snap")
 }
 
 pub(crate) fn parse_snapshot_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".snap")?;
-    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+    crate::codec::parse_lsn_file_name(name, "snap")
 }
 
 /// What a finished snapshot is; reported by `Store::checkpoint` and in stats.

@@ -41,15 +41,11 @@ const VERSION: u32 = 1;
 pub(crate) const SEGMENT_HEADER_BYTES: usize = 40;
 
 pub(crate) fn segment_name(first_lsn: u64) -> String {
-    format!("{first_lsn:020}.wal")
+    crate::codec::lsn_file_name(first_lsn, "wal")
 }
 
 pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".wal")?;
-    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+    crate::codec::parse_lsn_file_name(name, "wal")
 }
 
 fn encode_header(first_lsn: u64, file_id: u64) -> Vec<u8> {
