@@ -5,9 +5,10 @@
 //! queued keys (about twice what it applied, so collection keeps pace with writing), and
 //! the maintenance thread drains the rest when writes pause. Keys whose old versions are
 //! still needed by registered views are parked and looked at again once the oldest view
-//! has moved on. Everything here runs under the apply lock.
+//! has moved on, or as soon as they get a new version (which may make the one below it
+//! unneeded). Everything here runs under the apply lock.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use crossbeam_epoch as epoch;
 
@@ -17,13 +18,15 @@ use crate::view::ViewRegistry;
 #[derive(Default)]
 pub(crate) struct Collector {
     ready: VecDeque<Box<[u8]>>,
-    parked: Vec<Box<[u8]>>,
+    parked: HashSet<Box<[u8]>>,
     /// The oldest view when keys were last parked; `None` when nothing is parked.
     parked_at_view: Option<u64>,
 }
 
 impl Collector {
+    /// Queues a key whose chain has something to collect (it may have been parked).
     pub fn enqueue(&mut self, key: &[u8]) {
+        self.parked.remove(key);
         self.ready.push_back(key.into());
     }
 
@@ -43,7 +46,7 @@ impl Collector {
         if let Some(parked_at) = self.parked_at_view
             && view_lsns.first().is_none_or(|&oldest| oldest > parked_at)
         {
-            self.ready.extend(self.parked.drain(..));
+            self.ready.extend(self.parked.drain());
             self.parked_at_view = None;
         }
         let guard = epoch::pin();
@@ -53,8 +56,8 @@ impl Collector {
                 break;
             };
             examined += 1;
-            if let Trim::Pinned { .. } = index.collect(&key, &view_lsns, visible, &guard) {
-                self.parked.push(key);
+            if let Trim::Pinned(_) = index.collect(&key, &view_lsns, visible, &guard) {
+                self.parked.insert(key);
                 self.parked_at_view = Some(view_lsns.first().copied().unwrap_or(0));
             }
         }

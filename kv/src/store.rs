@@ -71,6 +71,9 @@ pub struct Stats {
     pub live_keys: u64,
     /// Keys in the index, including deleted ones whose tombstones are not yet collected.
     pub index_entries: u64,
+    /// Versions held in memory, tombstones included: live keys plus what the garbage
+    /// collector has not trimmed yet or registered views still need.
+    pub versions: u64,
     pub approx_memory_bytes: u64,
     pub visible_lsn: u64,
     /// Highest LSN known to be on stable storage (equals `visible_lsn` in memory mode).
@@ -410,6 +413,7 @@ impl Store {
         Stats {
             live_keys: inner.index.live_keys(),
             index_entries: inner.index.entries(),
+            versions: inner.index.versions(),
             approx_memory_bytes: inner.index.approx_bytes(),
             visible_lsn,
             durable_lsn,

@@ -166,6 +166,7 @@ fn garbage_is_bounded_and_views_keep_only_what_they_see() {
     store.collect_garbage();
     // The early view pins one old version per key; nothing in between survives.
     let bytes_with_view = store.stats().approx_memory_bytes;
+    assert_eq!(store.stats().versions, 2 * u64::from(keys));
     for key in 0..keys {
         assert_eq!(
             early.get(&key.to_be_bytes()),

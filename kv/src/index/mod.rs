@@ -38,7 +38,8 @@ use crossbeam_epoch::Guard;
 
 use crate::batch::BatchOp;
 use node::{CAP, Node};
-pub(crate) use version::Trim;
+use version::GcMark;
+pub(crate) use version::{Freed, Trim};
 use version::{VERSION_OVERHEAD_BYTES, Version, visible_at};
 
 /// Bytes of bookkeeping per key on top of its length (node slot, head, offset, slack).
@@ -52,6 +53,7 @@ pub(crate) struct Index {
     root: AtomicPtr<Node>,
     live_keys: AtomicU64,
     entries: AtomicU64,
+    versions: AtomicU64,
     approx_bytes: AtomicU64,
 }
 
@@ -150,6 +152,7 @@ impl Index {
             root: AtomicPtr::new(new_leaf()),
             live_keys: AtomicU64::new(0),
             entries: AtomicU64::new(0),
+            versions: AtomicU64::new(0),
             approx_bytes: AtomicU64::new(0),
         }
     }
@@ -161,6 +164,11 @@ impl Index {
     /// Keys in the tree, including deleted ones not yet collected.
     pub fn entries(&self) -> u64 {
         self.entries.load(Ordering::Relaxed)
+    }
+
+    /// Versions in all chains, tombstones included.
+    pub fn versions(&self) -> u64 {
+        self.versions.load(Ordering::Relaxed)
     }
 
     pub fn approx_bytes(&self) -> u64 {
@@ -331,6 +339,7 @@ impl Index {
                             inserts.push((key, version.cast()));
                             self.live_keys.fetch_add(1, Ordering::Relaxed);
                             self.entries.fetch_add(1, Ordering::Relaxed);
+                            self.versions.fetch_add(1, Ordering::Relaxed);
                             self.approx_bytes.fetch_add(
                                 ENTRY_OVERHEAD_BYTES
                                     + key.len() as u64
@@ -373,8 +382,10 @@ impl Index {
         let version = Version::new(lsn, value, head);
         // SAFETY: just allocated, not yet shared.
         let version_ref = unsafe { &*version };
-        version_ref.set_queued(true);
-        if !head_ref.is_queued() {
+        // A new version makes the previous head collectable (unless a view needs it):
+        // the key goes to the ready queue, from the parked set if it was there.
+        version_ref.set_gc_mark(GcMark::Ready);
+        if head_ref.gc_mark() != GcMark::Ready {
             queue_for_gc(leaf.key(i));
         }
         match (head_ref.is_live(), value.is_some()) {
@@ -384,6 +395,7 @@ impl Index {
         };
         self.approx_bytes
             .fetch_add(version_ref.footprint(), Ordering::Relaxed);
+        self.versions.fetch_add(1, Ordering::Relaxed);
         leaf.set_slot(i, version.cast());
     }
 
@@ -456,21 +468,22 @@ impl Index {
     pub fn collect(&self, key: &[u8], views: &[u64], visible: u64, guard: &Guard) -> Trim {
         let (path, leaf) = self.descend(key, guard);
         let Some(i) = leaf.find(key) else {
-            return Trim::Empty { freed_bytes: 0 };
+            return Trim::Empty(Freed::default());
         };
         let head: *mut Version = leaf.slot(i).cast();
         let trim = version::trim(head, views, visible, guard);
         // SAFETY: the head is never trimmed, only retired below.
         let head_ref = unsafe { &*head };
         let freed = match trim {
-            Trim::Pinned { freed_bytes } => freed_bytes,
-            Trim::Clean { freed_bytes } => {
-                head_ref.set_queued(false);
-                freed_bytes
+            Trim::Pinned(freed) => {
+                head_ref.set_gc_mark(GcMark::Parked);
+                freed
             }
-            Trim::Empty { freed_bytes } => {
-                let freed =
-                    freed_bytes + head_ref.footprint() + ENTRY_OVERHEAD_BYTES + key.len() as u64;
+            Trim::Clean(freed) => {
+                head_ref.set_gc_mark(GcMark::Clean);
+                freed
+            }
+            Trim::Empty(freed) => {
                 let rest: Vec<(&[u8], *mut u8)> = leaf
                     .entries()
                     .enumerate()
@@ -483,13 +496,21 @@ impl Index {
                     build_nodes(true, &rest, false)
                 };
                 self.replace(path, leaf, replacement, guard);
+                self.entries.fetch_sub(1, Ordering::Relaxed);
+                let removed = Freed {
+                    bytes: freed.bytes
+                        + head_ref.footprint()
+                        + ENTRY_OVERHEAD_BYTES
+                        + key.len() as u64,
+                    versions: freed.versions + 1,
+                };
                 // SAFETY: unreachable for readers pinned from now on.
                 unsafe { Version::retire(head, guard) };
-                self.entries.fetch_sub(1, Ordering::Relaxed);
-                freed
+                removed
             }
         };
-        self.approx_bytes.fetch_sub(freed, Ordering::Relaxed);
+        self.approx_bytes.fetch_sub(freed.bytes, Ordering::Relaxed);
+        self.versions.fetch_sub(freed.versions, Ordering::Relaxed);
         trim
     }
 }
@@ -635,6 +656,7 @@ impl BulkLoader {
             root: AtomicPtr::new(root),
             live_keys: AtomicU64::new(self.live),
             entries: AtomicU64::new(self.live),
+            versions: AtomicU64::new(self.live),
             approx_bytes: AtomicU64::new(self.bytes),
         }
     }

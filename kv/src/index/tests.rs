@@ -238,7 +238,7 @@ proptest! {
                     let guard = epoch::pin();
                     let views: Vec<u64> = kept.iter().map(|(lsn, _)| *lsn).collect();
                     for k in std::mem::take(&mut queued) {
-                        if let Trim::Pinned { .. } = index.collect(&k, &views, lsn, &guard) {
+                        if let Trim::Pinned(_) = index.collect(&k, &views, lsn, &guard) {
                             queued.push(k);
                         }
                     }
@@ -272,6 +272,7 @@ proptest! {
         drop(guard);
         let keys = check_invariants(&index);
         prop_assert_eq!(keys, model.keys().cloned().collect::<Vec<_>>());
+        prop_assert_eq!(index.versions(), model.len() as u64, "one version per live key");
     }
 }
 

@@ -2,7 +2,7 @@
 //! newest first into a chain whose head lives in a leaf slot.
 //!
 //! A version is immutable once linked except for `next` (swung past unneeded versions
-//! by trimming) and `flags` (the garbage collector's "queued" mark). Versions are freed
+//! by trimming) and `flags` (the garbage collector's mark, on the head). Versions are freed
 //! only through the epoch collector, after they are unreachable.
 
 use std::alloc::{Layout, alloc, dealloc};
@@ -16,7 +16,16 @@ pub(crate) const VERSION_OVERHEAD_BYTES: u64 = 48;
 
 const KIND_TOMBSTONE: u8 = 0;
 const KIND_INLINE: u8 = 1;
-const FLAG_QUEUED: u8 = 1;
+/// Where the garbage collector has a key, marked on its chain's head version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GcMark {
+    /// Not queued: the chain holds nothing to collect.
+    Clean = 0,
+    /// In the queue of keys to trim.
+    Ready = 1,
+    /// Set aside: views still need its old versions.
+    Parked = 2,
+}
 
 #[repr(C)]
 pub(crate) struct Version {
@@ -126,13 +135,16 @@ impl Version {
         self.next.load(Ordering::Acquire)
     }
 
-    pub fn is_queued(&self) -> bool {
-        self.flags.load(Ordering::Relaxed) & FLAG_QUEUED != 0
+    pub fn gc_mark(&self) -> GcMark {
+        match self.flags.load(Ordering::Relaxed) {
+            1 => GcMark::Ready,
+            2 => GcMark::Parked,
+            _ => GcMark::Clean,
+        }
     }
 
-    pub fn set_queued(&self, queued: bool) {
-        let flags = if queued { FLAG_QUEUED } else { 0 };
-        self.flags.store(flags, Ordering::Relaxed);
+    pub fn set_gc_mark(&self, mark: GcMark) {
+        self.flags.store(mark as u8, Ordering::Relaxed);
     }
 }
 
@@ -162,11 +174,18 @@ pub(crate) fn visible_at(head: *mut Version, lsn: u64, guard: &Guard) -> Option<
 /// What trimming a chain left.
 pub(crate) enum Trim {
     /// One live version remains.
-    Clean { freed_bytes: u64 },
+    Clean(Freed),
     /// Older versions are still needed by registered views.
-    Pinned { freed_bytes: u64 },
+    Pinned(Freed),
     /// Nothing but an unneeded tombstone remains (still linked): the key can go.
-    Empty { freed_bytes: u64 },
+    Empty(Freed),
+}
+
+/// What trimming gave back.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Freed {
+    pub bytes: u64,
+    pub versions: u64,
 }
 
 /// Unlinks the versions of the chain at `head` that no reader can need, and retires them.
@@ -178,7 +197,7 @@ pub(crate) enum Trim {
 pub(crate) fn trim(head: *mut Version, views: &[u64], visible: u64, guard: &Guard) -> Trim {
     // SAFETY: the chain is reachable from a slot and we are pinned.
     let Some(head_ref) = (unsafe { deref(head, guard) }) else {
-        return Trim::Empty { freed_bytes: 0 };
+        return Trim::Empty(Freed::default());
     };
     debug_assert!(head_ref.lsn <= visible, "trimming an unpublished version");
     let mut kept: Vec<*mut Version> = vec![head];
@@ -205,9 +224,9 @@ pub(crate) fn trim(head: *mut Version, views: &[u64], visible: u64, guard: &Guar
     }
     if dropped.is_empty() && (kept.len() > 1 || head_ref.is_live()) {
         return if kept.len() == 1 {
-            Trim::Clean { freed_bytes: 0 }
+            Trim::Clean(Freed::default())
         } else {
-            Trim::Pinned { freed_bytes: 0 }
+            Trim::Pinned(Freed::default())
         };
     }
     // Relink the kept versions in order; the last one ends the chain. A reader standing on
@@ -224,20 +243,21 @@ pub(crate) fn trim(head: *mut Version, views: &[u64], visible: u64, guard: &Guar
     if !last.next_ptr().is_null() {
         last.next.store(ptr::null_mut(), Ordering::Release);
     }
-    let mut freed_bytes = 0;
+    let mut freed = Freed::default();
     for version in dropped {
         // SAFETY: unreachable from the chain now; readers that hold it are pinned.
         unsafe {
-            freed_bytes += (*version).footprint();
+            freed.bytes += (*version).footprint();
+            freed.versions += 1;
             Version::retire(version, guard);
         }
     }
     if !head_ref.is_live() && kept.len() == 1 {
-        Trim::Empty { freed_bytes }
+        Trim::Empty(freed)
     } else if kept.len() == 1 {
-        Trim::Clean { freed_bytes }
+        Trim::Clean(freed)
     } else {
-        Trim::Pinned { freed_bytes }
+        Trim::Pinned(freed)
     }
 }
 
