@@ -1,0 +1,199 @@
+//! Reading a range as a transaction sees it: the snapshot with the transaction's own
+//! writes merged in (an own write replaces the snapshot's entry; an own delete hides it).
+
+use std::collections::VecDeque;
+use std::ops::{Bound, ControlFlow};
+
+use bytedata_kv::{KeyRange, ReadView};
+use bytes::Bytes;
+
+use crate::txn::{Transaction, Writes};
+
+/// Entries a scan fetches at a time.
+const CHUNK: usize = 256;
+
+pub(crate) fn owned_bounds(range: &impl KeyRange) -> (Bound<Bytes>, Bound<Bytes>) {
+    let (start, end) = range.bounds();
+    (
+        start.map(Bytes::copy_from_slice),
+        end.map(Bytes::copy_from_slice),
+    )
+}
+
+pub(crate) fn slice_bound(bound: &Bound<Bytes>) -> Bound<&[u8]> {
+    bound.as_ref().map(|bytes| &bytes[..])
+}
+
+/// Visits the merged entries from `start` towards `end` (in the direction of the walk)
+/// until `f` breaks.
+pub(crate) fn merged_for_each<B>(
+    view: &ReadView,
+    writes: &Writes,
+    start: Bound<&[u8]>,
+    end: Bound<&[u8]>,
+    reverse: bool,
+    mut f: impl FnMut(&[u8], &[u8]) -> ControlFlow<B>,
+) -> Option<B> {
+    let (low, high) = if reverse { (end, start) } else { (start, end) };
+    let mut own: Box<dyn Iterator<Item = (&Bytes, &Option<Bytes>)>> = if reverse {
+        Box::new(writes.range::<_, [u8]>((low, high)).rev())
+    } else {
+        Box::new(writes.range::<_, [u8]>((low, high)))
+    };
+    let mut pending = own.next();
+    let comes_first = |a: &[u8], b: &[u8]| if reverse { a > b } else { a < b };
+    let mut result = None;
+    view.for_each((low, high), reverse, |key, value| {
+        // Own writes before this snapshot entry go first; one on the same key replaces it.
+        while let Some((own_key, own_value)) = pending {
+            if comes_first(own_key, key) {
+                if let Some(own_value) = own_value
+                    && let ControlFlow::Break(b) = f(own_key, own_value)
+                {
+                    result = Some(b);
+                    return ControlFlow::Break(());
+                }
+                pending = own.next();
+                continue;
+            }
+            if &own_key[..] == key {
+                pending = own.next();
+                return match own_value {
+                    Some(own_value) => match f(key, own_value) {
+                        ControlFlow::Continue(()) => ControlFlow::Continue(()),
+                        ControlFlow::Break(b) => {
+                            result = Some(b);
+                            ControlFlow::Break(())
+                        }
+                    },
+                    None => ControlFlow::Continue(()),
+                };
+            }
+            break;
+        }
+        match f(key, value) {
+            ControlFlow::Continue(()) => ControlFlow::Continue(()),
+            ControlFlow::Break(b) => {
+                result = Some(b);
+                ControlFlow::Break(())
+            }
+        }
+    });
+    if result.is_some() {
+        return result;
+    }
+    while let Some((own_key, own_value)) = pending {
+        if let Some(own_value) = own_value
+            && let ControlFlow::Break(b) = f(own_key, own_value)
+        {
+            return Some(b);
+        }
+        pending = own.next();
+    }
+    None
+}
+
+/// An ordered iterator over a range as a transaction sees it, yielding owned pairs.
+/// It reads the snapshot and the own writes as they were when it was opened.
+pub struct TxnScan {
+    txn: Transaction,
+    view: ReadView,
+    writes: Writes,
+    /// Where the next chunk starts, and where the scan ends, in walking direction.
+    cursor: Bound<Bytes>,
+    start: Bound<Bytes>,
+    end: Bound<Bytes>,
+    reverse: bool,
+    buffer: VecDeque<(Bytes, Bytes)>,
+    finished: bool,
+    /// Whether the caller took anything (a scan never pulled read nothing).
+    pulled: bool,
+}
+
+impl TxnScan {
+    pub(crate) fn new(
+        txn: Transaction,
+        view: ReadView,
+        writes: Writes,
+        lower: Bound<Bytes>,
+        upper: Bound<Bytes>,
+        reverse: bool,
+    ) -> Self {
+        let (start, end) = if reverse {
+            (upper, lower)
+        } else {
+            (lower, upper)
+        };
+        TxnScan {
+            txn,
+            view,
+            writes,
+            cursor: start.clone(),
+            start,
+            end,
+            reverse,
+            buffer: VecDeque::new(),
+            finished: false,
+            pulled: false,
+        }
+    }
+
+    fn fill(&mut self) {
+        let buffer = &mut self.buffer;
+        let stopped = merged_for_each(
+            &self.view,
+            &self.writes,
+            slice_bound(&self.cursor),
+            slice_bound(&self.end),
+            self.reverse,
+            |key, value| {
+                buffer.push_back((Bytes::copy_from_slice(key), Bytes::copy_from_slice(value)));
+                if buffer.len() == CHUNK {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        match (stopped, self.buffer.back()) {
+            (Some(()), Some((last, _))) => self.cursor = Bound::Excluded(last.clone()),
+            _ => self.finished = true,
+        }
+    }
+}
+
+impl Iterator for TxnScan {
+    type Item = (Bytes, Bytes);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.pulled = true;
+        if self.buffer.is_empty() && !self.finished {
+            self.fill();
+        }
+        self.buffer.pop_front()
+    }
+}
+
+impl Drop for TxnScan {
+    fn drop(&mut self) {
+        if !self.pulled || !self.txn.tracks_reads() {
+            return;
+        }
+        // What was read: from the start up to the last entry fetched, or the whole range
+        // once the scan reached its end (so an insert anywhere in it is a phantom).
+        let reached = if self.finished {
+            self.end.clone()
+        } else {
+            match &self.cursor {
+                Bound::Excluded(last) => Bound::Included(last.clone()),
+                other => other.clone(),
+            }
+        };
+        let (low, high) = if self.reverse {
+            (reached, self.start.clone())
+        } else {
+            (self.start.clone(), reached)
+        };
+        self.txn.record_range(low, high);
+    }
+}

@@ -1,0 +1,500 @@
+//! A transaction: a snapshot to read from, a buffer of its own writes, the locks on the
+//! keys it writes, and (when serializable) what it read.
+//!
+//! Reads see the snapshot with the transaction's own writes merged in. A scan sees the
+//! own writes as they were when it started, so a statement that reads and writes the same
+//! keys never reads its own output (the buffer is a persistent map: taking a copy for a
+//! scan or a savepoint costs nothing until one side changes).
+//!
+//! A transaction handle is cheap to clone (scans keep one); the transaction rolls back
+//! when the last handle goes without a commit.
+
+use std::ops::{Bound, ControlFlow};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytedata_kv::{Lsn, ReadView, WriteBatch};
+use bytes::Bytes;
+use imbl::OrdMap;
+use parking_lot::Mutex;
+
+use crate::commit_log::ReadSet;
+use crate::engine::{IsolationLevel, Shared, TxnOptions};
+use crate::error::{Error, Result};
+use crate::locks::{Acquired, Signal, TxnId};
+use crate::scan::{TxnScan, merged_for_each, owned_bounds, slice_bound};
+
+/// The transaction's own writes: `None` deletes.
+pub(crate) type Writes = OrdMap<Bytes, Option<Bytes>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Active,
+    Committed,
+    RolledBack,
+}
+
+struct Savepoint {
+    name: String,
+    writes: Writes,
+    locks: usize,
+}
+
+struct State {
+    status: Status,
+    /// What reads see: the transaction's snapshot, or at READ COMMITTED the statement's.
+    view: ReadView,
+    /// The snapshot the transaction started with (fixed at REPEATABLE READ and above).
+    snapshot_lsn: u64,
+    writes: Writes,
+    /// Keys locked, in the order they were locked (savepoints release a suffix).
+    locks: Vec<Bytes>,
+    reads: ReadSet,
+    savepoints: Vec<Savepoint>,
+}
+
+pub(crate) struct TxnInner {
+    engine: Arc<Shared>,
+    id: TxnId,
+    options: TxnOptions,
+    /// Present for read-write transactions, which can hold locks.
+    signal: Option<Arc<Signal>>,
+    cancel: Arc<AtomicBool>,
+    /// Whether reads are tracked for commit-time validation.
+    tracks_reads: bool,
+    state: Mutex<State>,
+}
+
+/// A transaction. Cheap to clone; all clones are the same transaction.
+#[derive(Clone)]
+pub struct Transaction {
+    inner: Arc<TxnInner>,
+}
+
+/// A flag that cancels what a transaction is waiting for (a lock), from any thread.
+#[derive(Clone)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Clears the flag, for the next statement.
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Transaction {
+    pub(crate) fn begin(engine: Arc<Shared>, id: TxnId, options: TxnOptions) -> Self {
+        let view = engine.store.read_view();
+        let snapshot_lsn = view.lsn().0;
+        let read_write = !options.read_only;
+        let tracks_reads = read_write && options.isolation == IsolationLevel::Serializable;
+        if tracks_reads {
+            engine.commit_log.lock().register_serializable(snapshot_lsn);
+        }
+        let signal = read_write.then(|| engine.locks.register(id));
+        engine.active.fetch_add(1, Ordering::Relaxed);
+        Transaction {
+            inner: Arc::new(TxnInner {
+                engine,
+                id,
+                options,
+                signal,
+                cancel: Arc::new(AtomicBool::new(false)),
+                tracks_reads,
+                state: Mutex::new(State {
+                    status: Status::Active,
+                    view,
+                    snapshot_lsn,
+                    writes: Writes::new(),
+                    locks: Vec::new(),
+                    reads: ReadSet::default(),
+                    savepoints: Vec::new(),
+                }),
+            }),
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub fn isolation(&self) -> IsolationLevel {
+        self.inner.options.isolation
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.inner.options.read_only
+    }
+
+    /// The LSN reads currently see (the statement's, at READ COMMITTED).
+    pub fn snapshot_lsn(&self) -> Lsn {
+        self.inner.state.lock().view.lsn()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.inner.state.lock().status == Status::Active
+    }
+
+    /// Whether the transaction has written anything (that a rollback would undo).
+    pub fn has_writes(&self) -> bool {
+        !self.inner.state.lock().writes.is_empty()
+    }
+
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.inner.cancel.clone())
+    }
+
+    fn active_state(&self) -> Result<parking_lot::MutexGuard<'_, State>> {
+        let state = self.inner.state.lock();
+        if state.status != Status::Active {
+            return Err(Error::NotActive);
+        }
+        Ok(state)
+    }
+
+    /// Starts a new statement: at READ COMMITTED, reads now see everything committed so
+    /// far; at higher levels, nothing changes.
+    pub fn new_statement(&self) -> Result<()> {
+        let mut state = self.active_state()?;
+        if self.inner.options.isolation == IsolationLevel::ReadCommitted {
+            state.view = self.inner.engine.store.read_view();
+        }
+        Ok(())
+    }
+
+    fn record_read(&self, state: &mut State, key: &[u8]) {
+        if self.inner.tracks_reads && !state.reads.keys.contains(key) {
+            state.reads.keys.insert(Bytes::copy_from_slice(key));
+        }
+    }
+
+    pub(crate) fn record_range(&self, start: Bound<Bytes>, end: Bound<Bytes>) {
+        if self.inner.tracks_reads {
+            self.inner.state.lock().reads.ranges.push((start, end));
+        }
+    }
+
+    pub(crate) fn tracks_reads(&self) -> bool {
+        self.inner.tracks_reads
+    }
+
+    /// The value of `key` as this transaction sees it.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        self.get_with(key, |value| value.map(Bytes::copy_from_slice))
+    }
+
+    /// Calls `f` with the value of `key` without copying it out of the store.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
+        let mut state = self.active_state()?;
+        self.record_read(&mut state, key);
+        if let Some(own) = state.writes.get(key) {
+            return Ok(f(own.as_deref()));
+        }
+        Ok(state.view.get_with(key, f))
+    }
+
+    /// Entries of `range` in ascending key order, own writes merged in.
+    pub fn scan(&self, range: impl bytedata_kv::KeyRange) -> Result<TxnScan> {
+        self.open_scan(&range, false)
+    }
+
+    /// Entries of `range` in descending key order, own writes merged in.
+    pub fn scan_rev(&self, range: impl bytedata_kv::KeyRange) -> Result<TxnScan> {
+        self.open_scan(&range, true)
+    }
+
+    fn open_scan(&self, range: &impl bytedata_kv::KeyRange, reverse: bool) -> Result<TxnScan> {
+        let state = self.active_state()?;
+        let (lower, upper) = owned_bounds(range);
+        Ok(TxnScan::new(
+            self.clone(),
+            state.view.clone(),
+            state.writes.clone(),
+            lower,
+            upper,
+            reverse,
+        ))
+    }
+
+    /// Calls `f` on every entry of `range` in order, borrowed, until it breaks.
+    pub fn for_each<B>(
+        &self,
+        range: impl bytedata_kv::KeyRange,
+        reverse: bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> ControlFlow<B>,
+    ) -> Result<Option<B>> {
+        let (view, writes) = {
+            let state = self.active_state()?;
+            (state.view.clone(), state.writes.clone())
+        };
+        let (lower, upper) = owned_bounds(&range);
+        let (start, end) = if reverse {
+            (&upper, &lower)
+        } else {
+            (&lower, &upper)
+        };
+        let mut last: Option<Bytes> = None;
+        let tracking = self.inner.tracks_reads;
+        let result = merged_for_each(
+            &view,
+            &writes,
+            slice_bound(start),
+            slice_bound(end),
+            reverse,
+            |key, value| {
+                if tracking {
+                    last = Some(Bytes::copy_from_slice(key));
+                }
+                f(key, value)
+            },
+        );
+        if tracking {
+            // What was read: from the start to the last key visited, or the whole range.
+            let reached = match (&result, last) {
+                (Some(_), Some(last)) => Bound::Included(last),
+                _ => end.clone(),
+            };
+            let (low, high) = if reverse {
+                (reached, start.clone())
+            } else {
+                (start.clone(), reached)
+            };
+            self.record_range(low, high);
+        }
+        Ok(result)
+    }
+
+    /// Locks `key` for this transaction, waiting for another holder as the options say.
+    /// At REPEATABLE READ and SERIALIZABLE, a key changed by a commit after the snapshot
+    /// cannot be written: that is a serialization failure.
+    fn lock_key(&self, key: &Bytes) -> Result<()> {
+        if self.inner.signal.is_none() {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        // The wait happens without the state lock, so the transaction's scans stay usable.
+        let acquired = self.inner.engine.locks.acquire(
+            self.inner.id,
+            key,
+            self.inner.options.lock_wait,
+            &self.inner.cancel,
+        )?;
+        let mut state = self.active_state()?;
+        if acquired == Acquired::New {
+            state.locks.push(key.clone());
+            if self.inner.options.isolation != IsolationLevel::ReadCommitted {
+                // Every commit to the key is visible now: its writer released the lock
+                // only after its commit was applied. A key absent both in the snapshot
+                // and now lost nothing (and its versions may already be collected).
+                let latest = self.inner.engine.store.read_view();
+                let changed = latest
+                    .last_write(key)
+                    .is_some_and(|lsn| lsn.0 > state.snapshot_lsn);
+                if changed && (latest.contains_key(key) || state.view.contains_key(key)) {
+                    return Err(Error::Serialization {
+                        reason: "concurrent update",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn put(&self, key: impl Into<Bytes>, value: impl Into<Bytes>) -> Result<()> {
+        self.write(key.into(), Some(value.into()))
+    }
+
+    pub fn delete(&self, key: impl Into<Bytes>) -> Result<()> {
+        self.write(key.into(), None)
+    }
+
+    fn write(&self, key: Bytes, value: Option<Bytes>) -> Result<()> {
+        if self.inner.options.read_only {
+            return Err(Error::ReadOnly {
+                operation: if value.is_some() {
+                    "a write"
+                } else {
+                    "a delete"
+                },
+            });
+        }
+        drop(self.active_state()?);
+        self.lock_key(&key)?;
+        self.active_state()?.writes.insert(key, value);
+        Ok(())
+    }
+
+    /// Locks `key` as for a write (`SELECT … FOR UPDATE`) and returns its value for
+    /// update: the transaction's own write if any, else at READ COMMITTED the latest
+    /// committed value, and at higher levels the snapshot's (which is the latest, or
+    /// locking it fails).
+    pub fn lock(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        if self.inner.options.read_only {
+            return Err(Error::ReadOnly {
+                operation: "SELECT FOR UPDATE",
+            });
+        }
+        let key = Bytes::copy_from_slice(key);
+        self.lock_key(&key)?;
+        let state = self.active_state()?;
+        if let Some(own) = state.writes.get(&key) {
+            return Ok(own.clone());
+        }
+        let value = match self.inner.options.isolation {
+            IsolationLevel::ReadCommitted => self.inner.engine.store.read_view().get(&key),
+            _ => state.view.get(&key),
+        };
+        Ok(value.map(Bytes::from))
+    }
+
+    /// Defines a savepoint; a later one with the same name hides it until released.
+    pub fn savepoint(&self, name: &str) -> Result<()> {
+        let mut state = self.active_state()?;
+        let savepoint = Savepoint {
+            name: name.to_owned(),
+            writes: state.writes.clone(),
+            locks: state.locks.len(),
+        };
+        state.savepoints.push(savepoint);
+        Ok(())
+    }
+
+    fn find_savepoint(state: &State, name: &str) -> Result<usize> {
+        state
+            .savepoints
+            .iter()
+            .rposition(|savepoint| savepoint.name == name)
+            .ok_or_else(|| Error::NoSuchSavepoint(name.to_owned()))
+    }
+
+    /// Forgets the savepoint and every one defined after it; the writes stay.
+    pub fn release_savepoint(&self, name: &str) -> Result<()> {
+        let mut state = self.active_state()?;
+        let position = Self::find_savepoint(&state, name)?;
+        state.savepoints.truncate(position);
+        Ok(())
+    }
+
+    /// Undoes every write since the savepoint and releases the locks taken since; the
+    /// savepoint stays defined (savepoints defined after it are forgotten).
+    pub fn rollback_to_savepoint(&self, name: &str) -> Result<()> {
+        let mut state = self.active_state()?;
+        let position = Self::find_savepoint(&state, name)?;
+        state.savepoints.truncate(position + 1);
+        let savepoint = &state.savepoints[position];
+        let (writes, locks) = (savepoint.writes.clone(), savepoint.locks);
+        state.writes = writes;
+        let released: Vec<Bytes> = state.locks.split_off(locks);
+        drop(state);
+        if let Some(signal) = &self.inner.signal {
+            self.inner
+                .engine
+                .locks
+                .release(self.inner.id, &released, signal);
+        }
+        Ok(())
+    }
+
+    /// Commits: the writes become visible atomically, under one LSN, once durable.
+    /// Returns the commit's LSN (the snapshot's, for a transaction that wrote nothing).
+    pub fn commit(&self) -> Result<Lsn> {
+        let mut state = self.active_state()?;
+        if state.writes.is_empty() {
+            let lsn = state.view.lsn();
+            self.finish(&mut state, Status::Committed);
+            return Ok(lsn);
+        }
+        let mut batch = WriteBatch::with_capacity(state.writes.len());
+        let mut keys = Vec::with_capacity(state.writes.len());
+        for (key, value) in state.writes.iter() {
+            match value {
+                Some(value) => batch.put(key.to_vec(), value.to_vec()),
+                None => batch.delete(key.to_vec()),
+            };
+            keys.push(key.clone());
+        }
+        let engine = &self.inner.engine;
+        let submitted = {
+            let mut log = engine.commit_log.lock();
+            let validated = if self.inner.tracks_reads {
+                log.validate(state.snapshot_lsn, &state.reads)
+            } else {
+                Ok(())
+            };
+            let submitted =
+                validated.and_then(|()| engine.store.submit(batch).map_err(Error::from));
+            if let Ok(ticket) = &submitted {
+                log.record(ticket.lsn().0, keys);
+            }
+            log.prune(engine.store.visible_lsn().0);
+            submitted
+        };
+        let ticket = match submitted {
+            Ok(ticket) => ticket,
+            Err(error) => {
+                self.finish(&mut state, Status::RolledBack);
+                return Err(error);
+            }
+        };
+        // Locks are released only once the commit is applied, so the next holder of a key
+        // reads this transaction's write.
+        let outcome = ticket.wait();
+        self.finish(&mut state, Status::Committed);
+        Ok(outcome?)
+    }
+
+    /// Discards the writes and releases the locks.
+    pub fn rollback(&self) -> Result<()> {
+        let mut state = self.active_state()?;
+        self.finish(&mut state, Status::RolledBack);
+        Ok(())
+    }
+
+    fn finish(&self, state: &mut State, status: Status) {
+        self.inner.finish(state, status);
+    }
+}
+
+impl TxnInner {
+    fn finish(&self, state: &mut State, status: Status) {
+        debug_assert_eq!(state.status, Status::Active);
+        state.status = status;
+        state.writes = Writes::new();
+        state.savepoints.clear();
+        let locks = std::mem::take(&mut state.locks);
+        if let Some(signal) = &self.signal {
+            self.engine.locks.finish(self.id, &locks, signal);
+        }
+        if self.tracks_reads {
+            let mut log = self.engine.commit_log.lock();
+            log.unregister_serializable(state.snapshot_lsn);
+            log.prune(self.engine.store.visible_lsn().0);
+        }
+        state.reads = ReadSet::default();
+        self.engine.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for TxnInner {
+    fn drop(&mut self) {
+        let mut state = self.state.lock();
+        if state.status == Status::Active {
+            self.finish(&mut state, Status::RolledBack);
+        }
+    }
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("id", &self.inner.id)
+            .field("isolation", &self.inner.options.isolation)
+            .field("read_only", &self.inner.options.read_only)
+            .finish()
+    }
+}

@@ -1,0 +1,201 @@
+//! Savepoints, deadlock detection, lock timeouts and cancellation.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use bytedata_mvcc::{Engine, Error, IsolationLevel, LockWait, Transaction, TxnOptions};
+use bytes::Bytes;
+
+fn engine() -> Engine {
+    Engine::open(bytedata_kv::Options::memory()).unwrap()
+}
+
+fn value(txn: &Transaction, key: &str) -> Option<Bytes> {
+    txn.get(key.as_bytes()).unwrap()
+}
+
+#[test]
+fn rollback_to_savepoint_undoes_only_later_writes_and_keeps_the_savepoint() {
+    let engine = engine();
+    let txn = engine.begin(TxnOptions::default());
+    txn.put("a", "1").unwrap();
+    txn.savepoint("s1").unwrap();
+    txn.put("a", "2").unwrap();
+    txn.put("b", "2").unwrap();
+    txn.delete("a").unwrap();
+    assert_eq!(value(&txn, "a"), None);
+    txn.rollback_to_savepoint("s1").unwrap();
+    assert_eq!(value(&txn, "a"), Some(Bytes::from("1")));
+    assert_eq!(value(&txn, "b"), None);
+    // The savepoint is still there: roll back to it again after more writes.
+    txn.put("c", "3").unwrap();
+    txn.rollback_to_savepoint("s1").unwrap();
+    assert_eq!(value(&txn, "c"), None);
+    txn.commit().unwrap();
+    let check = engine.begin(TxnOptions::default());
+    assert_eq!(value(&check, "a"), Some(Bytes::from("1")));
+    assert_eq!((value(&check, "b"), value(&check, "c")), (None, None));
+}
+
+#[test]
+fn nested_savepoints_release_and_unknown_names() {
+    let engine = engine();
+    let txn = engine.begin(TxnOptions::default());
+    txn.savepoint("outer").unwrap();
+    txn.put("x", "outer").unwrap();
+    txn.savepoint("inner").unwrap();
+    txn.put("x", "inner").unwrap();
+    txn.savepoint("inner").unwrap(); // a second one with the same name hides the first
+    txn.put("x", "innermost").unwrap();
+    txn.rollback_to_savepoint("inner").unwrap();
+    assert_eq!(value(&txn, "x"), Some(Bytes::from("inner")));
+    txn.release_savepoint("inner").unwrap(); // releases the newest "inner" only
+    txn.rollback_to_savepoint("inner").unwrap();
+    assert_eq!(value(&txn, "x"), Some(Bytes::from("outer")));
+    txn.release_savepoint("outer").unwrap();
+    let error = txn.rollback_to_savepoint("inner").unwrap_err();
+    assert!(matches!(error, Error::NoSuchSavepoint(ref name) if name == "inner"));
+    assert_eq!(error.sqlstate(), "3B001");
+    assert_eq!(error.to_string(), "savepoint \"inner\" does not exist");
+    txn.commit().unwrap();
+}
+
+#[test]
+fn rolling_back_to_a_savepoint_releases_the_locks_taken_after_it() {
+    let engine = engine();
+    let t1 = engine.begin(TxnOptions::default());
+    let t2 = engine.begin(TxnOptions::default().lock_wait(LockWait::NoWait));
+    t1.put("before", "1").unwrap();
+    t1.savepoint("s").unwrap();
+    t1.put("after", "1").unwrap();
+    assert!(matches!(
+        t2.put("after", "2"),
+        Err(Error::LockNotAvailable { .. })
+    ));
+    t1.rollback_to_savepoint("s").unwrap();
+    t2.put("after", "2").unwrap();
+    assert!(matches!(
+        t2.put("before", "2"),
+        Err(Error::LockNotAvailable { .. })
+    ));
+    t1.commit().unwrap();
+    t2.commit().unwrap();
+}
+
+/// Spins until `count` transactions wait for locks (observable state, not a timed sleep).
+fn until_waiting(engine: &Engine, count: usize) {
+    while engine.stats().lock_waits < count {
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_deadlock_fails_the_transaction_that_closes_the_cycle_and_the_other_proceeds() {
+    let engine = engine();
+    let t1 = engine.begin(TxnOptions::default());
+    let t2 = engine.begin(TxnOptions::default());
+    t1.put("a", "t1").unwrap();
+    t2.put("b", "t2").unwrap();
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            t1.put("b", "t1")?; // waits for t2
+            t1.commit()
+        });
+        until_waiting(&engine, 1);
+        let error = t2.put("a", "t2").unwrap_err();
+        assert!(matches!(error, Error::Deadlock { .. }), "{error}");
+        assert_eq!(error.sqlstate(), "40P01");
+        assert!(error.is_retryable());
+        t2.rollback().unwrap();
+        waiter.join().unwrap().unwrap();
+    });
+    let check = engine.begin(TxnOptions::default());
+    assert_eq!(value(&check, "a"), Some(Bytes::from("t1")));
+    assert_eq!(value(&check, "b"), Some(Bytes::from("t1")));
+}
+
+#[test]
+fn a_three_way_deadlock_is_found_too() {
+    let engine = engine();
+    let txns: Vec<Transaction> = (0..3)
+        .map(|_| engine.begin(TxnOptions::default()))
+        .collect();
+    for (i, txn) in txns.iter().enumerate() {
+        txn.put(format!("k{i}"), "held").unwrap();
+    }
+    std::thread::scope(|scope| {
+        // t0 waits for t1, t1 for t2; t2 asking for k0 closes the cycle.
+        let w0 = scope.spawn(|| txns[0].put("k1", "t0"));
+        until_waiting(&engine, 1);
+        let w1 = scope.spawn(|| txns[1].put("k2", "t1"));
+        until_waiting(&engine, 2);
+        assert!(matches!(
+            txns[2].put("k0", "t2"),
+            Err(Error::Deadlock { .. })
+        ));
+        txns[2].rollback().unwrap();
+        w1.join().unwrap().unwrap();
+        txns[1].commit().unwrap();
+        w0.join().unwrap().unwrap();
+        txns[0].commit().unwrap();
+    });
+}
+
+#[test]
+fn a_lock_wait_ends_at_the_lock_timeout() {
+    let engine = engine();
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("k", "1").unwrap();
+    let waiter =
+        engine.begin(TxnOptions::default().lock_wait(LockWait::Timeout(Duration::from_millis(50))));
+    let error = waiter.put("k", "2").unwrap_err();
+    assert!(matches!(error, Error::LockNotAvailable { .. }), "{error}");
+    assert_eq!(error.sqlstate(), "55P03");
+    holder.commit().unwrap();
+    waiter.put("k", "2").unwrap();
+    waiter.commit().unwrap();
+}
+
+#[test]
+fn a_lock_wait_can_be_canceled_from_another_thread() {
+    let engine = engine();
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("k", "1").unwrap();
+    let waiter = engine.begin(TxnOptions::default());
+    let cancel = waiter.cancel_handle();
+    std::thread::scope(|scope| {
+        let blocked = scope.spawn(|| waiter.put("k", "2"));
+        cancel.cancel();
+        let error = blocked.join().unwrap().unwrap_err();
+        assert!(matches!(error, Error::Canceled));
+        assert_eq!(error.sqlstate(), "57014");
+    });
+    cancel.reset();
+    holder.rollback().unwrap();
+    waiter.put("k", "2").unwrap();
+    waiter.commit().unwrap();
+}
+
+#[test]
+fn a_dropped_transaction_rolls_back_and_releases_its_locks() {
+    let engine = engine();
+    {
+        let txn = engine.begin(TxnOptions::default());
+        txn.put("k", "lost").unwrap();
+    }
+    assert_eq!(engine.stats().locks_held, 0);
+    assert_eq!(engine.stats().active_transactions, 0);
+    let txn = engine.begin(TxnOptions::default().lock_wait(LockWait::NoWait));
+    assert_eq!(value(&txn, "k"), None);
+    txn.put("k", "kept").unwrap();
+    txn.commit().unwrap();
+}
+
+#[test]
+fn a_finished_transaction_refuses_further_use() {
+    let engine = engine();
+    let txn = engine.begin(TxnOptions::isolation(IsolationLevel::RepeatableRead));
+    txn.commit().unwrap();
+    assert!(matches!(txn.put("k", "v"), Err(Error::NotActive)));
+    assert!(matches!(txn.commit(), Err(Error::NotActive)));
+}
