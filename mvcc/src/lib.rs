@@ -27,6 +27,26 @@
 //!   registered read view (every transaction's snapshot is one) can see them.
 //!
 //! See docs/transactions.md for the exact guarantees and errors.
+//!
+//! # Example
+//!
+//! ```
+//! use bytedata_mvcc::{Engine, IsolationLevel, TxnOptions};
+//!
+//! # fn main() -> bytedata_mvcc::Result<()> {
+//! let engine = Engine::open(bytedata_kv::Options::memory())?;
+//! let setup = engine.begin(TxnOptions::default());
+//! setup.put("account/1", "100")?;
+//! setup.commit()?;
+//!
+//! let txn = engine.begin(TxnOptions::isolation(IsolationLevel::Serializable));
+//! let balance = txn.get(b"account/1")?; // snapshot + own writes
+//! assert_eq!(balance.as_deref(), Some(&b"100"[..]));
+//! txn.put("account/1", "80")?; // locks the key until the end
+//! txn.commit()?; // 40001 if it cannot serialize
+//! # Ok(())
+//! # }
+//! ```
 
 mod commit_log;
 mod engine;

@@ -40,10 +40,20 @@ struct Savepoint {
     locks: usize,
 }
 
+impl State {
+    fn view(&self) -> &ReadView {
+        self.view
+            .as_ref()
+            .expect("an active transaction has a snapshot")
+    }
+}
+
 struct State {
     status: Status,
     /// What reads see: the transaction's snapshot, or at READ COMMITTED the statement's.
-    view: ReadView,
+    /// Released (`None`) as soon as the transaction stops reading — when it commits or
+    /// ends — so the garbage collector need not keep versions for it.
+    view: Option<ReadView>,
     /// The snapshot the transaction started with (fixed at REPEATABLE READ and above).
     snapshot_lsn: u64,
     writes: Writes,
@@ -107,7 +117,7 @@ impl Transaction {
                 tracks_reads,
                 state: Mutex::new(State {
                     status: Status::Active,
-                    view,
+                    view: Some(view),
                     snapshot_lsn,
                     writes: Writes::new(),
                     locks: Vec::new(),
@@ -132,7 +142,11 @@ impl Transaction {
 
     /// The LSN reads currently see (the statement's, at READ COMMITTED).
     pub fn snapshot_lsn(&self) -> Lsn {
-        self.inner.state.lock().view.lsn()
+        let state = self.inner.state.lock();
+        state
+            .view
+            .as_ref()
+            .map_or(Lsn(state.snapshot_lsn), ReadView::lsn)
     }
 
     pub fn is_active(&self) -> bool {
@@ -161,7 +175,7 @@ impl Transaction {
     pub fn new_statement(&self) -> Result<()> {
         let mut state = self.active_state()?;
         if self.inner.options.isolation == IsolationLevel::ReadCommitted {
-            state.view = self.inner.engine.store.read_view();
+            state.view = Some(self.inner.engine.store.read_view());
         }
         Ok(())
     }
@@ -194,7 +208,7 @@ impl Transaction {
         if let Some(own) = state.writes.get(key) {
             return Ok(f(own.as_deref()));
         }
-        Ok(state.view.get_with(key, f))
+        Ok(state.view().get_with(key, f))
     }
 
     /// Entries of `range` in ascending key order, own writes merged in.
@@ -212,7 +226,7 @@ impl Transaction {
         let (lower, upper) = owned_bounds(range);
         Ok(TxnScan::new(
             self.clone(),
-            state.view.clone(),
+            state.view().clone(),
             state.writes.clone(),
             lower,
             upper,
@@ -229,7 +243,7 @@ impl Transaction {
     ) -> Result<Option<B>> {
         let (view, writes) = {
             let state = self.active_state()?;
-            (state.view.clone(), state.writes.clone())
+            (state.view().clone(), state.writes.clone())
         };
         let (lower, upper) = owned_bounds(&range);
         let (start, end) = if reverse {
@@ -295,7 +309,7 @@ impl Transaction {
                 let changed = latest
                     .last_write(key)
                     .is_some_and(|lsn| lsn.0 > state.snapshot_lsn);
-                if changed && (latest.contains_key(key) || state.view.contains_key(key)) {
+                if changed && (latest.contains_key(key) || state.view().contains_key(key)) {
                     return Err(Error::Serialization {
                         reason: "concurrent update",
                     });
@@ -347,7 +361,7 @@ impl Transaction {
         }
         let value = match self.inner.options.isolation {
             IsolationLevel::ReadCommitted => self.inner.engine.store.read_view().get(&key),
-            _ => state.view.get(&key),
+            _ => state.view().get(&key),
         };
         Ok(value.map(Bytes::from))
     }
@@ -405,7 +419,7 @@ impl Transaction {
     pub fn commit(&self) -> Result<Lsn> {
         let mut state = self.active_state()?;
         if state.writes.is_empty() {
-            let lsn = state.view.lsn();
+            let lsn = state.view().lsn();
             self.finish(&mut state, Status::Committed);
             return Ok(lsn);
         }
@@ -418,6 +432,9 @@ impl Transaction {
             };
             keys.push(key.clone());
         }
+        // No more reads: the snapshot goes before the commit is applied, so the garbage
+        // collector running then need not keep the versions it could see.
+        state.view = None;
         let engine = &self.inner.engine;
         let submitted = {
             let mut log = engine.commit_log.lock();
@@ -464,6 +481,7 @@ impl TxnInner {
     fn finish(&self, state: &mut State, status: Status) {
         debug_assert_eq!(state.status, Status::Active);
         state.status = status;
+        state.view = None;
         state.writes = Writes::new();
         state.savepoints.clear();
         let locks = std::mem::take(&mut state.locks);
