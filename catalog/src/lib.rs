@@ -1,2 +1,41 @@
-//! The system catalog and the order-preserving key and row encodings. Not written yet;
-//! see the catalog issue.
+//! The catalog: how SQL values become ordered kv keys and compact row values, and the
+//! transactional system catalog (databases, schemas, tables, indexes, sequences, roles).
+//!
+//! # Design
+//!
+//! - **Keys** (`keys`, `keycode`): every key is `[table id][index id][key columns]`. Key
+//!   columns use an order-preserving encoding: byte order equals PostgreSQL's order of the
+//!   tuples, per column ascending or descending with PostgreSQL's NULL placement, and a key
+//!   prefix encodes to a byte prefix — so equality on leading key columns is a prefix scan
+//!   and a range on the next one a range scan.
+//! - **Rows** (`rowcode`, `table`): non-key columns in a compact format that records the
+//!   table version it was written under; adding or dropping a column never rewrites rows.
+//! - **Descriptors** (`descriptor`, `catalog`, `system`): schemas, tables, sequences,
+//!   databases and roles are JSON descriptors under their ids, with a name table; both are
+//!   read and written in mvcc transactions, so DDL is transactional. Ids (which are also
+//!   OIDs), sequence values and hidden row ids come from counters outside transactions
+//!   (`counters`), never repeating a value.
+//!
+//! Each database has its own store (its own storage configuration); the system store holds
+//! the databases and roles. The formats are documented byte by byte in
+//! docs/key-encoding.md.
+
+pub mod catalog;
+mod counters;
+pub mod descriptor;
+pub mod error;
+pub mod keycode;
+pub mod keys;
+pub mod numeric;
+mod objects;
+pub mod rowcode;
+pub mod system;
+pub mod table;
+pub mod types;
+pub mod value;
+
+pub use catalog::{Catalog, Relation};
+pub use counters::CounterSpec;
+pub use error::{CatalogError, Result};
+pub use objects::NameEntry;
+pub use system::SystemCatalog;

@@ -286,6 +286,12 @@ impl Transaction {
     /// At REPEATABLE READ and SERIALIZABLE, a key changed by a commit after the snapshot
     /// cannot be written: that is a serialization failure.
     fn lock_key(&self, key: &Bytes) -> Result<()> {
+        self.lock_key_checked(key, true)
+    }
+
+    /// Locks `key`; with `check_snapshot`, fails at REPEATABLE READ and above if a commit
+    /// after the snapshot changed it (when newly locked).
+    fn lock_key_checked(&self, key: &Bytes, check_snapshot: bool) -> Result<()> {
         if self.inner.signal.is_none() {
             return Err(Error::ReadOnly {
                 operation: "a write",
@@ -301,7 +307,7 @@ impl Transaction {
         let mut state = self.active_state()?;
         if acquired == Acquired::New {
             state.locks.push(key.clone());
-            if self.inner.options.isolation != IsolationLevel::ReadCommitted {
+            if check_snapshot && self.inner.options.isolation != IsolationLevel::ReadCommitted {
                 // Every commit to the key is visible now: its writer released the lock
                 // only after its commit was applied. A key absent both in the snapshot
                 // and now lost nothing (and its versions may already be collected).
@@ -364,6 +370,32 @@ impl Transaction {
             _ => state.view().get(&key),
         };
         Ok(value.map(Bytes::from))
+    }
+
+    /// Locks `key` and returns its latest committed value (or this transaction's own
+    /// write), at any isolation level and without failing because a commit after the
+    /// snapshot changed it. For checks that must see concurrent commits — the uniqueness of
+    /// a name, say: a second transaction creating the same name waits for the first and
+    /// then finds the name taken.
+    pub fn lock_latest(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        if self.inner.options.read_only {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        let key = Bytes::copy_from_slice(key);
+        self.lock_key_checked(&key, false)?;
+        let state = self.active_state()?;
+        if let Some(own) = state.writes.get(&key) {
+            return Ok(own.clone());
+        }
+        Ok(self
+            .inner
+            .engine
+            .store
+            .read_view()
+            .get(&key)
+            .map(Bytes::from))
     }
 
     /// Defines a savepoint; a later one with the same name hides it until released.

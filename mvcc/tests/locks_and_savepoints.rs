@@ -199,3 +199,28 @@ fn a_finished_transaction_refuses_further_use() {
     assert!(matches!(txn.put("k", "v"), Err(Error::NotActive)));
     assert!(matches!(txn.commit(), Err(Error::NotActive)));
 }
+
+#[test]
+fn lock_latest_sees_a_concurrent_commit_at_every_level() {
+    for level in [
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::RepeatableRead,
+        IsolationLevel::Serializable,
+    ] {
+        let engine = engine();
+        let first = engine.begin(TxnOptions::isolation(level));
+        let second = engine.begin(TxnOptions::isolation(level));
+        assert_eq!(first.lock_latest(b"name").unwrap(), None);
+        first.put("name", "taken").unwrap();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| second.lock_latest(b"name"));
+            first.commit().unwrap();
+            assert_eq!(
+                waiter.join().unwrap().unwrap(),
+                Some(Bytes::from("taken")),
+                "{level:?}"
+            );
+        });
+        second.rollback().unwrap();
+    }
+}
