@@ -139,6 +139,10 @@ pub enum RelationKind {
     View { definition: String },
 }
 
+/// The name of the hidden row id column of a table without a primary key. It is never
+/// found by name: a user column may have the same name.
+pub const ROW_ID_COLUMN: &str = "bytedata_rowid";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TableDescriptor {
     pub id: u32,
@@ -152,6 +156,10 @@ pub struct TableDescriptor {
     pub indexes: Vec<IndexDescriptor>,
     pub checks: Vec<CheckConstraint>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// Tables with foreign keys that reference this one (kept by DDL, so writes here
+    /// know which tables to check without searching the catalog).
+    #[serde(default)]
+    pub referenced_by: Vec<u32>,
     /// Storage parameters given with `WITH (…)`, kept for display.
     pub options: Vec<(String, String)>,
     /// Bumped by every change of the columns; rows record the version they were written
@@ -218,7 +226,7 @@ impl TableDescriptor {
             }
             None => {
                 let id = columns.len() as u32 + 1;
-                let mut row_id = ColumnDescriptor::new(id, "rowid", DataType::Int8);
+                let mut row_id = ColumnDescriptor::new(id, ROW_ID_COLUMN, DataType::Int8);
                 row_id.hidden = true;
                 row_id.nullable = false;
                 columns.push(row_id);
@@ -243,6 +251,7 @@ impl TableDescriptor {
             indexes: Vec::new(),
             checks: Vec::new(),
             foreign_keys: Vec::new(),
+            referenced_by: Vec::new(),
             options: Vec::new(),
             version: 1,
             next_column_id,
@@ -265,10 +274,11 @@ impl TableDescriptor {
         self.columns.iter().filter(|c| !c.is_dropped())
     }
 
+    /// A visible column by name (the hidden row id is never found by name).
     pub fn column(&self, name: &str) -> Option<&ColumnDescriptor> {
         self.columns
             .iter()
-            .find(|c| !c.is_dropped() && c.name == name)
+            .find(|c| !c.is_dropped() && !c.hidden && c.name == name)
     }
 
     pub fn column_by_id(&self, id: u32) -> Option<&ColumnDescriptor> {
@@ -335,6 +345,51 @@ impl TableDescriptor {
         Ok(dropped)
     }
 
+    /// Gives a table without a primary key one (a new version): the hidden row id column
+    /// is dropped and the key columns become NOT NULL. Every row must then be rewritten
+    /// under its new key by the caller.
+    pub fn set_primary_key(&mut self, name: &str, key: &[(String, Direction)]) -> Result<()> {
+        if !self.has_hidden_row_id() {
+            return Err(CatalogError::InvalidDefinition(format!(
+                "multiple primary keys for table \"{}\" are not allowed",
+                self.name
+            )));
+        }
+        let mut columns = Vec::with_capacity(key.len());
+        for (column_name, direction) in key {
+            let column = self.column(column_name).ok_or_else(|| {
+                CatalogError::InvalidDefinition(format!(
+                    "column \"{column_name}\" named in key does not exist"
+                ))
+            })?;
+            if !column.data_type.is_key_type() {
+                return Err(CatalogError::InvalidDefinition(format!(
+                    "data type {} has no default operator class for access method \"btree\"",
+                    column.data_type.display_name()
+                )));
+            }
+            columns.push(KeyColumn {
+                column: column.id,
+                direction: *direction,
+            });
+        }
+        self.version += 1;
+        let version = self.version;
+        for column in &mut self.columns {
+            if column.hidden && !column.is_dropped() {
+                column.dropped_in = Some(version);
+            }
+            if columns.iter().any(|k| k.column == column.id) {
+                column.nullable = false;
+            }
+        }
+        self.primary_key = PrimaryKey {
+            name: name.to_owned(),
+            columns,
+        };
+        Ok(())
+    }
+
     pub fn rename_column(&mut self, from: &str, to: &str) -> Result<()> {
         if self.column(to).is_some() {
             return Err(CatalogError::DuplicateColumn {
@@ -346,7 +401,7 @@ impl TableDescriptor {
         let column = self
             .columns
             .iter_mut()
-            .find(|c| !c.is_dropped() && c.name == from)
+            .find(|c| !c.is_dropped() && !c.hidden && c.name == from)
             .ok_or_else(|| CatalogError::UndefinedColumn {
                 table,
                 column: from.to_owned(),

@@ -180,6 +180,13 @@ impl Transaction {
         Ok(())
     }
 
+    pub(crate) fn note_read(&self, key: &[u8]) {
+        if self.inner.tracks_reads {
+            let mut state = self.inner.state.lock();
+            self.record_read(&mut state, key);
+        }
+    }
+
     fn record_read(&self, state: &mut State, key: &[u8]) {
         if self.inner.tracks_reads && !state.reads.keys.contains(key) {
             state.reads.keys.insert(Bytes::copy_from_slice(key));
@@ -209,6 +216,31 @@ impl Transaction {
             return Ok(f(own.as_deref()));
         }
         Ok(state.view().get_with(key, f))
+    }
+
+    /// A reader frozen at this moment: the snapshot (the statement's, at READ COMMITTED)
+    /// with the own writes made so far, and none made later. A statement reads through
+    /// one, so it never sees its own output (an `UPDATE` that moves a row ahead of its
+    /// scan must not meet it again).
+    pub fn reader(&self) -> Result<TxnReader> {
+        let state = self.active_state()?;
+        Ok(TxnReader {
+            txn: self.clone(),
+            view: state.view().clone(),
+            writes: state.writes.clone(),
+        })
+    }
+
+    /// A reader of the latest committed state (not the snapshot) with the own writes made
+    /// so far: for checks that must see concurrent commits, such as a foreign key's
+    /// referencing rows when the referenced row goes.
+    pub fn latest_reader(&self) -> Result<TxnReader> {
+        let state = self.active_state()?;
+        Ok(TxnReader {
+            txn: self.clone(),
+            view: self.inner.engine.store.read_view(),
+            writes: state.writes.clone(),
+        })
     }
 
     /// Entries of `range` in ascending key order, own writes merged in.
@@ -546,5 +578,52 @@ impl std::fmt::Debug for Transaction {
             .field("isolation", &self.inner.options.isolation)
             .field("read_only", &self.inner.options.read_only)
             .finish()
+    }
+}
+
+/// A transaction's reads frozen at one moment (see `Transaction::reader`). Reads are
+/// still recorded for serializable validation.
+#[derive(Clone)]
+pub struct TxnReader {
+    txn: Transaction,
+    view: ReadView,
+    writes: Writes,
+}
+
+impl TxnReader {
+    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+        self.get_with(key, |value| value.map(Bytes::copy_from_slice))
+    }
+
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        self.txn.note_read(key);
+        match self.writes.get(key) {
+            Some(own) => f(own.as_deref()),
+            None => self.view.get_with(key, f),
+        }
+    }
+
+    pub fn scan(&self, range: impl bytedata_kv::KeyRange) -> TxnScan {
+        self.open_scan(&range, false)
+    }
+
+    pub fn scan_rev(&self, range: impl bytedata_kv::KeyRange) -> TxnScan {
+        self.open_scan(&range, true)
+    }
+
+    fn open_scan(&self, range: &impl bytedata_kv::KeyRange, reverse: bool) -> TxnScan {
+        let (lower, upper) = owned_bounds(range);
+        TxnScan::new(
+            self.txn.clone(),
+            self.view.clone(),
+            self.writes.clone(),
+            lower,
+            upper,
+            reverse,
+        )
+    }
+
+    pub fn transaction(&self) -> &Transaction {
+        &self.txn
     }
 }

@@ -1,2 +1,37 @@
-//! The SQL engine: a DataFusion session over the catalog and mvcc. Not written yet; see
-//! the sql issue.
+//! ByteData's SQL engine: a PostgreSQL dialect over the catalog and mvcc, planned and
+//! executed by Apache DataFusion.
+//!
+//! A `Session` is one client's connection: `execute(sql)` parses with sqlparser (the
+//! version DataFusion re-exports), then routes each statement:
+//!
+//! - transaction control and settings (`BEGIN`, `SET`, `SHOW` …) are handled by the
+//!   session itself (`session`);
+//! - queries are planned by DataFusion; table scans go through `provider`, which turns
+//!   filters on key columns into point gets, prefix and range scans of the kv store, read
+//!   at the statement's transaction snapshot;
+//! - DML (`dml`) and DDL (`ddl`) are ours: DataFusion evaluates the expressions and
+//!   source queries, and we write rows, keep indexes and check constraints.
+//!
+//! Every error a user can cause comes back as a `SqlError` with a PostgreSQL SQLSTATE.
+//! Nothing here is global: the statement's database and transaction travel in
+//! DataFusion's session config (`provider::StatementContext`).
+
+pub mod cluster;
+pub mod convert;
+pub mod ddl;
+pub mod dml;
+pub mod error;
+pub mod functions;
+pub mod naming;
+pub mod parse;
+pub mod pgtext;
+pub mod provider;
+pub mod result;
+pub mod session;
+pub mod subquery;
+pub mod types;
+
+pub use cluster::{Cluster, ClusterOptions, Database};
+pub use error::{Result, SqlError};
+pub use result::{QueryResult, Rows};
+pub use session::Session;

@@ -1,0 +1,239 @@
+//! A cluster: the system store (databases, roles) and the databases, each opened on first
+//! use with the storage configuration its descriptor records.
+//!
+//! Layout of a data directory:
+//!
+//! ```text
+//! <data dir>/system/          the system store: databases and roles
+//! <data dir>/base/<db id>/    one store per database in disk mode
+//! ```
+//!
+//! A database in memory mode keeps its catalog entry in the system store but its data only
+//! in memory: after a restart it is there again, empty.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytedata_catalog::descriptor::{DatabaseDescriptor, RoleDescriptor, StorageConfig};
+use bytedata_catalog::{Catalog, SystemCatalog};
+use bytedata_kv::{FsyncPolicy, Options};
+use bytedata_mvcc::{Engine, TxnOptions};
+use parking_lot::Mutex;
+
+use crate::error::{Result, SqlError};
+
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// Where data lives; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// How new databases keep their data unless `CREATE DATABASE` says otherwise.
+    pub default_storage: StorageConfig,
+    /// The superuser created with a new cluster.
+    pub superuser: String,
+}
+
+impl ClusterOptions {
+    pub fn memory() -> Self {
+        ClusterOptions {
+            data_dir: None,
+            default_storage: StorageConfig {
+                mode: "memory".into(),
+                ..StorageConfig::default()
+            },
+            superuser: "bytedata".into(),
+        }
+    }
+
+    pub fn disk(dir: impl Into<PathBuf>) -> Self {
+        ClusterOptions {
+            data_dir: Some(dir.into()),
+            default_storage: StorageConfig::default(),
+            superuser: "bytedata".into(),
+        }
+    }
+}
+
+/// An open database.
+pub struct Database {
+    pub descriptor: DatabaseDescriptor,
+    pub catalog: Catalog,
+}
+
+impl Database {
+    pub fn engine(&self) -> &Engine {
+        self.catalog.engine()
+    }
+}
+
+pub struct Cluster {
+    options: ClusterOptions,
+    system: SystemCatalog,
+    open: Mutex<HashMap<u32, Arc<Database>>>,
+}
+
+fn kv_options(storage: &StorageConfig, dir: Option<PathBuf>) -> Result<Options> {
+    let fsync = match storage.fsync.as_str() {
+        "always" => FsyncPolicy::Always,
+        "interval" => {
+            FsyncPolicy::Interval(Duration::from_millis(storage.fsync_interval_ms.max(1)))
+        }
+        "never" => FsyncPolicy::Never,
+        other => {
+            return Err(SqlError::new(
+                "22023",
+                format!("invalid fsync policy \"{other}\""),
+            ));
+        }
+    };
+    let options = match (storage.mode.as_str(), dir) {
+        ("memory", _) | (_, None) => Options::memory(),
+        ("disk", Some(dir)) => Options::disk(dir),
+        ("hybrid", Some(_)) => return Err(SqlError::unsupported("storage mode \"hybrid\"")),
+        (other, _) => {
+            return Err(SqlError::new(
+                "22023",
+                format!("invalid storage mode \"{other}\""),
+            ));
+        }
+    };
+    if storage.encrypted {
+        return Err(SqlError::unsupported("encryption at rest"));
+    }
+    Ok(options.fsync(fsync))
+}
+
+impl Cluster {
+    /// Opens (or creates) a cluster. A new one gets the databases `postgres` and
+    /// `bytedata` and a superuser role.
+    pub fn open(options: ClusterOptions) -> Result<Arc<Cluster>> {
+        let system_options = match &options.data_dir {
+            Some(dir) => kv_options(&options.default_storage, Some(dir.join("system")))?,
+            None => Options::memory(),
+        };
+        let system = SystemCatalog::open(Engine::open(system_options)?);
+        let cluster = Arc::new(Cluster {
+            options,
+            system,
+            open: Mutex::new(HashMap::new()),
+        });
+        cluster.bootstrap()?;
+        Ok(cluster)
+    }
+
+    fn bootstrap(&self) -> Result<()> {
+        let txn = self.system.engine().begin(TxnOptions::default());
+        let superuser = self.options.superuser.clone();
+        if self.system.role(&txn, &superuser)?.is_none() {
+            let mut role = RoleDescriptor::new(10, &superuser);
+            role.superuser = true;
+            role.login = true;
+            role.create_db = true;
+            role.create_role = true;
+            self.system.create_role(&txn, &role)?;
+        }
+        for name in ["postgres", "bytedata"] {
+            if self.system.database(&txn, name)?.is_none() {
+                self.system.create_database(
+                    &txn,
+                    name,
+                    &superuser,
+                    self.options.default_storage.clone(),
+                )?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub fn options(&self) -> &ClusterOptions {
+        &self.options
+    }
+
+    pub fn system(&self) -> &SystemCatalog {
+        &self.system
+    }
+
+    /// The database `name`, opening it on first use (3D000 if there is none).
+    pub fn database(&self, name: &str) -> Result<Arc<Database>> {
+        let txn = self
+            .system
+            .engine()
+            .begin(TxnOptions::default().read_only());
+        let descriptor = self
+            .system
+            .database(&txn, name)?
+            .ok_or_else(|| SqlError::new("3D000", format!("database \"{name}\" does not exist")))?;
+        self.open_database(descriptor)
+    }
+
+    fn open_database(&self, descriptor: DatabaseDescriptor) -> Result<Arc<Database>> {
+        let mut open = self.open.lock();
+        if let Some(database) = open.get(&descriptor.id) {
+            return Ok(database.clone());
+        }
+        let dir = self
+            .options
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("base").join(descriptor.id.to_string()));
+        let engine = Engine::open(kv_options(&descriptor.storage, dir)?)?;
+        let catalog = Catalog::open(engine, &descriptor.owner)?;
+        let database = Arc::new(Database {
+            descriptor,
+            catalog,
+        });
+        open.insert(database.descriptor.id, database.clone());
+        Ok(database)
+    }
+
+    /// Creates a database (in its own system transaction: PostgreSQL does not allow
+    /// `CREATE DATABASE` in a transaction block either).
+    pub fn create_database(
+        &self,
+        name: &str,
+        owner: &str,
+        storage: StorageConfig,
+    ) -> Result<Arc<Database>> {
+        // Refuse a configuration that cannot be opened before recording it.
+        kv_options(&storage, None)?;
+        let txn = self.system.engine().begin(TxnOptions::default());
+        let descriptor = self.system.create_database(&txn, name, owner, storage)?;
+        txn.commit()?;
+        self.open_database(descriptor)
+    }
+
+    /// Drops a database: its catalog entry, then its store and files.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        let txn = self.system.engine().begin(TxnOptions::default());
+        let descriptor = self.system.drop_database(&txn, name)?;
+        txn.commit()?;
+        if let Some(database) = self.open.lock().remove(&descriptor.id) {
+            database.engine().store().close()?;
+        }
+        if let Some(dir) = &self.options.data_dir {
+            let path = dir.join("base").join(descriptor.id.to_string());
+            if path.exists() {
+                std::fs::remove_dir_all(&path).map_err(|e| {
+                    SqlError::new("58030", format!("could not remove database directory: {e}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Databases currently open.
+    pub fn open_databases(&self) -> Vec<Arc<Database>> {
+        self.open.lock().values().cloned().collect()
+    }
+
+    /// Closes every store, making everything durable.
+    pub fn close(&self) -> Result<()> {
+        for database in self.open.lock().drain().map(|(_, db)| db) {
+            database.engine().store().close()?;
+        }
+        self.system.engine().store().close()?;
+        Ok(())
+    }
+}

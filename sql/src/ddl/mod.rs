@@ -1,0 +1,217 @@
+//! DDL: statements that change the catalog — CREATE/DROP/ALTER of tables, indexes,
+//! schemas, sequences, views and databases, and TRUNCATE.
+//!
+//! Catalog changes are ordinary writes in the statement's transaction, so DDL commits
+//! and rolls back with everything else (`BEGIN; CREATE TABLE …; ROLLBACK` leaves nothing).
+//! The two exceptions are PostgreSQL's too: `CREATE DATABASE` and `DROP DATABASE` run in
+//! a system transaction of their own and refuse to run inside a block.
+//!
+//! Data follows its descriptor: dropping or truncating a table deletes its rows in the
+//! same transaction (keys under `/<table id>/`), and building a key or an index rewrites
+//! the rows it covers, so a committed descriptor always matches the rows under it.
+//!
+//! Expressions stored in the catalog (defaults, CHECK conditions, view queries) are kept
+//! as SQL text and planned with DataFusion when used; they are planned once here, at
+//! creation, so a broken one is refused then and not at the first insert.
+
+mod alter;
+mod create_table;
+mod objects;
+pub mod typename;
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use bytedata_catalog::catalog::Catalog;
+use bytedata_catalog::descriptor::{SchemaDescriptor, TableDescriptor};
+use bytedata_catalog::keys::index_prefix;
+use bytedata_mvcc::Transaction;
+use datafusion::common::DFSchema;
+use datafusion::execution::context::SessionState;
+use datafusion::sql::sqlparser::ast::{ObjectName, ObjectType, Statement};
+
+use crate::error::{Result, SqlError};
+use crate::parse::object_name;
+use crate::provider::StatementContext;
+use crate::result::QueryResult;
+use crate::session::Session;
+use crate::types::field;
+
+pub(crate) use objects::table_rows;
+
+/// A DDL statement's working set.
+pub(crate) struct Ddl<'a> {
+    pub session: &'a Session,
+    pub txn: &'a Transaction,
+    pub context: Arc<StatementContext>,
+    pub state: SessionState,
+}
+
+impl<'a> Ddl<'a> {
+    pub fn new(session: &'a Session, txn: &'a Transaction) -> Self {
+        let (context, state) = session.statement_state(txn);
+        Ddl {
+            session,
+            txn,
+            context,
+            state,
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.context.database.catalog
+    }
+
+    pub fn owner(&self) -> &str {
+        self.session.user()
+    }
+
+    /// The schema a new object named without one goes to: the first schema of the search
+    /// path that exists (3F000 if none does).
+    pub fn creation_schema(&self, schema: Option<&str>) -> Result<SchemaDescriptor> {
+        match schema {
+            Some(name) => self
+                .catalog()
+                .schema(self.txn, name)?
+                .ok_or_else(|| SqlError::new("3F000", format!("schema \"{name}\" does not exist"))),
+            None => self
+                .context
+                .search_schemas()?
+                .into_iter()
+                .find(|s| s.id != bytedata_catalog::catalog::PG_CATALOG_SCHEMA)
+                .ok_or_else(|| SqlError::new("3F000", "no schema has been selected to create in")),
+        }
+    }
+
+    /// The table (not view) `name` names, or 42P01.
+    pub fn table(&self, name: &ObjectName) -> Result<TableDescriptor> {
+        let (schema, table) = object_name(name)?;
+        match self.context.resolve_table(schema.as_deref(), &table)? {
+            Some(descriptor)
+                if matches!(
+                    descriptor.kind,
+                    bytedata_catalog::descriptor::RelationKind::Table
+                ) =>
+            {
+                Ok(descriptor)
+            }
+            Some(_) => Err(SqlError::new(
+                "42809",
+                format!("\"{table}\" is not a table"),
+            )),
+            None => Err(SqlError::undefined_table(&table)),
+        }
+    }
+
+    /// The table's visible columns as a DataFusion schema (to plan expressions over).
+    pub fn df_schema(table: &TableDescriptor) -> Result<DFSchema> {
+        let fields: Vec<_> = table
+            .visible_columns()
+            .map(|c| field(&c.name, &c.data_type, c.nullable))
+            .collect();
+        let schema = datafusion::arrow::datatypes::Schema::new(fields);
+        Ok(DFSchema::try_from_qualified_schema(
+            table.name.as_str(),
+            &schema,
+        )?)
+    }
+}
+
+/// Runs a DDL statement in `txn`.
+pub async fn execute(
+    session: &mut Session,
+    statement: Statement,
+    txn: &Transaction,
+) -> Result<QueryResult> {
+    match statement {
+        Statement::CreateTable(create) => {
+            create_table::create_table(&Ddl::new(session, txn), create).await
+        }
+        Statement::AlterTable(alter) => alter::alter_table(&Ddl::new(session, txn), alter).await,
+        Statement::CreateIndex(create) => objects::create_index(&Ddl::new(session, txn), create),
+        Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => objects::create_schema(&Ddl::new(session, txn), schema_name, if_not_exists),
+        Statement::CreateSequence {
+            temporary,
+            if_not_exists,
+            name,
+            data_type,
+            sequence_options,
+            owned_by,
+        } => {
+            if temporary {
+                return Err(SqlError::unsupported("CREATE TEMPORARY SEQUENCE"));
+            }
+            objects::create_sequence(
+                &Ddl::new(session, txn),
+                &name,
+                if_not_exists,
+                data_type.as_ref(),
+                &sequence_options,
+                owned_by.as_ref(),
+            )
+        }
+        Statement::CreateView(view) => objects::create_view(&Ddl::new(session, txn), view).await,
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => match object_type {
+            ObjectType::Database => objects::drop_databases(session, &names, if_exists),
+            ObjectType::Role | ObjectType::User => objects::drop_roles(session, &names, if_exists),
+            other => objects::drop(&Ddl::new(session, txn), other, &names, if_exists, cascade),
+        },
+        Statement::Truncate(truncate) => objects::truncate(&Ddl::new(session, txn), &truncate),
+        statement @ Statement::CreateDatabase { .. } => {
+            objects::create_database(session, &statement)
+        }
+        Statement::CreateRole(create) => objects::create_role(session, &create),
+        Statement::Comment { .. } => Ok(QueryResult::command("COMMENT")),
+        other => Err(SqlError::unsupported(statement_kind(&other))),
+    }
+}
+
+/// The leading keywords of a statement (`CREATE FUNCTION`), to say what is unsupported.
+pub fn statement_kind(statement: &Statement) -> String {
+    let text = statement.to_string();
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .take(3)
+        .collect();
+    if words.is_empty() {
+        "this statement".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// Deletes every row and index entry of a table (keys `/<table id>/…`).
+pub(crate) fn delete_table_data(txn: &Transaction, table_id: u32) -> Result<u64> {
+    let start = index_prefix(table_id, 0).to_vec();
+    let end = match table_id.checked_add(1) {
+        Some(next) => Bound::Excluded(index_prefix(next, 0).to_vec()),
+        None => Bound::Unbounded,
+    };
+    delete_range(txn, Bound::Included(start), end)
+}
+
+/// Deletes every key in a range, as the transaction sees it.
+pub(crate) fn delete_range(
+    txn: &Transaction,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+) -> Result<u64> {
+    let reader = txn.reader()?;
+    let mut deleted = 0;
+    for (key, _) in reader.scan((start, end)) {
+        txn.delete(key)?;
+        deleted += 1;
+    }
+    Ok(deleted)
+}

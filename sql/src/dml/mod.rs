@@ -1,0 +1,173 @@
+//! DML: INSERT, UPDATE and DELETE, with RETURNING and ON CONFLICT.
+//!
+//! DataFusion plans and evaluates; we write. Each statement becomes a query whose rows
+//! are what to write:
+//!
+//! - INSERT: the source (VALUES or a query) projected onto every column of the table —
+//!   the given values cast to the column types, defaults, sequence values and hidden row
+//!   ids for the rest;
+//! - UPDATE: `SELECT <every column>, <each new value> FROM target [, FROM list] WHERE …`;
+//! - DELETE: `SELECT <every column> FROM target [, USING list] WHERE …`.
+//!
+//! Because the WHERE clause is an ordinary query's, subqueries in it select exactly the
+//! rows they should. The target is read through a reader frozen when the scan starts, so
+//! the statement never meets its own writes.
+//!
+//! Rows then go through `writer`: each row to change is locked first. At READ COMMITTED,
+//! if a concurrent commit changed it since the statement's snapshot, the row is
+//! re-evaluated against its latest version — the WHERE clause and the new values — as
+//! PostgreSQL does, so `SET balance = balance + 1` never loses an update. At REPEATABLE
+//! READ and above the lock itself fails with a serialization error (40001).
+
+mod insert;
+mod modify;
+mod returning;
+pub(crate) mod writer;
+
+use bytedata_catalog::descriptor::{ColumnDescriptor, Identity, RelationKind, TableDescriptor};
+use bytedata_catalog::value::Value;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::sql::sqlparser::ast;
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+pub use insert::insert;
+pub(crate) use insert::insert_plan;
+pub use modify::{delete, update};
+pub(crate) use writer::unique_violation;
+
+use crate::convert::value_at;
+use crate::error::{Result, SqlError};
+use crate::parse::object_name;
+use crate::provider::StatementContext;
+
+/// The table a DML statement writes, or why it cannot.
+pub(crate) fn target_table(
+    context: &StatementContext,
+    name: &ast::ObjectName,
+    verb: &str,
+) -> Result<TableDescriptor> {
+    let (schema, table) = object_name(name)?;
+    match context.resolve_table(schema.as_deref(), &table)? {
+        Some(descriptor) if descriptor.kind == RelationKind::Table => Ok(descriptor),
+        Some(_) => Err(
+            SqlError::new("55000", format!("cannot {verb} view \"{table}\""))
+                .with_hint("Views are read-only in ByteData."),
+        ),
+        None => Err(SqlError::undefined_table(&table)),
+    }
+}
+
+/// An identifier quoted for SQL text we build.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A name as an identifier in SQL text: bare when it reads back the same, else quoted.
+pub(crate) fn ident_text(name: &str) -> String {
+    let simple = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if simple {
+        name.to_owned()
+    } else {
+        quote_ident(name)
+    }
+}
+
+/// A string literal naming a relation, as `nextval` takes it: `'public.t_id_seq'`.
+pub(crate) fn regclass_literal(schema: &str, name: &str) -> String {
+    let text = format!("{}.{}", ident_text(schema), ident_text(name));
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `"schema"."table"`.
+pub(crate) fn qualified_name(
+    context: &StatementContext,
+    table: &TableDescriptor,
+) -> Result<String> {
+    let schema = context
+        .database
+        .catalog
+        .schema_by_id(&context.txn, table.schema_id)?
+        .ok_or_else(|| {
+            SqlError::internal(format!("schema of table \"{}\" is missing", table.name))
+        })?;
+    Ok(format!(
+        "{}.{}",
+        quote_ident(&schema.name),
+        quote_ident(&table.name)
+    ))
+}
+
+fn parse_expr(text: &str) -> Result<ast::Expr> {
+    let dialect = PostgreSqlDialect {};
+    Parser::new(&dialect)
+        .try_with_sql(text)
+        .and_then(|mut parser| parser.parse_expr())
+        .map_err(|e| {
+            SqlError::new(
+                "XX001",
+                format!("stored expression {text:?} does not parse: {e}"),
+            )
+        })
+}
+
+/// The expression a column gets when a statement gives it none (or says DEFAULT): its
+/// identity sequence, its default, or NULL.
+pub(crate) fn default_of(
+    context: &StatementContext,
+    column: &ColumnDescriptor,
+) -> Result<ast::Expr> {
+    if let Some(Identity::Always { sequence } | Identity::ByDefault { sequence }) = &column.identity
+    {
+        let catalog = &context.database.catalog;
+        let sequence = catalog
+            .sequence_by_id(&context.txn, *sequence)?
+            .ok_or_else(|| {
+                SqlError::internal(format!(
+                    "identity sequence of column \"{}\" is missing",
+                    column.name
+                ))
+            })?;
+        let schema = catalog
+            .schema_by_id(&context.txn, sequence.schema_id)?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        return parse_expr(&format!(
+            "nextval({})",
+            regclass_literal(&schema, &sequence.name)
+        ));
+    }
+    match &column.default {
+        Some(text) => parse_expr(text),
+        None => Ok(ast::Expr::Value(ast::Value::Null.into())),
+    }
+}
+
+/// Whether an expression is the keyword DEFAULT (in VALUES or SET).
+pub(crate) fn is_default_keyword(expr: &ast::Expr) -> bool {
+    matches!(expr, ast::Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
+}
+
+/// The rows of a batch as values of the given column types (the columns in order).
+pub(crate) fn batch_rows(
+    batch: &RecordBatch,
+    columns: &[ColumnDescriptor],
+    offset: usize,
+) -> Result<Vec<Vec<Value>>> {
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let values = columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| value_at(batch.column(offset + i), row, &column.data_type))
+            .collect::<Result<Vec<_>>>()?;
+        rows.push(values);
+    }
+    Ok(rows)
+}

@@ -1,0 +1,235 @@
+//! SQL errors: a PostgreSQL SQLSTATE, a message in PostgreSQL's words where we can, and
+//! optional detail and hint — what the wire protocol's ErrorResponse carries.
+
+use std::fmt;
+
+use datafusion::error::DataFusionError;
+
+pub type Result<T, E = SqlError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqlError {
+    pub code: &'static str,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl SqlError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        SqlError {
+            code,
+            message: message.into(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn syntax(message: impl Into<String>) -> Self {
+        Self::new("42601", message)
+    }
+
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        Self::new("0A000", format!("{} is not supported", what.into()))
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new("XX000", message)
+    }
+
+    pub fn undefined_table(name: &str) -> Self {
+        Self::new("42P01", format!("relation \"{name}\" does not exist"))
+    }
+
+    pub fn undefined_column(name: &str) -> Self {
+        Self::new("42703", format!("column \"{name}\" does not exist"))
+    }
+
+    pub fn in_failed_transaction() -> Self {
+        Self::new(
+            "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+
+    /// Whether this error leaves the transaction block failed (every error does, except
+    /// those raised before anything ran).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.code, "40001" | "40P01")
+    }
+}
+
+impl fmt::Display for SqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SqlError {}
+
+impl From<bytedata_catalog::CatalogError> for SqlError {
+    fn from(error: bytedata_catalog::CatalogError) -> Self {
+        SqlError::new(error.sqlstate(), error.to_string())
+    }
+}
+
+impl From<bytedata_mvcc::Error> for SqlError {
+    fn from(error: bytedata_mvcc::Error) -> Self {
+        SqlError::new(error.sqlstate(), error.to_string())
+    }
+}
+
+impl From<bytedata_kv::Error> for SqlError {
+    fn from(error: bytedata_kv::Error) -> Self {
+        bytedata_mvcc::Error::from(error).into()
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for SqlError {
+    fn from(error: datafusion::arrow::error::ArrowError) -> Self {
+        DataFusionError::ArrowError(Box::new(error), None).into()
+    }
+}
+
+/// The text between the first pair of single quotes in `message`, if any.
+fn quoted(message: &str, quote: char) -> Option<&str> {
+    let start = message.find(quote)? + 1;
+    let end = message[start..].find(quote)? + start;
+    Some(&message[start..end])
+}
+
+/// PostgreSQL's name of an Arrow type in error messages.
+fn pg_type_name(arrow: &str) -> &str {
+    match arrow {
+        "Int16" => "smallint",
+        "Int32" => "integer",
+        "Int64" => "bigint",
+        "Float32" => "real",
+        "Float64" => "double precision",
+        "Boolean" => "boolean",
+        "Date32" => "date",
+        name if name.starts_with("Decimal") => "numeric",
+        name if name.starts_with("Timestamp") => "timestamp",
+        name if name.starts_with("Interval") => "interval",
+        other => other,
+    }
+}
+
+impl From<DataFusionError> for SqlError {
+    fn from(error: DataFusionError) -> Self {
+        // Errors we raised inside DataFusion come back as they were.
+        let error = error.find_root();
+        if let DataFusionError::External(inner) = error
+            && let Some(sql) = inner.downcast_ref::<SqlError>()
+        {
+            return sql.clone();
+        }
+        let message = error.message().to_string();
+        let lower = message.to_lowercase();
+        match error {
+            DataFusionError::SQL(..) => {
+                return SqlError::syntax(format!("syntax error: {message}"));
+            }
+            DataFusionError::NotImplemented(_) => return SqlError::new("0A000", message),
+            DataFusionError::SchemaError(..)
+                if lower.contains("no field named") || lower.contains("not found") =>
+            {
+                let column = quoted(&message, '"')
+                    .or_else(|| quoted(&message, '\''))
+                    .unwrap_or(&message);
+                let column = column.rsplit('.').next().unwrap_or(column);
+                return SqlError::undefined_column(column);
+            }
+            DataFusionError::SchemaError(..) if lower.contains("ambiguous") => {
+                let column = quoted(&message, '"')
+                    .or_else(|| quoted(&message, '\''))
+                    .unwrap_or(&message);
+                return SqlError::new(
+                    "42702",
+                    format!("column reference \"{column}\" is ambiguous"),
+                );
+            }
+            _ => {}
+        }
+        if lower.contains("divide by zero") || lower.contains("division by zero") {
+            return SqlError::new("22012", "division by zero");
+        }
+        if lower.contains("can't cast value") {
+            // "Can't cast value 99999999999 to type Int32"
+            let ty = message.rsplit(' ').next().unwrap_or("");
+            let what = match ty {
+                "Int16" => "smallint out of range",
+                "Int64" => "bigint out of range",
+                _ => "integer out of range",
+            };
+            return SqlError::new("22003", what);
+        }
+        if lower.contains("too large to store in a decimal")
+            || lower.contains("too small to store in a decimal")
+        {
+            return SqlError::new("22003", "numeric field overflow");
+        }
+        if lower.contains("overflow") {
+            let what = if lower.contains("decimal") {
+                "numeric field overflow"
+            } else {
+                "integer out of range"
+            };
+            return SqlError::new("22003", what);
+        }
+        if lower.contains("table '") && lower.contains("not found") {
+            let name = quoted(&message, '\'').unwrap_or("?");
+            let name = name.rsplit('.').next().unwrap_or(name);
+            return SqlError::undefined_table(name);
+        }
+        if lower.contains("invalid function")
+            || lower.contains("no function matches")
+            || lower.contains("function '") && lower.contains("not found")
+        {
+            return SqlError::new("42883", format!("function does not exist: {message}"));
+        }
+        if lower.contains("cannot cast string") || lower.contains("cannot cast value") {
+            // "Cannot cast string 'abc' to value of Int32 type"
+            let value = quoted(&message, '\'').unwrap_or("");
+            let ty = message
+                .split(" of ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or("");
+            return SqlError::new(
+                "22P02",
+                format!(
+                    "invalid input syntax for type {}: \"{value}\"",
+                    pg_type_name(ty)
+                ),
+            );
+        }
+        if lower.contains("cannot be cast")
+            || lower.contains("cannot coerce")
+            || lower.contains("type coercion")
+            || lower.contains("does not support") && lower.contains("type")
+        {
+            return SqlError::new("42804", message);
+        }
+        match error {
+            DataFusionError::Plan(_) => SqlError::new("42000", message),
+            DataFusionError::Execution(_) => SqlError::new("XX000", message),
+            _ => SqlError::internal(message),
+        }
+    }
+}
+
+/// Wraps a SqlError so it can travel through DataFusion and come back unchanged.
+pub fn into_datafusion(error: SqlError) -> DataFusionError {
+    DataFusionError::External(Box::new(error))
+}

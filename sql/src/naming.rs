@@ -1,0 +1,229 @@
+//! Result column names as PostgreSQL chooses them (its `FigureColname`): a column's name,
+//! a function's name, `case`, `exists`, a cast's operand (or its type, for a constant),
+//! else `?column?`. DataFusion names expressions by their text; clients show PostgreSQL's.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::common::Column;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
+use datafusion::logical_expr::{Expr as PlanExpr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::sql::sqlparser::ast::{self, Expr, SelectItem, SetExpr, Statement};
+use futures::Stream;
+
+/// PostgreSQL's name for an expression, if it has one.
+fn figure(expr: &Expr) -> Option<String> {
+    Some(match expr {
+        Expr::Identifier(ident) => crate::parse::ident_name(ident),
+        Expr::CompoundIdentifier(parts) => crate::parse::ident_name(parts.last()?),
+        Expr::Function(function) => function.name.0.last()?.as_ident()?.value.to_lowercase(),
+        Expr::Cast {
+            expr, data_type, ..
+        } => match figure(expr) {
+            Some(name) => name,
+            None => type_name(data_type),
+        },
+        Expr::Nested(inner) => return figure(inner),
+        Expr::Case { .. } => "case".into(),
+        Expr::Exists { .. } => "exists".into(),
+        Expr::Subquery(query) => match query.body.as_ref() {
+            SetExpr::Select(select) => match select.projection.first()? {
+                SelectItem::UnnamedExpr(expr) => return figure(expr),
+                SelectItem::ExprWithAlias { alias, .. } => crate::parse::ident_name(alias),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        Expr::Array(_) => "array".into(),
+        Expr::Extract { .. } => "extract".into(),
+        Expr::Position { .. } => "position".into(),
+        Expr::Substring { .. } => "substring".into(),
+        Expr::Trim { .. } => "btrim".into(),
+        Expr::Ceil { .. } => "ceil".into(),
+        Expr::Floor { .. } => "floor".into(),
+        Expr::TypedString(typed) => type_name(&typed.data_type),
+        Expr::Interval(_) => "interval".into(),
+        _ => return None,
+    })
+}
+
+/// The name PostgreSQL gives a cast to this type (its internal type name).
+fn type_name(data_type: &ast::DataType) -> String {
+    use ast::DataType as T;
+    match data_type {
+        T::Int(_) | T::Integer(_) | T::Int4(_) => "int4".into(),
+        T::BigInt(_) | T::Int8(_) => "int8".into(),
+        T::SmallInt(_) | T::Int2(_) => "int2".into(),
+        T::Real | T::Float4 => "float4".into(),
+        T::Double(_) | T::DoublePrecision | T::Float8 => "float8".into(),
+        T::Boolean | T::Bool => "bool".into(),
+        T::Text => "text".into(),
+        T::Varchar(_) | T::CharacterVarying(_) => "varchar".into(),
+        T::Char(_) | T::Character(_) => "bpchar".into(),
+        T::Numeric(_) | T::Decimal(_) => "numeric".into(),
+        T::Date => "date".into(),
+        T::Timestamp(_, ast::TimezoneInfo::Tz | ast::TimezoneInfo::WithTimeZone) => {
+            "timestamptz".into()
+        }
+        T::Timestamp(..) => "timestamp".into(),
+        T::Time(..) => "time".into(),
+        T::Interval { .. } => "interval".into(),
+        T::Bytea => "bytea".into(),
+        T::Uuid => "uuid".into(),
+        T::JSON => "json".into(),
+        T::JSONB => "jsonb".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Names of the result columns of a query, when they can be told from its text (no
+/// wildcard in the projection).
+pub fn output_names(statement: &Statement) -> Option<Vec<String>> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let mut body = query.body.as_ref();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_ref();
+    }
+    let SetExpr::Select(select) = body else {
+        return None;
+    };
+    items_names(&select.projection)
+}
+
+/// PostgreSQL's names for select items, or `None` if a wildcard is among them.
+pub fn items_names(items: &[SelectItem]) -> Option<Vec<String>> {
+    items
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(expr) => {
+                Some(figure(expr).unwrap_or_else(|| "?column?".into()))
+            }
+            SelectItem::ExprWithAlias { alias, .. } => Some(crate::parse::ident_name(alias)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The schema with its fields renamed (types and metadata kept).
+pub fn rename(schema: SchemaRef, names: Option<&[String]>) -> SchemaRef {
+    let Some(names) = names.filter(|n| n.len() == schema.fields().len()) else {
+        return schema;
+    };
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(names)
+        .map(|(field, name)| field.as_ref().clone().with_name(name.clone()))
+        .collect();
+    std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+struct Renamed {
+    inner: SendableRecordBatchStream,
+    schema: SchemaRef,
+}
+
+impl Stream for Renamed {
+    type Item = DfResult<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let schema = self.schema.clone();
+        self.inner.as_mut().poll_next(cx).map(|item| {
+            item.map(|batch| {
+                batch.and_then(|b| {
+                    RecordBatch::try_new(schema, b.columns().to_vec()).map_err(Into::into)
+                })
+            })
+        })
+    }
+}
+
+impl RecordBatchStream for Renamed {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+pub fn renamed_stream(
+    inner: SendableRecordBatchStream,
+    schema: SchemaRef,
+) -> SendableRecordBatchStream {
+    if inner.schema() == schema {
+        return inner;
+    }
+    Box::pin(Renamed { inner, schema })
+}
+
+/// The plan with its output columns renamed to `names` (when the counts agree).
+pub fn alias_columns(plan: LogicalPlan, names: &[String]) -> DfResult<LogicalPlan> {
+    let schema = plan.schema().clone();
+    if names.len() != schema.fields().len()
+        || schema
+            .iter()
+            .zip(names)
+            .all(|((_, field), name)| field.name() == name)
+    {
+        return Ok(plan);
+    }
+    let exprs: Vec<PlanExpr> = schema
+        .iter()
+        .zip(names)
+        .map(|((qualifier, field), name)| {
+            PlanExpr::Column(Column::new(qualifier.cloned(), field.name())).alias(name)
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
+}
+
+fn has_subquery(expr: &Expr) -> bool {
+    let mut found = false;
+    let _ = ast::visit_expressions(expr, |e| {
+        found |= matches!(
+            e,
+            Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. }
+        );
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+/// Gives distinct aliases to select items DataFusion would name alike — the same
+/// expression twice, or several subqueries (all named `(<subquery>)`) — since PostgreSQL
+/// allows duplicate output names and DataFusion does not. Call after `output_names`:
+/// the results are renamed to PostgreSQL's names afterwards.
+pub fn disambiguate(statement: &mut Statement) {
+    fn body(set: &mut SetExpr, counter: &mut usize) {
+        match set {
+            SetExpr::Select(select) => {
+                let mut seen = std::collections::HashSet::new();
+                for item in &mut select.projection {
+                    if let SelectItem::UnnamedExpr(expr) = item {
+                        let text = expr.to_string();
+                        if has_subquery(expr) || !seen.insert(text) {
+                            *counter += 1;
+                            let alias = ast::Ident::with_quote('"', format!("?column?{counter}"));
+                            *item = SelectItem::ExprWithAlias {
+                                expr: expr.clone(),
+                                alias,
+                            };
+                        }
+                    }
+                }
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                body(left, counter);
+                body(right, counter);
+            }
+            SetExpr::Query(query) => body(&mut query.body, counter),
+            _ => {}
+        }
+    }
+    if let Statement::Query(query) = statement {
+        body(&mut query.body, &mut 0);
+    }
+}

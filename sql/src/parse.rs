@@ -1,0 +1,230 @@
+//! Parsing: sqlparser's PostgreSQL dialect, plus the few statements it does not know in
+//! the form PostgreSQL (or ByteData) writes them.
+//!
+//! `CREATE DATABASE name [WITH] [(] option [=] value [, …] [)]` is parsed here: sqlparser
+//! accepts none of PostgreSQL's options. The options come back in the statement's
+//! `with_tags` list (name → value), which is otherwise unused in our dialect.
+//!
+//! Syntax errors are reported as PostgreSQL words them — `syntax error at or near "x"` —
+//! with sqlparser's own explanation as the detail.
+
+use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Statement, Tag};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::error::{Result, SqlError};
+
+/// Most statements one query string may hold.
+const MAX_STATEMENTS: usize = 10_000;
+
+/// Parses a query string into its statements (empty statements are skipped).
+pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(sql)
+        .map_err(syntax_error)?;
+    let mut statements = Vec::new();
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token().token == Token::EOF {
+            break;
+        }
+        if statements.len() == MAX_STATEMENTS {
+            return Err(SqlError::new(
+                "54000",
+                format!("a query string may hold at most {MAX_STATEMENTS} statements"),
+            ));
+        }
+        let statement = if parser.parse_keywords(&[Keyword::CREATE, Keyword::DATABASE]) {
+            create_database(&mut parser)
+        } else {
+            parser.parse_statement()
+        }
+        .map_err(syntax_error)?;
+        statements.push(statement);
+        let next = parser.peek_token().token;
+        if next != Token::EOF && next != Token::SemiColon {
+            return Err(near(&next.to_string()));
+        }
+    }
+    Ok(statements)
+}
+
+fn near(token: &str) -> SqlError {
+    if token.is_empty() || token == "EOF" {
+        SqlError::syntax("syntax error at end of input")
+    } else {
+        SqlError::syntax(format!("syntax error at or near \"{token}\""))
+    }
+}
+
+/// PostgreSQL's wording for a sqlparser error ("Expected: …, found: x at Line: 1, …").
+fn syntax_error(error: ParserError) -> SqlError {
+    let text = match &error {
+        ParserError::TokenizerError(text) | ParserError::ParserError(text) => text.clone(),
+        ParserError::RecursionLimitExceeded => {
+            return SqlError::new("54001", "statement is too deeply nested");
+        }
+    };
+    let found = text
+        .split("found: ")
+        .nth(1)
+        .map(|rest| match rest.rfind(" at Line:") {
+            Some(end) => &rest[..end],
+            None => rest,
+        });
+    match found {
+        Some(token) => near(token).with_detail(text),
+        None => SqlError::syntax(format!("syntax error: {text}")),
+    }
+}
+
+/// After `CREATE DATABASE`: `[IF NOT EXISTS] name [WITH] options`, where the options are
+/// a parenthesised comma-separated list or PostgreSQL's space-separated one.
+fn create_database(parser: &mut Parser) -> Result<Statement, ParserError> {
+    let if_not_exists = parser.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+    let name = parser.parse_object_name(false)?;
+    let _ = parser.parse_keyword(Keyword::WITH);
+    let parenthesised = parser.consume_token(&Token::LParen);
+    let mut options = Vec::new();
+    loop {
+        let next = parser.peek_token().token;
+        if next == Token::EOF || next == Token::SemiColon || next == Token::RParen {
+            break;
+        }
+        let key = parser.parse_identifier()?;
+        let _ = parser.consume_token(&Token::Eq);
+        let value = match parser.next_token().token {
+            Token::SingleQuotedString(s) => s,
+            Token::Number(n, _) => n,
+            Token::Word(word) => word.value,
+            _ => {
+                return parser.expected_ref("an option value", &parser.get_current_token().clone());
+            }
+        };
+        options.push(Tag::new(
+            ObjectName::from(vec![Ident::new(key.value.to_lowercase())]),
+            value,
+        ));
+        if parenthesised {
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        } else {
+            let _ = parser.consume_token(&Token::Comma);
+        }
+    }
+    if parenthesised {
+        parser.expect_token(&Token::RParen)?;
+    }
+    let mut statement = blank_create_database();
+    if let Statement::CreateDatabase {
+        db_name,
+        if_not_exists: ine,
+        with_tags,
+        ..
+    } = &mut statement
+    {
+        *db_name = name;
+        *ine = if_not_exists;
+        *with_tags = Some(options);
+    }
+    Ok(statement)
+}
+
+/// A `CREATE DATABASE` statement with nothing set, to fill in.
+fn blank_create_database() -> Statement {
+    let dialect = PostgreSqlDialect {};
+    Parser::new(&dialect)
+        .try_with_sql("CREATE DATABASE x")
+        .and_then(|mut p| p.parse_statement())
+        .unwrap_or_else(|_| unreachable!("sqlparser parses CREATE DATABASE x"))
+}
+
+/// The options of a `CREATE DATABASE` parsed here, lower-cased names with their values.
+pub fn create_database_options(statement: &Statement) -> Vec<(String, String)> {
+    match statement {
+        Statement::CreateDatabase {
+            with_tags: Some(tags),
+            ..
+        } => tags
+            .iter()
+            .map(|tag| (tag.key.to_string(), tag.value.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An identifier as PostgreSQL resolves it: folded to lower case unless quoted.
+pub fn ident_name(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// An object name as `(schema, name)`: the last two parts (a database prefix must be the
+/// current database, checked by the caller).
+pub fn object_name(name: &ObjectName) -> Result<(Option<String>, String)> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|part| {
+            part.as_ident()
+                .map(ident_name)
+                .ok_or_else(|| SqlError::syntax(format!("syntax error at or near \"{part}\"")))
+        })
+        .collect::<Result<_>>()?;
+    match parts.as_slice() {
+        [name] => Ok((None, name.clone())),
+        [schema, name] => Ok((Some(schema.clone()), name.clone())),
+        [_, schema, name] => Ok((Some(schema.clone()), name.clone())),
+        _ => Err(SqlError::syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_database_options_in_both_forms() {
+        let statements = parse("CREATE DATABASE a WITH (storage = 'memory', fsync = never); create database \"B\" owner = bob").unwrap();
+        assert_eq!(statements.len(), 2);
+        assert_eq!(
+            create_database_options(&statements[0]),
+            vec![
+                ("storage".to_owned(), "memory".to_owned()),
+                ("fsync".to_owned(), "never".to_owned())
+            ]
+        );
+        let Statement::CreateDatabase { db_name, .. } = &statements[1] else {
+            panic!("not a CREATE DATABASE")
+        };
+        assert_eq!(db_name.to_string(), "\"B\"");
+        assert_eq!(
+            create_database_options(&statements[1]),
+            vec![("owner".to_owned(), "bob".to_owned())]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_token() {
+        let error = parse("SELEC 1").unwrap_err();
+        assert_eq!(error.code, "42601");
+        assert_eq!(error.message, "syntax error at or near \"SELEC\"");
+        let error = parse("SELECT 1 +").unwrap_err();
+        assert_eq!(error.message, "syntax error at end of input");
+    }
+
+    #[test]
+    fn empty_statements_are_skipped() {
+        assert_eq!(parse(";;SELECT 1;;").unwrap().len(), 1);
+        assert!(parse("  ").unwrap().is_empty());
+    }
+}

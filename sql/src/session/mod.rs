@@ -1,0 +1,731 @@
+//! A session: one client connection's state — its database, settings, transaction — and
+//! the entry point for SQL (`execute`).
+//!
+//! Transactions: outside `BEGIN … COMMIT` every statement runs in a transaction of its
+//! own (autocommit); a query string of several statements runs as one implicit
+//! transaction, as PostgreSQL does. Inside a block, an error fails the block: every
+//! statement then fails with 25P02 until `ROLLBACK` (or `ROLLBACK TO SAVEPOINT`).
+//!
+//! Statements go three ways: transaction control and settings are handled here; DDL and
+//! DML in `ddl` and `dml`, which use DataFusion to evaluate expressions and queries; and
+//! queries go to DataFusion, whose scans read the kv store through `provider`.
+
+pub mod settings;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytedata_mvcc::{IsolationLevel, Transaction, TxnOptions};
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionConfig;
+use datafusion::scalar::ScalarValue;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    self, Statement, TransactionAccessMode, TransactionIsolationLevel, TransactionMode,
+};
+use parking_lot::Mutex;
+
+use crate::cluster::{Cluster, Database};
+use crate::error::{Result, SqlError};
+use crate::pgtext::TextOptions;
+use crate::provider::{SEARCH_PATH_SCHEMA, StatementContext};
+use crate::result::{QueryResult, Rows};
+use settings::{Settings, isolation_name, parse_isolation};
+
+struct ActiveTransaction {
+    txn: Transaction,
+    /// Begun with `BEGIN` (else implicit, for a multi-statement query string).
+    explicit: bool,
+    failed: bool,
+    /// Whether it changed the catalog (caches refresh after it commits).
+    changed_catalog: bool,
+}
+
+/// Session state shared with functions DataFusion calls (nextval, currval…).
+pub struct SessionShared {
+    pub currvals: Mutex<HashMap<u32, i64>>,
+    pub last_sequence: Mutex<Option<u32>>,
+    /// The statement running, and the settings it runs with.
+    pub context: Mutex<Option<Arc<StatementContext>>>,
+    pub settings: Mutex<Settings>,
+    /// Numbers the functions that run subqueries row by row (`subquery`).
+    pub next_subquery: std::sync::atomic::AtomicU64,
+}
+
+pub struct Session {
+    cluster: Arc<Cluster>,
+    database: Arc<Database>,
+    user: String,
+    settings: Settings,
+    base: SessionState,
+    transaction: Option<ActiveTransaction>,
+    pub(crate) shared: Arc<SessionShared>,
+}
+
+impl Session {
+    /// A session of `user` on `database` (3D000 if it does not exist).
+    pub fn new(cluster: Arc<Cluster>, database: &str, user: &str) -> Result<Self> {
+        let database = cluster.database(database)?;
+        let mut config = SessionConfig::new()
+            .with_default_catalog_and_schema(database.descriptor.name.clone(), SEARCH_PATH_SCHEMA)
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false)
+            .with_target_partitions(1);
+        let options = config.options_mut();
+        options.sql_parser.parse_float_as_decimal = true;
+        options.sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
+        options.execution.batch_size =
+            datafusion::config::ConfigNonZeroUsize::try_new(crate::provider::scan::BATCH_ROWS)?;
+        let shared = Arc::new(SessionShared {
+            currvals: Mutex::new(HashMap::new()),
+            last_sequence: Mutex::new(None),
+            context: Mutex::new(None),
+            settings: Mutex::new(Settings::new(user)),
+            next_subquery: std::sync::atomic::AtomicU64::new(0),
+        });
+        let mut base = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_optimizer_rule(Arc::new(crate::subquery::SubqueryRule::new(shared.clone())))
+            .build();
+        crate::functions::register(&mut base, &shared);
+        Ok(Session {
+            settings: Settings::new(user),
+            cluster,
+            database,
+            user: user.to_owned(),
+            base,
+            transaction: None,
+            shared,
+        })
+    }
+
+    pub fn database(&self) -> &Arc<Database> {
+        &self.database
+    }
+
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    pub fn text_options(&self) -> TextOptions {
+        TextOptions {
+            extra_float_digits: self.settings.extra_float_digits(),
+            utc_offset_seconds: self.settings.utc_offset_seconds(),
+        }
+    }
+
+    /// `I` idle, `T` in a transaction block, `E` in a failed one (ReadyForQuery status).
+    pub fn transaction_status(&self) -> u8 {
+        match &self.transaction {
+            Some(active) if active.explicit && active.failed => b'E',
+            Some(active) if active.explicit => b'T',
+            _ => b'I',
+        }
+    }
+
+    fn begin_transaction(
+        &self,
+        isolation: Option<IsolationLevel>,
+        read_only: Option<bool>,
+    ) -> Transaction {
+        let mut options =
+            TxnOptions::isolation(isolation.unwrap_or_else(|| self.settings.default_isolation()));
+        options.read_only = read_only.unwrap_or_else(|| self.settings.default_read_only());
+        if let Some(timeout) = self.settings.lock_timeout() {
+            options.lock_wait = bytedata_mvcc::LockWait::Timeout(timeout);
+        }
+        self.database.engine().begin(options)
+    }
+
+    /// Runs a query string (one or more statements) and returns a result per statement.
+    /// Execution stops at the first error.
+    pub async fn execute(&mut self, sql: &str) -> Result<Vec<QueryResult>> {
+        let statements = crate::parse::parse(sql)?;
+        let implicit = statements.len() > 1
+            && self.transaction.is_none()
+            && !statements.iter().any(is_transaction_control);
+        if implicit {
+            self.transaction = Some(ActiveTransaction {
+                txn: self.begin_transaction(None, None),
+                explicit: false,
+                failed: false,
+                changed_catalog: false,
+            });
+        }
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            match self.execute_statement(statement, &[]).await {
+                Ok(result) => results.push(materialize_in_implicit(result, implicit).await?),
+                Err(error) => {
+                    if implicit {
+                        self.end_transaction(false)?;
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        if implicit {
+            self.end_transaction(true)?;
+        }
+        Ok(results)
+    }
+
+    /// Runs one parsed statement with parameter values (for `$1`…).
+    pub async fn execute_statement(
+        &mut self,
+        statement: Statement,
+        params: &[ScalarValue],
+    ) -> Result<QueryResult> {
+        if is_transaction_control(&statement) {
+            return self.transaction_control(statement);
+        }
+        if let Some(active) = &self.transaction
+            && active.failed
+        {
+            return Err(SqlError::in_failed_transaction());
+        }
+        if let Some(result) = self.utility(&statement)? {
+            return Ok(result);
+        }
+        if let Statement::CreateDatabase { .. }
+        | Statement::Drop {
+            object_type: ast::ObjectType::Database,
+            ..
+        } = &statement
+            && self.transaction.as_ref().is_some_and(|t| t.explicit)
+        {
+            return Err(SqlError::new(
+                "25001",
+                "CREATE DATABASE and DROP DATABASE cannot run inside a transaction block",
+            ));
+        }
+        let autocommit = self.transaction.is_none();
+        let txn = match &self.transaction {
+            Some(active) => active.txn.clone(),
+            None => self.begin_transaction(None, None),
+        };
+        txn.new_statement()?;
+        let outcome = self.run(statement, params, &txn).await;
+        match (outcome, autocommit) {
+            (Ok((result, changed_catalog)), true) => {
+                // A query's rows stream from the transaction's snapshot: it ends when
+                // they are consumed. Anything else commits now.
+                if !matches!(
+                    result,
+                    QueryResult::Rows {
+                        rows: Rows::Stream(_),
+                        ..
+                    }
+                ) {
+                    txn.commit()?;
+                    if changed_catalog {
+                        self.database.catalog.bump_version();
+                    }
+                }
+                Ok(result)
+            }
+            (Ok((result, changed_catalog)), false) => {
+                if let Some(active) = &mut self.transaction {
+                    active.changed_catalog |= changed_catalog;
+                }
+                Ok(result)
+            }
+            (Err(error), true) => {
+                let _ = txn.rollback();
+                Err(error)
+            }
+            (Err(error), false) => {
+                if let Some(active) = &mut self.transaction {
+                    active.failed = true;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The per-statement context and DataFusion state.
+    pub(crate) fn statement_state(
+        &self,
+        txn: &Transaction,
+    ) -> (Arc<StatementContext>, SessionState) {
+        self.statement_state_with(txn, HashMap::new())
+    }
+
+    /// The per-statement context and DataFusion state, with some tables read from
+    /// elsewhere (see `StatementContext::overrides`).
+    pub(crate) fn statement_state_with(
+        &self,
+        txn: &Transaction,
+        overrides: HashMap<u32, Arc<dyn datafusion::catalog::TableProvider>>,
+    ) -> (Arc<StatementContext>, SessionState) {
+        let context = Arc::new(StatementContext {
+            database: self.database.clone(),
+            txn: txn.clone(),
+            search_path: self.settings.search_path(),
+            overrides,
+            planner: self.base.clone(),
+            view_depth: 0,
+        });
+        *self.shared.context.lock() = Some(context.clone());
+        *self.shared.settings.lock() = self.settings.clone();
+        let state = context.state();
+        (context, state)
+    }
+
+    async fn run(
+        &mut self,
+        statement: Statement,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<(QueryResult, bool)> {
+        match statement {
+            Statement::Query(_) => Ok((self.query(statement, params, txn).await?, false)),
+            Statement::Explain {
+                statement: inner,
+                analyze,
+                ..
+            } => Ok((self.explain(*inner, analyze, params, txn).await?, false)),
+            Statement::Insert(insert) => {
+                Ok((crate::dml::insert(self, insert, params, txn).await?, false))
+            }
+            Statement::Update(update) => {
+                Ok((crate::dml::update(self, update, params, txn).await?, false))
+            }
+            Statement::Delete(delete) => {
+                Ok((crate::dml::delete(self, delete, params, txn).await?, false))
+            }
+            other => Ok((crate::ddl::execute(self, other, txn).await?, true)),
+        }
+    }
+
+    /// Plans a query with DataFusion.
+    pub(crate) async fn plan_query(
+        &self,
+        mut statement: Statement,
+        params: &[ScalarValue],
+        state: &SessionState,
+    ) -> Result<LogicalPlan> {
+        crate::naming::disambiguate(&mut statement);
+        let plan = state
+            .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+            .await?;
+        if params.is_empty() {
+            Ok(plan)
+        } else {
+            Ok(plan.with_param_values(params.to_vec())?)
+        }
+    }
+
+    async fn query(
+        &self,
+        statement: Statement,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<QueryResult> {
+        let names = crate::naming::output_names(&statement);
+        let (_, state) = self.statement_state(txn);
+        let plan = self.plan_query(statement, params, &state).await?;
+        let physical = state.create_physical_plan(&plan).await?;
+        let stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
+        let schema = crate::naming::rename(stream.schema(), names.as_deref());
+        let stream = crate::naming::renamed_stream(stream, schema.clone());
+        Ok(QueryResult::Rows {
+            schema,
+            rows: Rows::Stream(stream),
+            tag: None,
+        })
+    }
+
+    async fn explain(
+        &self,
+        statement: Statement,
+        analyze: bool,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<QueryResult> {
+        if analyze {
+            return Err(SqlError::unsupported("EXPLAIN ANALYZE"));
+        }
+        let (_, state) = self.statement_state(txn);
+        let plan = self.plan_query(statement, params, &state).await?;
+        let physical = state.create_physical_plan(&plan).await?;
+        let text = datafusion::physical_plan::displayable(physical.as_ref())
+            .indent(false)
+            .to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "QUERY PLAN",
+            ArrowType::Utf8,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(lines))])?;
+        Ok(QueryResult::Rows {
+            schema,
+            rows: Rows::Batches(vec![batch]),
+            tag: None,
+        })
+    }
+
+    /// SET, SHOW, RESET and statements accepted without doing anything.
+    fn utility(&mut self, statement: &Statement) -> Result<Option<QueryResult>> {
+        Ok(Some(match statement {
+            Statement::Set(set) => self.set(set)?,
+            Statement::ShowVariable { variable } => {
+                let name = variable
+                    .iter()
+                    .map(|i| i.value.clone())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.show(&name)?
+            }
+            Statement::Reset(reset) => {
+                match &reset.reset {
+                    ast::Reset::ALL => self.settings.reset_all(),
+                    ast::Reset::ConfigurationParameter(name) => {
+                        self.settings.reset(&name.to_string())?;
+                    }
+                }
+                QueryResult::command("RESET")
+            }
+            Statement::Discard { .. } => {
+                self.settings.reset_all();
+                QueryResult::command("DISCARD ALL")
+            }
+            Statement::Vacuum(_) => QueryResult::command("VACUUM"),
+            Statement::Analyze(_) => QueryResult::command("ANALYZE"),
+            _ => return Ok(None),
+        }))
+    }
+
+    fn set(&mut self, set: &ast::Set) -> Result<QueryResult> {
+        let value_text = |values: &[ast::Expr]| -> String {
+            values
+                .iter()
+                .map(|v| match v {
+                    ast::Expr::Value(value) => match &value.value {
+                        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => {
+                            s.clone()
+                        }
+                        other => other.to_string(),
+                    },
+                    ast::Expr::Identifier(ident) => ident.value.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match set {
+            ast::Set::SingleAssignment {
+                variable, values, ..
+            } => {
+                let name = variable.to_string();
+                let value = value_text(values);
+                if value.eq_ignore_ascii_case("default") {
+                    self.settings.reset(&name)?;
+                } else if name.eq_ignore_ascii_case("transaction_isolation")
+                    || name.eq_ignore_ascii_case("transaction_read_only")
+                {
+                    return Err(SqlError::unsupported(format!(
+                        "SET {name}; use SET TRANSACTION"
+                    )));
+                } else {
+                    self.settings.set(&name, &value)?;
+                }
+            }
+            ast::Set::SetTimeZone { value, .. } => {
+                self.settings
+                    .set("TimeZone", &value_text(std::slice::from_ref(value)))?;
+            }
+            ast::Set::SetNames { charset_name, .. } => {
+                self.settings.set("client_encoding", &charset_name.value)?;
+            }
+            ast::Set::SetTransaction { modes, session, .. } => {
+                let (isolation, read_only) = transaction_modes(modes)?;
+                if *session {
+                    if let Some(level) = isolation {
+                        self.settings
+                            .set("default_transaction_isolation", isolation_name(level))?;
+                    }
+                    if let Some(read_only) = read_only {
+                        self.settings.set(
+                            "default_transaction_read_only",
+                            if read_only { "on" } else { "off" },
+                        )?;
+                    }
+                } else {
+                    let Some(active) = &mut self.transaction else {
+                        return Err(SqlError::new(
+                            "25P01",
+                            "SET TRANSACTION can only be used in transaction blocks",
+                        ));
+                    };
+                    if active.txn.has_writes() {
+                        return Err(SqlError::new(
+                            "25001",
+                            "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                        ));
+                    }
+                    let level = isolation.unwrap_or_else(|| active.txn.isolation());
+                    let read_only = read_only.unwrap_or_else(|| active.txn.is_read_only());
+                    let txn = self.begin_transaction(Some(level), Some(read_only));
+                    if let Some(active) = &mut self.transaction {
+                        let _ = active.txn.rollback();
+                        active.txn = txn;
+                    }
+                }
+            }
+            other => return Err(SqlError::unsupported(format!("{other}"))),
+        }
+        Ok(QueryResult::command("SET"))
+    }
+
+    fn show(&self, name: &str) -> Result<QueryResult> {
+        let (column, rows): (String, Vec<(String, String)>) =
+            match name.to_ascii_lowercase().as_str() {
+                "all" => (
+                    "setting".into(),
+                    self.settings
+                        .all()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+                "transaction isolation level" | "transaction_isolation" => {
+                    let level = self
+                        .transaction
+                        .as_ref()
+                        .map_or_else(|| self.settings.default_isolation(), |t| t.txn.isolation());
+                    (
+                        "transaction_isolation".into(),
+                        vec![(String::new(), isolation_name(level).to_owned())],
+                    )
+                }
+                "transaction_read_only" => {
+                    let read_only = self.transaction.as_ref().map_or_else(
+                        || self.settings.default_read_only(),
+                        |t| t.txn.is_read_only(),
+                    );
+                    (
+                        "transaction_read_only".into(),
+                        vec![(
+                            String::new(),
+                            if read_only { "on" } else { "off" }.to_owned(),
+                        )],
+                    )
+                }
+                _ => {
+                    let value = self.settings.get(name)?;
+                    (name.to_ascii_lowercase(), vec![(String::new(), value)])
+                }
+            };
+        let all = name.eq_ignore_ascii_case("all");
+        let schema = if all {
+            Arc::new(Schema::new(vec![
+                Field::new("name", ArrowType::Utf8, false),
+                Field::new("setting", ArrowType::Utf8, false),
+            ]))
+        } else {
+            Arc::new(Schema::new(vec![Field::new(
+                column,
+                ArrowType::Utf8,
+                false,
+            )]))
+        };
+        let values: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
+        let columns: Vec<Arc<dyn datafusion::arrow::array::Array>> = if all {
+            let names: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+            vec![
+                Arc::new(StringArray::from(names)),
+                Arc::new(StringArray::from(values)),
+            ]
+        } else {
+            vec![Arc::new(StringArray::from(values))]
+        };
+        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        Ok(QueryResult::Rows {
+            schema,
+            rows: Rows::Batches(vec![batch]),
+            tag: Some("SHOW".into()),
+        })
+    }
+
+    fn transaction_control(&mut self, statement: Statement) -> Result<QueryResult> {
+        match statement {
+            Statement::StartTransaction { modes, .. } => {
+                let (isolation, read_only) = transaction_modes(&modes)?;
+                if let Some(active) = &mut self.transaction {
+                    if active.explicit {
+                        // PostgreSQL warns and carries on.
+                        return Ok(QueryResult::command("BEGIN"));
+                    }
+                    active.explicit = true;
+                    return Ok(QueryResult::command("BEGIN"));
+                }
+                self.transaction = Some(ActiveTransaction {
+                    txn: self.begin_transaction(isolation, read_only),
+                    explicit: true,
+                    failed: false,
+                    changed_catalog: false,
+                });
+                Ok(QueryResult::command("BEGIN"))
+            }
+            Statement::Commit { .. } => {
+                let failed = self.transaction.as_ref().is_some_and(|t| t.failed);
+                self.end_transaction(!failed)?;
+                // Committing a failed block rolls it back, and says so.
+                Ok(QueryResult::command(if failed {
+                    "ROLLBACK"
+                } else {
+                    "COMMIT"
+                }))
+            }
+            Statement::Rollback {
+                savepoint: Some(name),
+                ..
+            } => {
+                let Some(active) = &mut self.transaction else {
+                    return Err(SqlError::new(
+                        "25P01",
+                        "ROLLBACK TO SAVEPOINT can only be used in transaction blocks",
+                    ));
+                };
+                active.txn.rollback_to_savepoint(&name.value)?;
+                active.failed = false;
+                Ok(QueryResult::command("ROLLBACK"))
+            }
+            Statement::Rollback { .. } => {
+                self.end_transaction(false)?;
+                Ok(QueryResult::command("ROLLBACK"))
+            }
+            Statement::Savepoint { name } => {
+                let Some(active) = &self.transaction else {
+                    return Err(SqlError::new(
+                        "25P01",
+                        "SAVEPOINT can only be used in transaction blocks",
+                    ));
+                };
+                if active.failed {
+                    return Err(SqlError::in_failed_transaction());
+                }
+                active.txn.savepoint(&name.value)?;
+                Ok(QueryResult::command("SAVEPOINT"))
+            }
+            Statement::ReleaseSavepoint { name } => {
+                let Some(active) = &self.transaction else {
+                    return Err(SqlError::new(
+                        "25P01",
+                        "RELEASE SAVEPOINT can only be used in transaction blocks",
+                    ));
+                };
+                if active.failed {
+                    return Err(SqlError::in_failed_transaction());
+                }
+                active.txn.release_savepoint(&name.value)?;
+                Ok(QueryResult::command("RELEASE"))
+            }
+            other => Err(SqlError::unsupported(other.to_string())),
+        }
+    }
+
+    /// Ends the current transaction (if any) by committing or rolling back.
+    fn end_transaction(&mut self, commit: bool) -> Result<()> {
+        let Some(active) = self.transaction.take() else {
+            return Ok(());
+        };
+        if commit {
+            active.txn.commit()?;
+            if active.changed_catalog {
+                self.database.catalog.bump_version();
+            }
+        } else {
+            active.txn.rollback()?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back anything open (the connection is going away).
+    pub fn terminate(&mut self) {
+        let _ = self.end_transaction(false);
+    }
+
+    /// The cancel flag of the current transaction, for CancelRequest and timeouts.
+    pub fn cancel_handle(&self) -> Option<bytedata_mvcc::CancelHandle> {
+        self.transaction.as_ref().map(|t| t.txn.cancel_handle())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.terminate();
+        // The last statement's context refers to the session's DataFusion state, whose
+        // functions refer to `shared`: break the cycle.
+        *self.shared.context.lock() = None;
+    }
+}
+
+/// In an implicit transaction, rows must be read before the transaction commits.
+async fn materialize_in_implicit(result: QueryResult, implicit: bool) -> Result<QueryResult> {
+    match result {
+        QueryResult::Rows {
+            schema,
+            rows: Rows::Stream(stream),
+            tag,
+        } if implicit => Ok(QueryResult::Rows {
+            schema,
+            rows: Rows::Batches(Rows::Stream(stream).collect().await?),
+            tag,
+        }),
+        other => Ok(other),
+    }
+}
+
+pub fn is_transaction_control(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. }
+    )
+}
+
+fn transaction_modes(modes: &[TransactionMode]) -> Result<(Option<IsolationLevel>, Option<bool>)> {
+    let mut isolation = None;
+    let mut read_only = None;
+    for mode in modes {
+        match mode {
+            TransactionMode::IsolationLevel(level) => {
+                isolation = Some(match level {
+                    TransactionIsolationLevel::ReadUncommitted
+                    | TransactionIsolationLevel::ReadCommitted => IsolationLevel::ReadCommitted,
+                    TransactionIsolationLevel::RepeatableRead => IsolationLevel::RepeatableRead,
+                    TransactionIsolationLevel::Serializable => IsolationLevel::Serializable,
+                    other => parse_isolation(&other.to_string())
+                        .ok_or_else(|| SqlError::unsupported(format!("isolation level {other}")))?,
+                });
+            }
+            TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => read_only = Some(true),
+            TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => {
+                read_only = Some(false)
+            }
+        }
+    }
+    Ok((isolation, read_only))
+}

@@ -1,0 +1,395 @@
+//! Session parameters: what `SET`, `SHOW` and `RESET` act on, and what clients send at
+//! startup. Unknown parameters are errors (42704), as in PostgreSQL; invalid values too
+//! (22023).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytedata_mvcc::IsolationLevel;
+
+use crate::error::{Result, SqlError};
+
+/// Parameters PostgreSQL reports to clients when they change (ParameterStatus).
+pub const REPORTED: &[&str] = &[
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
+];
+
+pub const SERVER_VERSION: &str = concat!("15.0 (ByteData ", env!("CARGO_PKG_VERSION"), ")");
+
+/// (name as displayed, default value, settable by the session)
+const PARAMETERS: &[(&str, &str, bool)] = &[
+    ("application_name", "", true),
+    ("client_encoding", "UTF8", true),
+    ("client_min_messages", "notice", true),
+    ("DateStyle", "ISO, MDY", true),
+    ("default_transaction_isolation", "read committed", true),
+    ("default_transaction_read_only", "off", true),
+    ("extra_float_digits", "1", true),
+    ("idle_in_transaction_session_timeout", "0", true),
+    ("in_hot_standby", "off", false),
+    ("integer_datetimes", "on", false),
+    ("IntervalStyle", "postgres", true),
+    ("is_superuser", "on", false),
+    ("lc_messages", "C", true),
+    ("lc_monetary", "C", true),
+    ("lc_numeric", "C", true),
+    ("lc_time", "C", true),
+    ("lock_timeout", "0", true),
+    ("max_identifier_length", "63", false),
+    ("search_path", "\"$user\", public", true),
+    ("server_encoding", "UTF8", false),
+    ("server_version", SERVER_VERSION, false),
+    ("server_version_num", "150000", false),
+    ("session_authorization", "", false),
+    ("standard_conforming_strings", "on", true),
+    ("statement_timeout", "0", true),
+    ("synchronous_commit", "on", true),
+    ("TimeZone", "UTC", true),
+    ("transaction_isolation", "read committed", false),
+    ("transaction_read_only", "off", false),
+    ("work_mem", "4MB", true),
+    ("row_security", "on", true),
+    ("jit", "off", true),
+    ("bytea_output", "hex", true),
+    ("xmloption", "content", true),
+];
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+fn canonical(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let lower = match lower.as_str() {
+        "time zone" | "timezone" => "timezone",
+        "names" => "client_encoding",
+        other => other,
+    };
+    PARAMETERS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .find(|n| n.to_ascii_lowercase() == lower)
+}
+
+fn unknown(name: &str) -> SqlError {
+    SqlError::new(
+        "42704",
+        format!("unrecognized configuration parameter \"{name}\""),
+    )
+}
+
+fn invalid(name: &str, value: &str) -> SqlError {
+    SqlError::new(
+        "22023",
+        format!("invalid value for parameter \"{name}\": \"{value}\""),
+    )
+}
+
+/// Parses a duration setting (`statement_timeout`): plain milliseconds or with a unit.
+pub fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim().trim_matches('\'');
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => number,
+        "us" => number / 1000.0,
+        "s" => number * 1000.0,
+        "min" => number * 60_000.0,
+        "h" => number * 3_600_000.0,
+        "d" => number * 86_400_000.0,
+        _ => return None,
+    };
+    Some(Duration::from_micros((ms * 1000.0) as u64))
+}
+
+pub fn parse_isolation(value: &str) -> Option<IsolationLevel> {
+    match value
+        .trim()
+        .trim_matches('\'')
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "read committed" | "read uncommitted" => Some(IsolationLevel::ReadCommitted),
+        "repeatable read" => Some(IsolationLevel::RepeatableRead),
+        "serializable" => Some(IsolationLevel::Serializable),
+        _ => None,
+    }
+}
+
+pub fn isolation_name(level: IsolationLevel) -> &'static str {
+    match level {
+        IsolationLevel::ReadCommitted => "read committed",
+        IsolationLevel::RepeatableRead => "repeatable read",
+        IsolationLevel::Serializable => "serializable",
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value
+        .trim()
+        .trim_matches('\'')
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "on" | "true" | "yes" | "1" | "t" => Some(true),
+        "off" | "false" | "no" | "0" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// A time zone's offset from UTC in seconds: `UTC`, `GMT`, `Z`, or a fixed offset like
+/// `+05:30`, `-8`, `UTC+2`.
+pub fn parse_time_zone(value: &str) -> Option<i32> {
+    let value = value.trim().trim_matches('\'');
+    let upper = value.to_ascii_uppercase();
+    if matches!(
+        upper.as_str(),
+        "UTC" | "GMT" | "Z" | "ZULU" | "UCT" | "ETC/UTC" | "ETC/GMT" | "UNIVERSAL"
+    ) {
+        return Some(0);
+    }
+    let rest = upper
+        .strip_prefix("UTC")
+        .or_else(|| upper.strip_prefix("GMT"))
+        .unwrap_or(&upper);
+    let (sign, digits) = match rest.chars().next()? {
+        '+' => (1, &rest[1..]),
+        '-' => (-1, &rest[1..]),
+        c if c.is_ascii_digit() => (1, rest),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None => (digits.parse::<i32>().ok()?, 0),
+    };
+    if hours > 15 || minutes >= 60 {
+        return None;
+    }
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+impl Settings {
+    pub fn new(user: &str) -> Self {
+        let mut values: BTreeMap<String, String> = PARAMETERS
+            .iter()
+            .map(|(n, v, _)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        values.insert("session_authorization".into(), user.to_owned());
+        Settings { values }
+    }
+
+    pub fn get(&self, name: &str) -> Result<String> {
+        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+        Ok(self.values.get(canonical).cloned().unwrap_or_default())
+    }
+
+    /// Sets a parameter (validating it); returns its canonical name.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<&'static str> {
+        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+        let settable = PARAMETERS
+            .iter()
+            .find(|(n, _, _)| *n == canonical)
+            .is_some_and(|(_, _, s)| *s);
+        if !settable {
+            return Err(SqlError::new(
+                "55P02",
+                format!("parameter \"{canonical}\" cannot be changed now"),
+            ));
+        }
+        let value = value.trim().trim_matches('\'').to_owned();
+        let normalized = match canonical {
+            "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+                let duration = parse_duration(&value).ok_or_else(|| invalid(canonical, &value))?;
+                duration.as_millis().to_string()
+            }
+            "default_transaction_isolation" => {
+                isolation_name(parse_isolation(&value).ok_or_else(|| invalid(canonical, &value))?)
+                    .to_owned()
+            }
+            "default_transaction_read_only"
+            | "standard_conforming_strings"
+            | "jit"
+            | "row_security" => {
+                let on = parse_bool(&value).ok_or_else(|| invalid(canonical, &value))?;
+                if canonical == "standard_conforming_strings" && !on {
+                    return Err(SqlError::unsupported("standard_conforming_strings = off"));
+                }
+                if on { "on" } else { "off" }.to_owned()
+            }
+            "extra_float_digits" => {
+                let digits: i32 = value
+                    .parse()
+                    .ok()
+                    .filter(|d| (-15..=3).contains(d))
+                    .ok_or_else(|| invalid(canonical, &value))?;
+                digits.to_string()
+            }
+            "client_encoding" => {
+                let upper = value.to_ascii_uppercase().replace('-', "");
+                if upper != "UTF8" && upper != "UNICODE" {
+                    return Err(SqlError::new(
+                        "0A000",
+                        format!("conversion between {value} and UTF8 is not supported"),
+                    ));
+                }
+                "UTF8".to_owned()
+            }
+            "TimeZone" => {
+                parse_time_zone(&value).ok_or_else(|| invalid("TimeZone", &value))?;
+                if value.eq_ignore_ascii_case("utc") {
+                    "UTC".to_owned()
+                } else {
+                    value
+                }
+            }
+            "DateStyle" => {
+                let upper = value.to_ascii_uppercase();
+                if !upper.contains("ISO") && !upper.is_empty() {
+                    return Err(SqlError::unsupported(format!("DateStyle \"{value}\"")));
+                }
+                "ISO, MDY".to_owned()
+            }
+            "IntervalStyle" if !value.eq_ignore_ascii_case("postgres") => {
+                return Err(SqlError::unsupported(format!("IntervalStyle \"{value}\"")));
+            }
+            _ => value,
+        };
+        self.values.insert(canonical.to_owned(), normalized);
+        Ok(canonical)
+    }
+
+    pub fn reset(&mut self, name: &str) -> Result<&'static str> {
+        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+        let default = PARAMETERS
+            .iter()
+            .find(|(n, _, _)| *n == canonical)
+            .map(|(_, v, _)| *v)
+            .unwrap_or_default();
+        self.values.insert(canonical.to_owned(), default.to_owned());
+        Ok(canonical)
+    }
+
+    pub fn reset_all(&mut self) {
+        let user = self
+            .values
+            .get("session_authorization")
+            .cloned()
+            .unwrap_or_default();
+        *self = Settings::new(&user);
+    }
+
+    /// Every parameter, for `SHOW ALL`.
+    pub fn all(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.values.iter()
+    }
+
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        let ms: u64 = self.values.get("statement_timeout")?.parse().ok()?;
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+
+    pub fn lock_timeout(&self) -> Option<Duration> {
+        let ms: u64 = self.values.get("lock_timeout")?.parse().ok()?;
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+
+    pub fn default_isolation(&self) -> IsolationLevel {
+        self.values
+            .get("default_transaction_isolation")
+            .and_then(|v| parse_isolation(v))
+            .unwrap_or_default()
+    }
+
+    pub fn default_read_only(&self) -> bool {
+        self.values
+            .get("default_transaction_read_only")
+            .is_some_and(|v| v == "on")
+    }
+
+    pub fn extra_float_digits(&self) -> i32 {
+        self.values
+            .get("extra_float_digits")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+    }
+
+    pub fn utc_offset_seconds(&self) -> i32 {
+        self.values
+            .get("TimeZone")
+            .and_then(|v| parse_time_zone(v))
+            .unwrap_or(0)
+    }
+
+    /// The schemas of `search_path`, with `$user` resolved.
+    pub fn search_path(&self) -> Vec<String> {
+        let user = self
+            .values
+            .get("session_authorization")
+            .cloned()
+            .unwrap_or_default();
+        self.values
+            .get("search_path")
+            .map(String::as_str)
+            .unwrap_or("public")
+            .split(',')
+            .map(|s| s.trim().trim_matches('"').to_owned())
+            .filter(|s| !s.is_empty())
+            .map(|s| if s == "$user" { user.clone() } else { s })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_show_reset_and_errors() {
+        let mut settings = Settings::new("ada");
+        assert_eq!(settings.get("timezone").unwrap(), "UTC");
+        settings.set("TimeZone", "'+05:30'").unwrap();
+        assert_eq!(settings.utc_offset_seconds(), 19_800);
+        assert_eq!(
+            settings.set("statement_timeout", "1s").unwrap(),
+            "statement_timeout"
+        );
+        assert_eq!(settings.statement_timeout(), Some(Duration::from_secs(1)));
+        assert_eq!(
+            settings.set("no_such_thing", "1").unwrap_err().code,
+            "42704"
+        );
+        assert_eq!(
+            settings
+                .set("default_transaction_isolation", "bogus")
+                .unwrap_err()
+                .code,
+            "22023"
+        );
+        assert_eq!(
+            settings.set("server_version", "1").unwrap_err().code,
+            "55P02"
+        );
+        settings
+            .set("search_path", "app, \"$user\", public")
+            .unwrap();
+        assert_eq!(settings.search_path(), ["app", "ada", "public"]);
+        settings.reset("search_path").unwrap();
+        assert_eq!(settings.search_path(), ["ada", "public"]);
+    }
+}
