@@ -194,8 +194,24 @@ pub fn format_uuid(bytes: &[u8; 16]) -> String {
 
 /// The value of one Arrow cell as a column of type `ty` stores it.
 pub fn value_at(array: &ArrayRef, row: usize, ty: &SqlType) -> Result<Value> {
+    value_at_in(array, row, ty, &crate::datetime::Zone::UTC)
+}
+
+/// `value_at`, reading text cells with PostgreSQL's input functions, zone-less
+/// timestamptz text in `zone`.
+pub fn value_at_in(
+    array: &ArrayRef,
+    row: usize,
+    ty: &SqlType,
+    zone: &crate::datetime::Zone,
+) -> Result<Value> {
     if array.is_null(row) {
         return Ok(Value::Null);
+    }
+    if crate::pginput::reads_text(ty)
+        && let Some(text) = string_at(array, row)
+    {
+        return crate::pginput::parse_text(text, ty, zone);
     }
     let arrow = array.data_type();
     let bad = || mismatch(ty, arrow);
@@ -353,7 +369,7 @@ pub fn normalize_json(text: &str, binary: bool) -> Result<String> {
 
 /// jsonb's text form: keys sorted (by length, then bytes, as PostgreSQL stores them),
 /// `": "` and `", "` separators.
-fn jsonb_text(value: &serde_json::Value) -> String {
+pub fn jsonb_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();

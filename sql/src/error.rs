@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
 pub type Result<T, E = SqlError> = std::result::Result<T, E>;
@@ -141,23 +142,24 @@ impl From<DataFusionError> for SqlError {
                 return SqlError::syntax(format!("syntax error: {message}"));
             }
             DataFusionError::NotImplemented(_) => return SqlError::new("0A000", message),
-            DataFusionError::SchemaError(..)
-                if lower.contains("no field named") || lower.contains("not found") =>
-            {
-                let column = quoted(&message, '"')
-                    .or_else(|| quoted(&message, '\''))
-                    .unwrap_or(&message);
-                let column = column.rsplit('.').next().unwrap_or(column);
-                return SqlError::undefined_column(column);
-            }
-            DataFusionError::SchemaError(..) if lower.contains("ambiguous") => {
-                let column = quoted(&message, '"')
-                    .or_else(|| quoted(&message, '\''))
-                    .unwrap_or(&message);
-                return SqlError::new(
-                    "42702",
-                    format!("column reference \"{column}\" is ambiguous"),
-                );
+            DataFusionError::SchemaError(schema_error, _) => {
+                return match schema_error.as_ref() {
+                    SchemaError::FieldNotFound { field, .. } => match &field.relation {
+                        Some(relation) => SqlError::new(
+                            "42703",
+                            format!("column {}.{} does not exist", relation.table(), field.name),
+                        ),
+                        None => SqlError::undefined_column(&field.name),
+                    },
+                    SchemaError::AmbiguousReference { field } => SqlError::new(
+                        "42702",
+                        format!("column reference \"{}\" is ambiguous", field.name),
+                    ),
+                    SchemaError::DuplicateQualifiedField { name, .. }
+                    | SchemaError::DuplicateUnqualifiedField { name } => {
+                        SqlError::new("42712", format!("name \"{name}\" specified more than once"))
+                    }
+                };
             }
             _ => {}
         }
@@ -188,9 +190,16 @@ impl From<DataFusionError> for SqlError {
             return SqlError::new("22003", what);
         }
         if lower.contains("table '") && lower.contains("not found") {
+            // "table 'catalog.schema.name' not found": PostgreSQL names it as written.
             let name = quoted(&message, '\'').unwrap_or("?");
-            let name = name.rsplit('.').next().unwrap_or(name);
-            return SqlError::undefined_table(name);
+            let mut parts: Vec<&str> = name.split('.').collect();
+            if parts.len() == 3 {
+                parts.remove(0);
+            }
+            if parts.first() == Some(&crate::provider::SEARCH_PATH_SCHEMA) {
+                parts.remove(0);
+            }
+            return SqlError::undefined_table(&parts.join("."));
         }
         if lower.contains("invalid function")
             || lower.contains("no function matches")

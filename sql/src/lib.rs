@@ -18,13 +18,17 @@
 
 pub mod cluster;
 pub mod convert;
+pub mod datetime;
 pub mod ddl;
 pub mod dml;
 pub mod error;
 pub mod functions;
+pub mod json;
 pub mod naming;
 pub mod parse;
+pub mod pginput;
 pub mod pgtext;
+pub mod pgtypes;
 pub mod provider;
 pub mod result;
 pub mod session;

@@ -227,3 +227,42 @@ pub fn disambiguate(statement: &mut Statement) {
         body(&mut query.body, &mut 0);
     }
 }
+
+/// Functions in FROM that return one column: PostgreSQL names that column after the
+/// alias (`FROM generate_series(1, 3) g` has a column `g`), DataFusion does not.
+const SCALAR_TABLE_FUNCTIONS: &[&str] = &["generate_series", "unnest", "range"];
+
+struct FunctionAliases;
+
+impl ast::VisitorMut for FunctionAliases {
+    type Break = ();
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        if let ast::TableFactor::Table {
+            name,
+            args: Some(_),
+            alias: Some(alias),
+            ..
+        } = factor
+            && alias.columns.is_empty()
+            && name.0.len() == 1
+            && name.0[0]
+                .as_ident()
+                .is_some_and(|i| SCALAR_TABLE_FUNCTIONS.contains(&i.value.to_lowercase().as_str()))
+        {
+            alias.columns.push(ast::TableAliasColumnDef {
+                name: alias.name.clone(),
+                data_type: None,
+            });
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+/// Names single-column function results after their alias, as PostgreSQL does.
+pub fn name_function_columns(statement: &mut Statement) {
+    let _ = ast::VisitMut::visit(statement, &mut FunctionAliases);
+}

@@ -21,15 +21,15 @@ use datafusion::arrow::datatypes::{
 #[derive(Clone, Debug)]
 pub struct TextOptions {
     pub extra_float_digits: i32,
-    /// The session time zone's offset from UTC in seconds (east positive).
-    pub utc_offset_seconds: i32,
+    /// The session time zone (timestamptz prints in it).
+    pub time_zone: crate::datetime::Zone,
 }
 
 impl Default for TextOptions {
     fn default() -> Self {
         TextOptions {
             extra_float_digits: 1,
-            utc_offset_seconds: 0,
+            time_zone: crate::datetime::Zone::UTC,
         }
     }
 }
@@ -396,7 +396,7 @@ pub fn format(
                 }
             };
             if zone.is_some() {
-                format_timestamptz(micros, options.utc_offset_seconds)
+                format_timestamptz(micros, options.time_zone.offset_at(micros))
             } else {
                 format_timestamp(micros)
             }

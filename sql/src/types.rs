@@ -172,3 +172,27 @@ pub fn sql_type_of_oid(oid: u32) -> Option<SqlType> {
         _ => return None,
     })
 }
+
+/// The catalog type a result field holds: its PostgreSQL type and modifier (from the
+/// metadata, or guessed from the Arrow type), `None` for types we do not store.
+pub fn sql_type_of_field(field: &Field) -> Option<SqlType> {
+    let (oid, typmod) = pg_type_of(field);
+    let base = sql_type_of_oid(oid)?;
+    Some(match (base, field.data_type()) {
+        (SqlType::Varchar(_), _) if typmod > 4 => SqlType::Varchar(Some((typmod - 4) as u32)),
+        (SqlType::Char(_), _) if typmod > 4 => SqlType::Char((typmod - 4) as u32),
+        (SqlType::Numeric { .. }, _) if typmod > 4 => SqlType::Numeric {
+            precision: Some(((typmod - 4) >> 16) as u32),
+            scale: Some(((typmod - 4) & 0xffff) as u32),
+        },
+        (SqlType::Numeric { .. }, ArrowType::Decimal128(p, s) | ArrowType::Decimal256(p, s))
+            if (*p, *s) != UNCONSTRAINED_NUMERIC && *s >= 0 =>
+        {
+            SqlType::Numeric {
+                precision: Some(u32::from(*p)),
+                scale: Some(*s as u32),
+            }
+        }
+        (base, _) => base,
+    })
+}

@@ -70,7 +70,7 @@ impl AsyncDB for Engine {
                 let batches = rows.collect().await.map_err(EngineError)?;
                 let options = TextOptions {
                     extra_float_digits: self.session.settings().extra_float_digits(),
-                    utc_offset_seconds: self.session.settings().utc_offset_seconds(),
+                    time_zone: self.session.settings().time_zone(),
                 };
                 let rows = bytedata_sql::result::text_rows(&batches, &options)
                     .into_iter()

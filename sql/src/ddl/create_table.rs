@@ -82,6 +82,12 @@ impl Definition {
     /// Adds a column definition with its inline constraints.
     pub fn add_column(&mut self, def: &ast::ColumnDef) -> Result<()> {
         let name = ident_name(&def.name);
+        if self.columns.iter().any(|c| c.name == name) {
+            return Err(SqlError::new(
+                "42701",
+                format!("column \"{name}\" specified more than once"),
+            ));
+        }
         let declared = column_type(&def.data_type)?;
         let mut column = ColumnDescriptor::new(0, &name, declared.data_type.clone());
         if declared.serial {

@@ -394,11 +394,12 @@ fn full_row_plan(
                 &empty,
             )?
         };
-        let expr = if expr.get_type(source.schema())? == ty {
-            expr
-        } else {
-            cast(expr, ty)
-        };
+        let _ = ty;
+        let expr = super::store_cast(
+            expr.clone(),
+            &expr.get_type(source.schema())?,
+            &column.data_type,
+        );
         exprs.push(expr.alias(format!("c{position}")));
     }
     Ok(LogicalPlanBuilder::from(source).project(exprs)?.build()?)
@@ -483,8 +484,16 @@ pub async fn insert(
     };
     let plan = full_row_plan(&context, &state, &writer, source, &targets, explicit_values)?;
     let returning = insert.returning.is_some();
-    let (count, rows) =
-        write_rows(&state, &mut writers, &writer, plan, &on_conflict, returning).await?;
+    let (count, rows) = write_rows(
+        &state,
+        &mut writers,
+        &writer,
+        plan,
+        &on_conflict,
+        returning,
+        &session.settings().time_zone(),
+    )
+    .await?;
     writers.finish()?;
     let tag = format!("INSERT 0 {count}");
     match insert.returning {
@@ -514,6 +523,7 @@ async fn write_rows(
     plan: LogicalPlan,
     on_conflict: &OnConflictPlan,
     keep_rows: bool,
+    zone: &crate::datetime::Zone,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
     let physical = state.create_physical_plan(&plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
@@ -524,7 +534,7 @@ async fn write_rows(
     let columns = writer.codec.columns().to_vec();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let rows = batch_rows(&batch, &columns, 0)?;
+        let rows = batch_rows(&batch, &columns, 0, zone)?;
         writer.check_rows(&rows)?;
         for row in rows {
             let conflict = match writers.insert(writer, &row)? {
@@ -633,6 +643,7 @@ pub(crate) async fn insert_plan(
         plan,
         &OnConflictPlan::Error,
         false,
+        &ddl.session.settings().time_zone(),
     )
     .await?;
     writers.finish()?;

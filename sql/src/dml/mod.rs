@@ -36,10 +36,16 @@ pub(crate) use insert::insert_plan;
 pub use modify::{delete, update};
 pub(crate) use writer::unique_violation;
 
-use crate::convert::value_at;
+use bytedata_catalog::types::DataType as SqlType;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, cast};
+
+use crate::convert::value_at_in;
+use crate::datetime::Zone;
 use crate::error::{Result, SqlError};
 use crate::parse::object_name;
 use crate::provider::StatementContext;
+use crate::types::arrow_type;
 
 /// The table a DML statement writes, or why it cannot.
 pub(crate) fn target_table(
@@ -149,23 +155,41 @@ pub(crate) fn default_of(
     }
 }
 
+/// An expression as a column of type `target` will take it: text stays text, to be read
+/// by the type's input function (PostgreSQL's rules, not Arrow's casts); other types are
+/// cast.
+pub(crate) fn store_cast(expr: Expr, source: &DataType, target: &SqlType) -> Expr {
+    let text = matches!(
+        source,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    let wanted = arrow_type(target);
+    if (text && crate::pginput::reads_text(target)) || *source == wanted {
+        expr
+    } else {
+        cast(expr, wanted)
+    }
+}
+
 /// Whether an expression is the keyword DEFAULT (in VALUES or SET).
 pub(crate) fn is_default_keyword(expr: &ast::Expr) -> bool {
     matches!(expr, ast::Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
 }
 
-/// The rows of a batch as values of the given column types (the columns in order).
+/// The rows of a batch as values of the given column types (the columns in order); text
+/// cells are read by the column type's input function, timestamps in `zone`.
 pub(crate) fn batch_rows(
     batch: &RecordBatch,
     columns: &[ColumnDescriptor],
     offset: usize,
+    zone: &Zone,
 ) -> Result<Vec<Vec<Value>>> {
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let values = columns
             .iter()
             .enumerate()
-            .map(|(i, column)| value_at(batch.column(offset + i), row, &column.data_type))
+            .map(|(i, column)| value_at_in(batch.column(offset + i), row, &column.data_type, zone))
             .collect::<Result<Vec<_>>>()?;
         rows.push(values);
     }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::{
     self, Delete, FromTable, TableFactor, Update, UpdateTableFromKind,
@@ -29,7 +29,7 @@ use crate::parse::ident_name;
 use crate::provider::{KvTable, StatementContext};
 use crate::result::QueryResult;
 use crate::session::Session;
-use crate::types::{arrow_type, field};
+use crate::types::field;
 
 /// The target of an UPDATE or DELETE: `table [AS alias]`.
 fn target(
@@ -127,15 +127,19 @@ async fn plan_find(
         .map(|(i, column)| {
             let expr = column.clone();
             match i.checked_sub(width) {
-                Some(j) => cast(
-                    expr,
-                    arrow_type(&writer.codec.columns()[find.extra[j]].data_type),
-                )
-                .alias(format!("v{j}")),
-                None => expr.alias(format!("c{i}")),
+                Some(j) => {
+                    let source = expr.get_type(plan.schema())?;
+                    Ok(super::store_cast(
+                        expr,
+                        &source,
+                        &writer.codec.columns()[find.extra[j]].data_type,
+                    )
+                    .alias(format!("v{j}")))
+                }
+                None => Ok(expr.alias(format!("c{i}"))),
             }
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
     Ok((plan, state))
 }
@@ -215,10 +219,11 @@ impl Modify<'_> {
         let mut new = old.to_vec();
         let width = writer.codec.columns().len();
         for (j, &position) in self.find.extra.iter().enumerate() {
-            new[position] = crate::convert::value_at(
+            new[position] = crate::convert::value_at_in(
                 batch.column(width + j),
                 row,
                 &writer.codec.columns()[position].data_type,
+                &self.session.settings().time_zone(),
             )?;
         }
         Ok(new)
@@ -251,7 +256,7 @@ impl Modify<'_> {
         let mut kept = Vec::new();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
-            let olds = batch_rows(&batch, &columns, 0)?;
+            let olds = batch_rows(&batch, &columns, 0, &self.session.settings().time_zone())?;
             let mut changes: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(olds.len());
             for (i, old) in olds.into_iter().enumerate() {
                 let key = Bytes::from(writer.codec.encode_key(&old)?);

@@ -89,12 +89,9 @@ pub async fn returning(
         .pop()
         .ok_or_else(|| SqlError::internal("RETURNING query vanished"))?;
     let plan = session.plan_query(statement, params, &state).await?;
-    let batches = datafusion::physical_plan::collect(
-        state.create_physical_plan(&plan).await?,
-        state.task_ctx(),
-    )
-    .await?;
-    let result_schema = crate::naming::rename(plan.schema().inner().clone(), names.as_deref());
+    let physical = state.create_physical_plan(&plan).await?;
+    let result_schema = crate::naming::rename(physical.schema(), names.as_deref());
+    let batches = datafusion::physical_plan::collect(physical, state.task_ctx()).await?;
     let batches = batches
         .into_iter()
         .map(|b| {

@@ -143,6 +143,40 @@ fn flip(op: Operator) -> Operator {
     }
 }
 
+/// `col = v1 OR col = v2 OR …` (one column throughout) as the column and its values.
+fn equalities(expr: &Expr) -> Option<(&str, Vec<&ScalarValue>)> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let (left_name, mut values) = equalities(left)?;
+            let (right_name, more) = equalities(right)?;
+            (left_name == right_name).then(|| {
+                values.extend(more);
+                (left_name, values)
+            })
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => match (
+            column_name(left),
+            literal(right),
+            column_name(right),
+            literal(left),
+        ) {
+            (Some(name), Some(value), _, _) | (_, _, Some(name), Some(value)) => {
+                Some((name, vec![value]))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Collects per-column constraints from the filters.
 fn constraints(codec: &TableCodec, filters: &[&Expr]) -> Vec<Constraint> {
     let columns = codec.columns();
@@ -150,6 +184,25 @@ fn constraints(codec: &TableCodec, filters: &[&Expr]) -> Vec<Constraint> {
     let position = |name: &str| columns.iter().position(|c| c.name == name && !c.hidden);
     for (i, filter) in filters.iter().enumerate() {
         match filter {
+            // DataFusion writes a short IN list as ORed equalities.
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::Or, ..
+            }) => {
+                let Some((name, literals)) = equalities(filter) else {
+                    continue;
+                };
+                let Some(p) = position(name) else { continue };
+                let ty = &columns[p].data_type;
+                let values: Option<Vec<Value>> =
+                    literals.iter().map(|v| exact_value(v, ty)).collect();
+                let c = &mut out[p];
+                if let Some(values) = values
+                    && c.equals.is_none()
+                {
+                    c.equals = Some(values);
+                    c.eq_filters.push(i);
+                }
+            }
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (name, op, value) = match (
                     column_name(left),

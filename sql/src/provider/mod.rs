@@ -50,6 +50,8 @@ pub struct StatementContext {
     pub planner: SessionState,
     /// How many views deep this plan is.
     pub view_depth: usize,
+    /// The transaction's start: what `now()` and `current_date` are.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl fmt::Debug for StatementContext {
@@ -65,6 +67,8 @@ impl StatementContext {
     /// The DataFusion state that plans with this context.
     pub fn state(self: &Arc<Self>) -> SessionState {
         let mut state = self.planner.clone();
+        state.mark_start_execution();
+        state.execution_props_mut().query_execution_start_time = Some(self.now);
         state.config_mut().set_extension(self.clone());
         state.register_catalog_list(Arc::new(KvCatalogList {
             context: self.clone(),

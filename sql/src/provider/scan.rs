@@ -95,6 +95,13 @@ impl DisplayAs for KvScanExec {
                     "KvScan: {} access={}",
                     self.table, self.access.description
                 )?;
+                let columns: Vec<&str> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|c| c.name().as_str())
+                    .collect();
+                write!(f, " projection=[{}]", columns.join(", "))?;
                 if let Some(limit) = self.limit {
                     write!(f, " limit={limit}")?;
                 }

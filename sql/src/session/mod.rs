@@ -43,6 +43,8 @@ struct ActiveTransaction {
     failed: bool,
     /// Whether it changed the catalog (caches refresh after it commits).
     changed_catalog: bool,
+    /// When it began: `now()` for every statement in it.
+    started_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Session state shared with functions DataFusion calls (nextval, currval…).
@@ -56,6 +58,12 @@ pub struct SessionShared {
     pub next_subquery: std::sync::atomic::AtomicU64,
 }
 
+impl std::fmt::Debug for SessionShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionShared")
+    }
+}
+
 pub struct Session {
     cluster: Arc<Cluster>,
     database: Arc<Database>,
@@ -63,6 +71,8 @@ pub struct Session {
     settings: Settings,
     base: SessionState,
     transaction: Option<ActiveTransaction>,
+    /// The start of the running statement's transaction (what `now()` returns).
+    clock: chrono::DateTime<chrono::Utc>,
     pub(crate) shared: Arc<SessionShared>,
 }
 
@@ -87,12 +97,22 @@ impl Session {
             settings: Mutex::new(Settings::new(user)),
             next_subquery: std::sync::atomic::AtomicU64::new(0),
         });
+        let mut analyzer_rules: Vec<Arc<dyn datafusion::optimizer::AnalyzerRule + Send + Sync>> =
+            vec![Arc::new(crate::pgtypes::PgLiterals::new(shared.clone()))];
+        analyzer_rules.extend(datafusion::optimizer::Analyzer::new().rules);
+        analyzer_rules.push(Arc::new(crate::pgtypes::CheckedArithmetic::default()));
         let mut base = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
+            .with_analyzer_rules(analyzer_rules)
+            .with_type_planner(Arc::new(crate::pgtypes::PgTypes))
             .with_optimizer_rule(Arc::new(crate::subquery::SubqueryRule::new(shared.clone())))
             .build();
         crate::functions::register(&mut base, &shared);
+        datafusion::execution::FunctionRegistry::register_expr_planner(
+            &mut base,
+            Arc::new(crate::json::JsonOperators),
+        )?;
         Ok(Session {
             settings: Settings::new(user),
             cluster,
@@ -100,6 +120,7 @@ impl Session {
             user: user.to_owned(),
             base,
             transaction: None,
+            clock: chrono::Utc::now(),
             shared,
         })
     }
@@ -127,7 +148,7 @@ impl Session {
     pub fn text_options(&self) -> TextOptions {
         TextOptions {
             extra_float_digits: self.settings.extra_float_digits(),
-            utc_offset_seconds: self.settings.utc_offset_seconds(),
+            time_zone: self.settings.time_zone(),
         }
     }
 
@@ -167,6 +188,7 @@ impl Session {
                 explicit: false,
                 failed: false,
                 changed_catalog: false,
+                started_at: chrono::Utc::now(),
             });
         }
         let mut results = Vec::with_capacity(statements.len());
@@ -218,8 +240,14 @@ impl Session {
         }
         let autocommit = self.transaction.is_none();
         let txn = match &self.transaction {
-            Some(active) => active.txn.clone(),
-            None => self.begin_transaction(None, None),
+            Some(active) => {
+                self.clock = active.started_at;
+                active.txn.clone()
+            }
+            None => {
+                self.clock = chrono::Utc::now();
+                self.begin_transaction(None, None)
+            }
         };
         txn.new_statement()?;
         let outcome = self.run(statement, params, &txn).await;
@@ -282,6 +310,7 @@ impl Session {
             overrides,
             planner: self.base.clone(),
             view_depth: 0,
+            now: self.clock,
         });
         *self.shared.context.lock() = Some(context.clone());
         *self.shared.settings.lock() = self.settings.clone();
@@ -323,6 +352,7 @@ impl Session {
         state: &SessionState,
     ) -> Result<LogicalPlan> {
         crate::naming::disambiguate(&mut statement);
+        crate::naming::name_function_columns(&mut statement);
         let plan = state
             .statement_to_plan(DfStatement::Statement(Box::new(statement)))
             .await?;
@@ -582,6 +612,7 @@ impl Session {
                     explicit: true,
                     failed: false,
                     changed_catalog: false,
+                    started_at: chrono::Utc::now(),
                 });
                 Ok(QueryResult::command("BEGIN"))
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytedata_mvcc::IsolationLevel;
 
+use crate::datetime::Zone;
 use crate::error::{Result, SqlError};
 
 /// Parameters PostgreSQL reports to clients when they change (ParameterStatus).
@@ -153,37 +154,6 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// A time zone's offset from UTC in seconds: `UTC`, `GMT`, `Z`, or a fixed offset like
-/// `+05:30`, `-8`, `UTC+2`.
-pub fn parse_time_zone(value: &str) -> Option<i32> {
-    let value = value.trim().trim_matches('\'');
-    let upper = value.to_ascii_uppercase();
-    if matches!(
-        upper.as_str(),
-        "UTC" | "GMT" | "Z" | "ZULU" | "UCT" | "ETC/UTC" | "ETC/GMT" | "UNIVERSAL"
-    ) {
-        return Some(0);
-    }
-    let rest = upper
-        .strip_prefix("UTC")
-        .or_else(|| upper.strip_prefix("GMT"))
-        .unwrap_or(&upper);
-    let (sign, digits) = match rest.chars().next()? {
-        '+' => (1, &rest[1..]),
-        '-' => (-1, &rest[1..]),
-        c if c.is_ascii_digit() => (1, rest),
-        _ => return None,
-    };
-    let (hours, minutes) = match digits.split_once(':') {
-        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-        None => (digits.parse::<i32>().ok()?, 0),
-    };
-    if hours > 15 || minutes >= 60 {
-        return None;
-    }
-    Some(sign * (hours * 3600 + minutes * 60))
-}
-
 impl Settings {
     pub fn new(user: &str) -> Self {
         let mut values: BTreeMap<String, String> = PARAMETERS
@@ -251,7 +221,7 @@ impl Settings {
                 "UTF8".to_owned()
             }
             "TimeZone" => {
-                parse_time_zone(&value).ok_or_else(|| invalid("TimeZone", &value))?;
+                Zone::parse(&value).ok_or_else(|| invalid("TimeZone", &value))?;
                 if value.eq_ignore_ascii_case("utc") {
                     "UTC".to_owned()
                 } else {
@@ -329,11 +299,12 @@ impl Settings {
             .unwrap_or(1)
     }
 
-    pub fn utc_offset_seconds(&self) -> i32 {
+    /// The session time zone.
+    pub fn time_zone(&self) -> Zone {
         self.values
             .get("TimeZone")
-            .and_then(|v| parse_time_zone(v))
-            .unwrap_or(0)
+            .and_then(|v| Zone::parse(v))
+            .unwrap_or_default()
     }
 
     /// The schemas of `search_path`, with `$user` resolved.
@@ -363,8 +334,11 @@ mod tests {
     fn set_show_reset_and_errors() {
         let mut settings = Settings::new("ada");
         assert_eq!(settings.get("timezone").unwrap(), "UTC");
+        settings.set("TimeZone", "'Asia/Kolkata'").unwrap();
+        assert_eq!(settings.time_zone(), Zone::parse("Asia/Kolkata").unwrap());
+        // POSIX reads a signed offset as west of UTC, as PostgreSQL does.
         settings.set("TimeZone", "'+05:30'").unwrap();
-        assert_eq!(settings.utc_offset_seconds(), 19_800);
+        assert_eq!(settings.time_zone(), Zone::Fixed(-19_800));
         assert_eq!(
             settings.set("statement_timeout", "1s").unwrap(),
             "statement_timeout"

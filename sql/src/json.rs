@@ -1,0 +1,279 @@
+//! json and jsonb operators: `->`, `->>`, `#>`, `#>>`, `@>`, `<@`, `?`.
+//!
+//! json values travel as text (Arrow strings) tagged with their PostgreSQL type. The
+//! operators parse the text with serde_json; results are rendered in jsonb's canonical
+//! form (`{"a": 1, "b": [1, 2]}`), which is what PostgreSQL prints for jsonb (for json,
+//! PostgreSQL would keep the source's spacing).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::scalar::ScalarValue;
+use datafusion::sql::sqlparser::ast::BinaryOperator;
+use serde_json::Value as Json;
+
+use crate::error::{SqlError, into_datafusion};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Op {
+    /// `->`: the field or element, as json.
+    Get,
+    /// `->>`: the field or element, as text.
+    GetText,
+    /// `#>`: the value at a path (`'{a,0}'`), as json.
+    Path,
+    /// `#>>`: the value at a path, as text.
+    PathText,
+    /// `@>`: left contains right.
+    Contains,
+    /// `<@`: left is contained in right.
+    ContainedIn,
+    /// `?`: the key (or array string element) exists.
+    Exists,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonOp {
+    op: Op,
+    name: &'static str,
+    signature: Signature,
+}
+
+impl JsonOp {
+    fn udf(op: Op) -> Arc<ScalarUDF> {
+        let name = match op {
+            Op::Get => "json_get",
+            Op::GetText => "json_get_text",
+            Op::Path => "json_path",
+            Op::PathText => "json_path_text",
+            Op::Contains => "json_contains",
+            Op::ContainedIn => "json_contained",
+            Op::Exists => "json_exists",
+        };
+        Arc::new(ScalarUDF::new_from_impl(JsonOp {
+            op,
+            name,
+            signature: Signature::any(2, Volatility::Immutable),
+        }))
+    }
+}
+
+fn parse(text: &str) -> DfResult<Json> {
+    serde_json::from_str(text).map_err(|_| {
+        into_datafusion(
+            SqlError::new("22P02", "invalid input syntax for type json")
+                .with_detail(format!("Token \"{text}\" is invalid.")),
+        )
+    })
+}
+
+/// jsonb's text form (keys by length then bytes, `": "` and `", "` separators).
+pub fn render(value: &Json) -> String {
+    crate::convert::jsonb_text(value)
+}
+
+/// The element a key (object) or index (array, negative from the end) selects.
+fn step<'a>(value: &'a Json, key: &str) -> Option<&'a Json> {
+    match value {
+        Json::Object(map) => map.get(key),
+        Json::Array(items) => {
+            let index: i64 = key.parse().ok()?;
+            let index = if index < 0 {
+                items.len() as i64 + index
+            } else {
+                index
+            };
+            items.get(usize::try_from(index).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// A text path `{a,0,b}` as its keys.
+fn path_keys(text: &str) -> DfResult<Vec<String>> {
+    let body = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(|| {
+            into_datafusion(SqlError::new(
+                "22P02",
+                format!("malformed array literal: \"{text}\""),
+            ))
+        })?;
+    Ok(if body.is_empty() {
+        Vec::new()
+    } else {
+        body.split(',')
+            .map(|k| k.trim().trim_matches('"').to_owned())
+            .collect()
+    })
+}
+
+fn as_text(value: &Json) -> Option<String> {
+    match value {
+        Json::Null => None,
+        Json::String(s) => Some(s.clone()),
+        other => Some(render(other)),
+    }
+}
+
+/// jsonb containment: every part of `b` is found in `a`.
+fn contains(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Object(a), Json::Object(b)) => b
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v))),
+        (Json::Array(a), Json::Array(b)) => b.iter().all(|bv| a.iter().any(|av| contains(av, bv))),
+        // A scalar array contains a scalar it holds.
+        (Json::Array(a), b) if !b.is_object() && !b.is_array() => a.iter().any(|av| av == b),
+        (a, b) => a == b,
+    }
+}
+
+fn key_text(array: &ArrayRef, row: usize) -> DfResult<String> {
+    let text = datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Utf8)?;
+    Ok(text.as_string::<i32>().value(0).to_owned())
+}
+
+impl ScalarUDFImpl for JsonOp {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(match self.op {
+            Op::Contains | Op::ContainedIn | Op::Exists => DataType::Boolean,
+            _ => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let rows = if scalar { 1 } else { args.number_rows };
+        let left =
+            datafusion::arrow::compute::cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
+        let right = args.args[1].to_array(rows)?;
+        let left = left.as_string::<i32>();
+        let array: ArrayRef = match self.op {
+            Op::Contains | Op::ContainedIn | Op::Exists => {
+                let mut out = Vec::with_capacity(rows);
+                for row in 0..rows {
+                    if left.is_null(row) || right.is_null(row) {
+                        out.push(None);
+                        continue;
+                    }
+                    let value = parse(left.value(row))?;
+                    let other = key_text(&right, row)?;
+                    out.push(Some(match self.op {
+                        Op::Contains => contains(&value, &parse(&other)?),
+                        Op::ContainedIn => contains(&parse(&other)?, &value),
+                        _ => match &value {
+                            Json::Object(map) => map.contains_key(&other),
+                            Json::Array(items) => {
+                                items.iter().any(|i| i.as_str() == Some(other.as_str()))
+                            }
+                            Json::String(s) => *s == other,
+                            _ => false,
+                        },
+                    }));
+                }
+                Arc::new(BooleanArray::from(out))
+            }
+            _ => {
+                let mut out: Vec<Option<String>> = Vec::with_capacity(rows);
+                for row in 0..rows {
+                    if left.is_null(row) || right.is_null(row) {
+                        out.push(None);
+                        continue;
+                    }
+                    let value = parse(left.value(row))?;
+                    let key = key_text(&right, row)?;
+                    let found = match self.op {
+                        Op::Get | Op::GetText => step(&value, &key),
+                        _ => path_keys(&key)?.iter().try_fold(&value, |v, k| step(v, k)),
+                    };
+                    out.push(match (self.op, found) {
+                        (_, None) => None,
+                        (Op::Get | Op::Path, Some(found)) => Some(render(found)),
+                        (_, Some(found)) => as_text(found),
+                    });
+                }
+                Arc::new(StringArray::from(out))
+            }
+        };
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// Plans the json operators into calls of the functions above.
+#[derive(Debug)]
+pub struct JsonOperators;
+
+impl ExprPlanner for JsonOperators {
+    fn plan_binary_op(
+        &self,
+        expr: RawBinaryExpr,
+        _schema: &DFSchema,
+    ) -> DfResult<PlannerResult<RawBinaryExpr>> {
+        let op = match expr.op {
+            BinaryOperator::Arrow => Op::Get,
+            BinaryOperator::LongArrow => Op::GetText,
+            BinaryOperator::HashArrow => Op::Path,
+            BinaryOperator::HashLongArrow => Op::PathText,
+            BinaryOperator::AtArrow => Op::Contains,
+            BinaryOperator::ArrowAt => Op::ContainedIn,
+            BinaryOperator::Question => Op::Exists,
+            _ => return Ok(PlannerResult::Original(expr)),
+        };
+        Ok(PlannerResult::Planned(Expr::ScalarFunction(
+            ScalarFunction::new_udf(JsonOp::udf(op), vec![expr.left, expr.right]),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_and_contain() {
+        let value: Json = serde_json::from_str(r#"{"b":1,"a":{"c":null},"d":[1,"x"]}"#).unwrap();
+        assert_eq!(
+            render(&value),
+            r#"{"a": {"c": null}, "b": 1, "d": [1, "x"]}"#
+        );
+        let long_keys: Json = serde_json::from_str(r#"{"bb":1,"a":2}"#).unwrap();
+        assert_eq!(render(&long_keys), r#"{"a": 2, "bb": 1}"#);
+        assert!(contains(
+            &value,
+            &serde_json::from_str(r#"{"d":["x"]}"#).unwrap()
+        ));
+        assert!(!contains(
+            &value,
+            &serde_json::from_str(r#"{"b":2}"#).unwrap()
+        ));
+        assert_eq!(step(&value["d"], "-1"), Some(&Json::String("x".into())));
+        assert_eq!(path_keys("{a,c}").unwrap(), vec!["a", "c"]);
+    }
+}

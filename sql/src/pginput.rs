@@ -1,0 +1,280 @@
+//! PostgreSQL's input functions: a value of a type from its text, with PostgreSQL's
+//! rules and errors. Used where text meets a typed column — an INSERT of `'2024-01-01'`
+//! into a date, a parameter sent as text — so that what PostgreSQL accepts is accepted,
+//! and what it refuses is refused with its SQLSTATE (22P02, 22003, 22007, 22008).
+
+use bytedata_catalog::numeric::Numeric;
+use bytedata_catalog::types::DataType as SqlType;
+use bytedata_catalog::value::Value;
+
+use crate::convert::{apply_char_typmod, apply_numeric_typmod, normalize_json, parse_uuid};
+use crate::datetime::{self, Zone};
+use crate::error::{Result, SqlError};
+
+fn invalid(type_name: &str, text: &str) -> SqlError {
+    SqlError::new(
+        "22P02",
+        format!("invalid input syntax for type {type_name}: \"{text}\""),
+    )
+}
+
+pub fn parse_bool(text: &str) -> Result<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1" => Ok(true),
+        "f" | "fa" | "fal" | "fals" | "false" | "n" | "no" | "of" | "off" | "0" => Ok(false),
+        _ => Err(invalid("boolean", text)),
+    }
+}
+
+fn parse_integer(text: &str, ty: &SqlType) -> Result<i64> {
+    let (name, min, max) = match ty {
+        SqlType::Int2 => ("smallint", i64::from(i16::MIN), i64::from(i16::MAX)),
+        SqlType::Int4 => ("integer", i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => ("bigint", i64::MIN, i64::MAX),
+    };
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+    {
+        return Err(invalid(name, text));
+    }
+    let cleaned: String = trimmed.chars().filter(|&c| c != '_').collect();
+    match cleaned.parse::<i128>() {
+        Ok(v) if v >= i128::from(min) && v <= i128::from(max) => Ok(v as i64),
+        _ => Err(SqlError::new(
+            "22003",
+            format!("value \"{text}\" is out of range for type {name}"),
+        )),
+    }
+}
+
+fn parse_float(text: &str, name: &str) -> Result<f64> {
+    let trimmed = text.trim();
+    let value = match trimmed.to_ascii_lowercase().as_str() {
+        "nan" => f64::NAN,
+        "infinity" | "+infinity" | "inf" | "+inf" => f64::INFINITY,
+        "-infinity" | "-inf" => f64::NEG_INFINITY,
+        _ => {
+            // Rust accepts forms PostgreSQL does not ("infinity" spelled out is handled above).
+            if trimmed.is_empty()
+                || trimmed
+                    .bytes()
+                    .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E')
+            {
+                return Err(invalid(name, text));
+            }
+            trimmed.parse::<f64>().map_err(|_| invalid(name, text))?
+        }
+    };
+    if value.is_infinite() && !trimmed.to_ascii_lowercase().contains("inf") {
+        return Err(SqlError::new(
+            "22003",
+            format!("\"{trimmed}\" is out of range for type {name}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// `\x…` hex or the escape format, as `bytea` reads them.
+pub fn parse_bytea(text: &str) -> Result<Vec<u8>> {
+    if let Some(hex) = text
+        .strip_prefix("\\x")
+        .or_else(|| text.strip_prefix("\\X"))
+    {
+        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        if !digits.len().is_multiple_of(2) {
+            return Err(invalid("bytea", text));
+        }
+        return digits
+            .chunks(2)
+            .map(|pair| {
+                let hex = std::str::from_utf8(pair).map_err(|_| invalid("bytea", text))?;
+                u8::from_str_radix(hex, 16).map_err(|_| invalid("bytea", text))
+            })
+            .collect();
+    }
+    // Escape format: backslash-octal and doubled backslashes.
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+        } else if bytes.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else if i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let octal =
+                std::str::from_utf8(&bytes[i + 1..i + 4]).map_err(|_| invalid("bytea", text))?;
+            out.push(u8::from_str_radix(octal, 8).map_err(|_| invalid("bytea", text))?);
+            i += 4;
+        } else {
+            return Err(invalid("bytea", text));
+        }
+    }
+    Ok(out)
+}
+
+/// The value of type `ty` that `text` spells, as PostgreSQL's input function reads it.
+/// `zone` is the session time zone (zone-less timestamptz input is read in it).
+pub fn parse_text(text: &str, ty: &SqlType, zone: &Zone) -> Result<Value> {
+    Ok(match ty {
+        SqlType::Bool => Value::Bool(parse_bool(text)?),
+        SqlType::Int2 => Value::Int2(parse_integer(text, ty)? as i16),
+        SqlType::Int4 => Value::Int4(parse_integer(text, ty)? as i32),
+        SqlType::Int8 => Value::Int8(parse_integer(text, ty)?),
+        SqlType::Float4 => {
+            let value = parse_float(text, "real")?;
+            if value.is_finite() && value.abs() > f64::from(f32::MAX) {
+                return Err(SqlError::new(
+                    "22003",
+                    format!("\"{}\" is out of range for type real", text.trim()),
+                ));
+            }
+            Value::Float4(value as f32)
+        }
+        SqlType::Float8 => Value::Float8(parse_float(text, "double precision")?),
+        SqlType::Numeric { precision, scale } => {
+            let value = Numeric::parse(text.trim()).map_err(|_| invalid("numeric", text))?;
+            Value::Numeric(apply_numeric_typmod(value, *precision, *scale)?)
+        }
+        SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => {
+            Value::Text(apply_char_typmod(text, ty)?)
+        }
+        SqlType::Bytea => Value::Bytea(parse_bytea(text)?),
+        SqlType::Date => Value::Date(datetime::parse_date(text, zone)?),
+        SqlType::Time => Value::Time(datetime::parse_time(text)?),
+        SqlType::Timestamp => Value::Timestamp(datetime::parse_timestamp(text, false, zone)?),
+        SqlType::TimestampTz => Value::TimestampTz(datetime::parse_timestamp(text, true, zone)?),
+        SqlType::Interval => Value::Interval(datetime::parse_interval(text)?),
+        SqlType::Uuid => Value::Uuid(parse_uuid(text)?),
+        SqlType::Json => Value::Json(normalize_json(text, false)?),
+        SqlType::Jsonb => Value::Json(normalize_json(text, true)?),
+        SqlType::Array(element) => Value::Array(parse_array(text, element, zone)?),
+    })
+}
+
+/// A one-dimensional array literal: `{1,2,NULL}`, `{"a b","c"}`.
+fn parse_array(text: &str, element: &SqlType, zone: &Zone) -> Result<Vec<Value>> {
+    let malformed = || SqlError::new("22P02", format!("malformed array literal: \"{text}\""));
+    let body = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(malformed)?;
+    let mut items = Vec::new();
+    if body.trim().is_empty() {
+        return Ok(items);
+    }
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let (item, quoted) = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut item = String::new();
+            loop {
+                match chars.next() {
+                    Some('\\') => item.push(chars.next().ok_or_else(malformed)?),
+                    Some('"') => break,
+                    Some(c) => item.push(c),
+                    None => return Err(malformed()),
+                }
+            }
+            (item, true)
+        } else {
+            let mut item = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '{' || c == '"' {
+                    return Err(malformed());
+                }
+                item.push(c);
+                chars.next();
+            }
+            (item.trim().to_owned(), false)
+        };
+        items.push(if !quoted && item.eq_ignore_ascii_case("null") {
+            Value::Null
+        } else {
+            parse_text(&item, element, zone)?
+        });
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => break,
+            Some(_) => return Err(malformed()),
+        }
+    }
+    Ok(items)
+}
+
+/// Whether `parse_text` is how text reaches a column of this type (rather than a cast):
+/// every type but the text-like ones, which take strings as they are.
+pub fn reads_text(ty: &SqlType) -> bool {
+    !matches!(ty, SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, ty: SqlType) -> Result<Value> {
+        parse_text(text, &ty, &Zone::UTC)
+    }
+
+    #[test]
+    fn integers_floats_and_booleans() {
+        assert!(matches!(parse(" 42 ", SqlType::Int4), Ok(Value::Int4(42))));
+        assert_eq!(parse("4x", SqlType::Int4).unwrap_err().code, "22P02");
+        assert_eq!(parse("40000", SqlType::Int2).unwrap_err().code, "22003");
+        assert!(matches!(parse("1e3", SqlType::Float8), Ok(Value::Float8(v)) if v == 1000.0));
+        assert!(
+            matches!(parse("-Infinity", SqlType::Float8), Ok(Value::Float8(v)) if v == f64::NEG_INFINITY)
+        );
+        assert_eq!(parse("1e400", SqlType::Float8).unwrap_err().code, "22003");
+        assert!(matches!(parse("yes", SqlType::Bool), Ok(Value::Bool(true))));
+        assert_eq!(parse("maybe", SqlType::Bool).unwrap_err().code, "22P02");
+    }
+
+    #[test]
+    fn bytea_and_arrays() {
+        assert!(
+            matches!(parse("\\xDEAD", SqlType::Bytea), Ok(Value::Bytea(b)) if b == vec![0xde, 0xad])
+        );
+        assert!(
+            matches!(parse("a\\\\b\\001", SqlType::Bytea), Ok(Value::Bytea(b)) if b == b"a\\b\x01")
+        );
+        let Ok(Value::Array(items)) = parse("{1, 2,NULL}", SqlType::Array(Box::new(SqlType::Int4)))
+        else {
+            panic!("not an array")
+        };
+        assert_eq!(items.len(), 3);
+        assert!(items[2].is_null());
+        let Ok(Value::Array(items)) =
+            parse(r#"{"a b","c\"d"}"#, SqlType::Array(Box::new(SqlType::Text)))
+        else {
+            panic!("not an array")
+        };
+        assert!(matches!(&items[1], Value::Text(t) if t == "c\"d"));
+        assert_eq!(
+            parse("{1,", SqlType::Array(Box::new(SqlType::Int4)))
+                .unwrap_err()
+                .code,
+            "22P02"
+        );
+    }
+}
