@@ -82,7 +82,7 @@ pub struct Transaction {
 }
 
 /// A flag that cancels what a transaction is waiting for (a lock), from any thread.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CancelHandle(Arc<AtomicBool>);
 
 impl CancelHandle {

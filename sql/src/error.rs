@@ -118,6 +118,7 @@ fn pg_type_name(arrow: &str) -> &str {
         "Float32" => "real",
         "Float64" => "double precision",
         "Boolean" => "boolean",
+        "Utf8" | "Utf8View" | "LargeUtf8" => "text",
         "Date32" => "date",
         name if name.starts_with("Decimal") => "numeric",
         name if name.starts_with("Timestamp") => "timestamp",
@@ -162,6 +163,17 @@ impl From<DataFusionError> for SqlError {
                 };
             }
             _ => {}
+        }
+        if lower.contains("non-boolean predicate") {
+            // "Cannot create filter with non-boolean predicate 't.name' returning Utf8"
+            let ty = message.rsplit(' ').next().unwrap_or("");
+            return SqlError::new(
+                "42804",
+                format!(
+                    "argument of WHERE must be type boolean, not type {}",
+                    pg_type_name(ty)
+                ),
+            );
         }
         if lower.contains("divide by zero") || lower.contains("division by zero") {
             return SqlError::new("22012", "division by zero");

@@ -388,4 +388,53 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
             Arc::new(ScalarUDF::new_from_impl(function)),
         );
     }
+    for name in ["generate_series", "range"] {
+        if let Some(inner) = state.table_functions().get(name).map(|f| f.function().clone()) {
+            state.register_udtf(name, Arc::new(PlainLiteralArgs { inner }));
+        }
+    }
+}
+
+/// A table function whose literal arguments lose their field metadata first: our casts
+/// tag values with the PostgreSQL type they came from (`'2024-01-01'::timestamp`), and
+/// DataFusion's `generate_series` accepts only untagged, nanosecond timestamp literals.
+#[derive(Debug)]
+struct PlainLiteralArgs {
+    inner: Arc<dyn datafusion::catalog::TableFunctionImpl>,
+}
+
+impl datafusion::catalog::TableFunctionImpl for PlainLiteralArgs {
+    fn call_with_args(
+        &self,
+        args: datafusion::catalog::TableFunctionArgs,
+    ) -> datafusion::error::Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let exprs: Vec<datafusion::logical_expr::Expr> = args
+            .exprs()
+            .iter()
+            .map(|expr| match expr {
+                datafusion::logical_expr::Expr::Literal(value, _) => {
+                    datafusion::logical_expr::Expr::Literal(nanosecond_timestamp(value), None)
+                }
+                other => other.clone(),
+            })
+            .collect();
+        self.inner
+            .call_with_args(datafusion::catalog::TableFunctionArgs::new(&exprs, args.session()))
+    }
+}
+
+fn nanosecond_timestamp(value: &ScalarValue) -> ScalarValue {
+    let scaled = |v: &Option<i64>, factor: i64| v.and_then(|v| v.checked_mul(factor));
+    match value {
+        ScalarValue::TimestampMicrosecond(v, tz) => {
+            ScalarValue::TimestampNanosecond(scaled(v, 1_000), tz.clone())
+        }
+        ScalarValue::TimestampMillisecond(v, tz) => {
+            ScalarValue::TimestampNanosecond(scaled(v, 1_000_000), tz.clone())
+        }
+        ScalarValue::TimestampSecond(v, tz) => {
+            ScalarValue::TimestampNanosecond(scaled(v, 1_000_000_000), tz.clone())
+        }
+        other => other.clone(),
+    }
 }

@@ -37,5 +37,5 @@ pub mod types;
 
 pub use cluster::{Cluster, ClusterOptions, Database};
 pub use error::{Result, SqlError};
-pub use result::{QueryResult, Rows};
+pub use result::{QueryResult, Rows, text_rows};
 pub use session::Session;

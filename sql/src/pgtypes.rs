@@ -14,7 +14,7 @@ use std::sync::Arc;
 use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DFSchema, DFSchemaRef};
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::expr::{BinaryExpr, ScalarFunction};
@@ -117,6 +117,31 @@ impl AnalyzerRule for CheckedArithmetic {
                                     vec![(**left).clone(), (**right).clone()],
                                 ),
                             )))
+                        }
+                        // floor and ceil of a numeric are integral numerics: scale 0.
+                        Expr::ScalarFunction(function)
+                            if matches!(function.name(), "floor" | "ceil")
+                                && function.args.len() == 1 =>
+                        {
+                            match function.args[0].get_type(&schema) {
+                                Ok(DataType::Decimal128(precision, scale)) if scale > 0 => {
+                                    Ok(Transformed::yes(Expr::Cast(
+                                        datafusion::logical_expr::Cast::new(
+                                            Box::new(e.clone()),
+                                            DataType::Decimal128(precision, 0),
+                                        ),
+                                    )))
+                                }
+                                Ok(DataType::Decimal256(precision, scale)) if scale > 0 => {
+                                    Ok(Transformed::yes(Expr::Cast(
+                                        datafusion::logical_expr::Cast::new(
+                                            Box::new(e.clone()),
+                                            DataType::Decimal256(precision, 0),
+                                        ),
+                                    )))
+                                }
+                                _ => Ok(Transformed::no(e)),
+                            }
                         }
                         _ => Ok(Transformed::no(e)),
                     })?;
@@ -370,6 +395,21 @@ fn input_schema(node: &LogicalPlan) -> Option<DFSchema> {
 
 impl AnalyzerRule for PgLiterals {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> DfResult<LogicalPlan> {
+        // A recursive CTE's types were fixed when its work table was planned: retyping
+        // the literals of its first term would no longer match the recursive term. Such
+        // a query keeps DataFusion's literal types (bigint for integers).
+        let mut recursive = false;
+        plan.apply_with_subqueries(|node| {
+            recursive |= matches!(node, LogicalPlan::RecursiveQuery(_));
+            Ok(if recursive {
+                TreeNodeRecursion::Stop
+            } else {
+                TreeNodeRecursion::Continue
+            })
+        })?;
+        if recursive {
+            return Ok(plan);
+        }
         Ok(plan
             .transform_up_with_subqueries(|node| {
                 // LIMIT and OFFSET take bigint; their literals stay as they are.

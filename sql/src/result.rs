@@ -90,3 +90,99 @@ pub fn text_rows(
     }
     out
 }
+
+/// The XX000 error for a panic caught inside a statement.
+pub(crate) fn panic_error(panic: Box<dyn std::any::Any + Send>) -> SqlError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_owned());
+    SqlError::internal(format!("internal error: {message}"))
+}
+
+/// Streamed rows checked as they are read: a cancelled or timed-out statement stops at
+/// the next poll (DataFusion's operators yield every few batches, so a long aggregation
+/// is polled again soon), and a panic while computing rows becomes an error that ends the
+/// stream.
+pub(crate) fn guard_rows(
+    result: QueryResult,
+    interrupt: std::sync::Arc<crate::session::interrupt::Interrupt>,
+) -> QueryResult {
+    let QueryResult::Rows {
+        schema,
+        rows: Rows::Stream(stream),
+        tag,
+    } = result
+    else {
+        return result;
+    };
+    let guarded = GuardedStream {
+        schema: schema.clone(),
+        inner: Some(stream),
+        interrupt,
+    };
+    QueryResult::Rows {
+        schema,
+        rows: Rows::Stream(Box::pin(guarded)),
+        tag,
+    }
+}
+
+struct GuardedStream {
+    schema: SchemaRef,
+    /// `None` once ended: nothing is polled after an error or a panic.
+    inner: Option<SendableRecordBatchStream>,
+    interrupt: std::sync::Arc<crate::session::interrupt::Interrupt>,
+}
+
+impl futures::Stream for GuardedStream {
+    type Item = datafusion::error::Result<RecordBatch>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.inner.is_none() {
+            return Poll::Ready(None);
+        }
+        if let Some(cause) = self.interrupt.cause() {
+            self.inner = None;
+            self.interrupt.set_stream_failed();
+            return Poll::Ready(Some(Err(crate::error::into_datafusion(cause))));
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.as_mut().poll_next(cx)));
+        match polled {
+            Ok(Poll::Ready(Some(Err(error)))) => {
+                self.inner = None;
+                self.interrupt.set_stream_failed();
+                let error = match self.interrupt.cause() {
+                    Some(cause) => crate::error::into_datafusion(cause),
+                    None => error,
+                };
+                Poll::Ready(Some(Err(error)))
+            }
+            Ok(Poll::Ready(None)) => {
+                self.inner = None;
+                Poll::Ready(None)
+            }
+            Ok(other) => other,
+            Err(panic) => {
+                self.inner = None;
+                self.interrupt.set_stream_failed();
+                Poll::Ready(Some(Err(crate::error::into_datafusion(panic_error(panic)))))
+            }
+        }
+    }
+}
+
+impl datafusion::physical_plan::RecordBatchStream for GuardedStream {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}

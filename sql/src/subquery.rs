@@ -134,7 +134,7 @@ impl SubqueryFunction {
             .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))?;
         let state = context.state();
         let batches = block_on(async {
-            let physical = state.create_physical_plan(&plan).await?;
+            let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
             datafusion::physical_plan::collect(physical, state.task_ctx()).await
         })?;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();

@@ -399,7 +399,8 @@ fn full_row_plan(
             expr.clone(),
             &expr.get_type(source.schema())?,
             &column.data_type,
-        );
+            &column.name,
+        )?;
         exprs.push(expr.alias(format!("c{position}")));
     }
     Ok(LogicalPlanBuilder::from(source).project(exprs)?.build()?)
@@ -525,7 +526,7 @@ async fn write_rows(
     keep_rows: bool,
     zone: &crate::datetime::Zone,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
-    let physical = state.create_physical_plan(&plan).await?;
+    let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
     let mut count = 0u64;
     let mut kept = Vec::new();
@@ -534,6 +535,7 @@ async fn write_rows(
     let columns = writer.codec.columns().to_vec();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        crate::provider::StatementContext::check_interrupt(state)?;
         let rows = batch_rows(&batch, &columns, 0, zone)?;
         writer.check_rows(&rows)?;
         for row in rows {

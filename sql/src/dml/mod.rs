@@ -158,17 +158,89 @@ pub(crate) fn default_of(
 /// An expression as a column of type `target` will take it: text stays text, to be read
 /// by the type's input function (PostgreSQL's rules, not Arrow's casts); other types are
 /// cast.
-pub(crate) fn store_cast(expr: Expr, source: &DataType, target: &SqlType) -> Expr {
+pub(crate) fn store_cast(
+    expr: Expr,
+    source: &DataType,
+    target: &SqlType,
+    column: &str,
+) -> Result<Expr> {
+    check_assignable(source, target, column)?;
     let text = matches!(
         source,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
     );
     let wanted = arrow_type(target);
-    if (text && crate::pginput::reads_text(target)) || *source == wanted {
+    Ok(if (text && crate::pginput::reads_text(target)) || *source == wanted {
         expr
     } else {
         cast(expr, wanted)
+    })
+}
+
+#[derive(PartialEq)]
+enum Category {
+    Boolean,
+    Number,
+    DateTime,
+    Other,
+}
+
+/// PostgreSQL has no assignment cast between booleans, numbers and dates or times (only
+/// explicit ones, for some): storing one as another is 42804, not a silent conversion.
+fn check_assignable(source: &DataType, target: &SqlType, column: &str) -> Result<()> {
+    let source_category = match source {
+        DataType::Boolean => Category::Boolean,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => Category::Number,
+        DataType::Date32 | DataType::Timestamp(..) | DataType::Time64(_) => Category::DateTime,
+        _ => Category::Other,
+    };
+    let target_category = match target {
+        SqlType::Bool => Category::Boolean,
+        SqlType::Int2
+        | SqlType::Int4
+        | SqlType::Int8
+        | SqlType::Float4
+        | SqlType::Float8
+        | SqlType::Numeric { .. } => Category::Number,
+        SqlType::Date | SqlType::Time | SqlType::Timestamp | SqlType::TimestampTz => {
+            Category::DateTime
+        }
+        _ => Category::Other,
+    };
+    if source_category == Category::Other
+        || target_category == Category::Other
+        || source_category == target_category
+    {
+        return Ok(());
     }
+    let source_name = match source {
+        DataType::Boolean => "boolean",
+        DataType::Int16 => "smallint",
+        DataType::Int32 => "integer",
+        DataType::Int64 => "bigint",
+        DataType::Float32 => "real",
+        DataType::Float64 => "double precision",
+        DataType::Date32 => "date",
+        DataType::Time64(_) => "time without time zone",
+        DataType::Timestamp(_, Some(_)) => "timestamp with time zone",
+        DataType::Timestamp(_, None) => "timestamp without time zone",
+        _ => "numeric",
+    };
+    Err(SqlError::new(
+        "42804",
+        format!(
+            "column \"{column}\" is of type {} but expression is of type {source_name}",
+            target.display_name()
+        ),
+    )
+    .with_hint("You will need to rewrite or cast the expression."))
 }
 
 /// Whether an expression is the keyword DEFAULT (in VALUES or SET).

@@ -129,12 +129,11 @@ async fn plan_find(
             match i.checked_sub(width) {
                 Some(j) => {
                     let source = expr.get_type(plan.schema())?;
-                    Ok(super::store_cast(
-                        expr,
-                        &source,
-                        &writer.codec.columns()[find.extra[j]].data_type,
+                    let column = &writer.codec.columns()[find.extra[j]];
+                    Ok(
+                        super::store_cast(expr, &source, &column.data_type, &column.name)?
+                            .alias(format!("v{j}")),
                     )
-                    .alias(format!("v{j}")))
                 }
                 None => Ok(expr.alias(format!("c{i}"))),
             }
@@ -199,7 +198,7 @@ impl Modify<'_> {
         )
         .await?;
         let batches = datafusion::physical_plan::collect(
-            state.create_physical_plan(&plan).await?,
+            crate::provider::checked::physical_plan(&state, &plan).await?,
             state.task_ctx(),
         )
         .await?;
@@ -246,7 +245,7 @@ impl Modify<'_> {
         )
         .await?;
         let mut stream = datafusion::physical_plan::execute_stream(
-            state.create_physical_plan(&plan).await?,
+            crate::provider::checked::physical_plan(&state, &plan).await?,
             state.task_ctx(),
         )?;
         let read_committed = self.txn.isolation() == IsolationLevel::ReadCommitted;
@@ -255,6 +254,7 @@ impl Modify<'_> {
         let mut count = 0u64;
         let mut kept = Vec::new();
         while let Some(batch) = stream.next().await {
+            crate::provider::StatementContext::check_interrupt(&state)?;
             let batch = batch?;
             let olds = batch_rows(&batch, &columns, 0, &self.session.settings().time_zone())?;
             let mut changes: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(olds.len());

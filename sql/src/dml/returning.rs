@@ -89,7 +89,7 @@ pub async fn returning(
         .pop()
         .ok_or_else(|| SqlError::internal("RETURNING query vanished"))?;
     let plan = session.plan_query(statement, params, &state).await?;
-    let physical = state.create_physical_plan(&plan).await?;
+    let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
     let result_schema = crate::naming::rename(physical.schema(), names.as_deref());
     let batches = datafusion::physical_plan::collect(physical, state.task_ctx()).await?;
     let batches = batches

@@ -7,6 +7,7 @@
 //! nothing is global.
 
 pub mod access;
+pub mod checked;
 pub mod scan;
 
 use std::collections::HashMap;
@@ -52,6 +53,8 @@ pub struct StatementContext {
     pub view_depth: usize,
     /// The transaction's start: what `now()` and `current_date` are.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// Stops the statement on a cancel request or timeout (checked once per batch).
+    pub interrupt: Arc<crate::session::interrupt::Interrupt>,
 }
 
 impl fmt::Debug for StatementContext {
@@ -74,6 +77,14 @@ impl StatementContext {
             context: self.clone(),
         }));
         state
+    }
+
+    /// `Err(57014)` if the statement planned in `state` has been cancelled or timed out.
+    pub fn check_interrupt(state: &SessionState) -> Result<(), SqlError> {
+        match state.config().get_extension::<StatementContext>() {
+            Some(context) => context.interrupt.check(),
+            None => Ok(()),
+        }
     }
 
     /// A view as a table: its query planned now, in this statement's transaction, with
@@ -423,6 +434,7 @@ impl TableProvider for KvTable {
             self.descriptor.name.clone(),
             self.codec.clone(),
             context.txn.clone(),
+            context.interrupt.clone(),
             access,
             positions,
             limit,

@@ -27,6 +27,7 @@ use futures::Stream;
 use super::access::{AccessPlan, KeyRange, Path};
 use crate::convert::{ColumnBuilder, finish_column};
 use crate::error::{SqlError, into_datafusion};
+use crate::session::interrupt::Interrupt;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 8192;
@@ -35,6 +36,7 @@ pub struct KvScanExec {
     table: String,
     codec: Arc<TableCodec>,
     txn: Transaction,
+    interrupt: Arc<Interrupt>,
     access: AccessPlan,
     /// Positions among the codec's live columns, in output order.
     projection: Vec<usize>,
@@ -57,6 +59,7 @@ impl KvScanExec {
         table: String,
         codec: Arc<TableCodec>,
         txn: Transaction,
+        interrupt: Arc<Interrupt>,
         access: AccessPlan,
         projection: Vec<usize>,
         limit: Option<usize>,
@@ -73,6 +76,7 @@ impl KvScanExec {
             table,
             codec,
             txn,
+            interrupt,
             access,
             projection,
             limit,
@@ -172,15 +176,18 @@ impl ExecutionPlan for KvScanExec {
         };
         // Frozen now, before the statement writes anything: it never reads its own output.
         let reader = self.txn.reader().map_err(|e| into_datafusion(e.into()))?;
-        Ok(Box::pin(KvScanStream {
+        // Cooperative: each batch spends tokio budget, so a long query yields now and then
+        // and its consumer can notice a cancel request or a timeout.
+        Ok(Box::pin(datafusion::physical_plan::coop::cooperative(KvScanStream {
             codec: self.codec.clone(),
             reader,
+            interrupt: self.interrupt.clone(),
             source,
             projection: self.projection.clone(),
             remaining: self.limit.unwrap_or(usize::MAX),
             schema: self.schema.clone(),
             done: false,
-        }))
+        })))
     }
 }
 
@@ -264,6 +271,7 @@ impl Source {
 struct KvScanStream {
     codec: Arc<TableCodec>,
     reader: TxnReader,
+    interrupt: Arc<Interrupt>,
     source: Source,
     projection: Vec<usize>,
     remaining: usize,
@@ -273,6 +281,7 @@ struct KvScanStream {
 
 impl KvScanStream {
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, SqlError> {
+        self.interrupt.check()?;
         let wanted = self.remaining.min(BATCH_ROWS);
         let columns = self.codec.columns();
         let mut builders: Vec<ColumnBuilder> = self

@@ -10,6 +10,7 @@
 //! DML in `ddl` and `dml`, which use DataFusion to evaluate expressions and queries; and
 //! queries go to DataFusion, whose scans read the kv store through `provider`.
 
+pub mod interrupt;
 pub mod settings;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use crate::error::{Result, SqlError};
 use crate::pgtext::TextOptions;
 use crate::provider::{SEARCH_PATH_SCHEMA, StatementContext};
 use crate::result::{QueryResult, Rows};
+use interrupt::{Canceller, Interrupt};
 use settings::{Settings, isolation_name, parse_isolation};
 
 struct ActiveTransaction {
@@ -45,6 +47,10 @@ struct ActiveTransaction {
     changed_catalog: bool,
     /// When it began: `now()` for every statement in it.
     started_at: chrono::DateTime<chrono::Utc>,
+    /// The settings when it began: a rollback restores them (SET is transactional in
+    /// PostgreSQL), and a commit restores those changed by `SET LOCAL`.
+    settings_at_begin: Settings,
+    set_local: Vec<String>,
 }
 
 /// Session state shared with functions DataFusion calls (nextval, currval…).
@@ -73,6 +79,7 @@ pub struct Session {
     transaction: Option<ActiveTransaction>,
     /// The start of the running statement's transaction (what `now()` returns).
     clock: chrono::DateTime<chrono::Utc>,
+    interrupt: Arc<Interrupt>,
     pub(crate) shared: Arc<SessionShared>,
 }
 
@@ -121,6 +128,7 @@ impl Session {
             base,
             transaction: None,
             clock: chrono::Utc::now(),
+            interrupt: Arc::new(Interrupt::default()),
             shared,
         })
     }
@@ -155,7 +163,9 @@ impl Session {
     /// `I` idle, `T` in a transaction block, `E` in a failed one (ReadyForQuery status).
     pub fn transaction_status(&self) -> u8 {
         match &self.transaction {
-            Some(active) if active.explicit && active.failed => b'E',
+            Some(active) if active.explicit && (active.failed || self.interrupt.stream_failed()) => {
+                b'E'
+            }
             Some(active) if active.explicit => b'T',
             _ => b'I',
         }
@@ -189,6 +199,8 @@ impl Session {
                 failed: false,
                 changed_catalog: false,
                 started_at: chrono::Utc::now(),
+                settings_at_begin: self.settings.clone(),
+                set_local: Vec::new(),
             });
         }
         let mut results = Vec::with_capacity(statements.len());
@@ -215,6 +227,12 @@ impl Session {
         statement: Statement,
         params: &[ScalarValue],
     ) -> Result<QueryResult> {
+        // The rows of the previous statement failed while they were read.
+        if self.interrupt.take_stream_failed()
+            && let Some(active) = &mut self.transaction
+        {
+            active.failed = true;
+        }
         if is_transaction_control(&statement) {
             return self.transaction_control(statement);
         }
@@ -250,7 +268,7 @@ impl Session {
             }
         };
         txn.new_statement()?;
-        let outcome = self.run(statement, params, &txn).await;
+        let outcome = self.run_guarded(statement, params, &txn).await;
         match (outcome, autocommit) {
             (Ok((result, changed_catalog)), true) => {
                 // A query's rows stream from the transaction's snapshot: it ends when
@@ -288,6 +306,53 @@ impl Session {
         }
     }
 
+    /// Runs a statement under the session's interrupt: cancel requests and
+    /// `statement_timeout` stop it with 57014, and a panic inside it becomes an error
+    /// (XX000) instead of taking the connection down.
+    async fn run_guarded(
+        &mut self,
+        statement: Statement,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<(QueryResult, bool)> {
+        use futures::FutureExt;
+        let timeout = self.settings.statement_timeout();
+        self.interrupt.start(txn.cancel_handle(), timeout);
+        // Lock waits block a thread and watch only the transaction's cancel flag: a
+        // timer sets it when the deadline passes.
+        let timer = match (self.interrupt.deadline(), tokio::runtime::Handle::try_current()) {
+            (Some(deadline), Ok(runtime)) => {
+                let interrupt = self.interrupt.clone();
+                Some(runtime.spawn(async move {
+                    tokio::time::sleep_until(deadline.into()).await;
+                    interrupt.expire();
+                }))
+            }
+            _ => None,
+        };
+        let outcome = std::panic::AssertUnwindSafe(self.run(statement, params, txn))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(crate::result::panic_error(panic)));
+        if let Some(timer) = timer {
+            timer.abort();
+        }
+        match outcome {
+            Ok((result, changed_catalog)) => Ok((
+                crate::result::guard_rows(result, self.interrupt.clone()),
+                changed_catalog,
+            )),
+            // However it surfaced (a lock wait, a scan, an expression), a stopped
+            // statement reports why it was stopped.
+            Err(error) => Err(self.interrupt.cause().unwrap_or(error)),
+        }
+    }
+
+    /// What another connection uses to cancel this session's running statement.
+    pub fn canceller(&self) -> Canceller {
+        self.interrupt.clone()
+    }
+
     /// The per-statement context and DataFusion state.
     pub(crate) fn statement_state(
         &self,
@@ -311,6 +376,7 @@ impl Session {
             planner: self.base.clone(),
             view_depth: 0,
             now: self.clock,
+            interrupt: self.interrupt.clone(),
         });
         *self.shared.context.lock() = Some(context.clone());
         *self.shared.settings.lock() = self.settings.clone();
@@ -372,7 +438,7 @@ impl Session {
         let names = crate::naming::output_names(&statement);
         let (_, state) = self.statement_state(txn);
         let plan = self.plan_query(statement, params, &state).await?;
-        let physical = state.create_physical_plan(&plan).await?;
+        let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
         let stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
         let schema = crate::naming::rename(stream.schema(), names.as_deref());
         let stream = crate::naming::renamed_stream(stream, schema.clone());
@@ -463,10 +529,21 @@ impl Session {
         };
         match set {
             ast::Set::SingleAssignment {
-                variable, values, ..
+                variable,
+                values,
+                scope,
+                ..
             } => {
                 let name = variable.to_string();
                 let value = value_text(values);
+                if matches!(scope, Some(ast::ContextModifier::Local)) {
+                    // Outside a block SET LOCAL has no effect (PostgreSQL warns).
+                    let Some(active) = &mut self.transaction else {
+                        self.settings.clone().set(&name, &value)?;
+                        return Ok(QueryResult::command("SET"));
+                    };
+                    active.set_local.push(name.clone());
+                }
                 if value.eq_ignore_ascii_case("default") {
                     self.settings.reset(&name)?;
                 } else if name.eq_ignore_ascii_case("transaction_isolation")
@@ -613,6 +690,8 @@ impl Session {
                     failed: false,
                     changed_catalog: false,
                     started_at: chrono::Utc::now(),
+                    settings_at_begin: self.settings.clone(),
+                    set_local: Vec::new(),
                 });
                 Ok(QueryResult::command("BEGIN"))
             }
@@ -679,6 +758,13 @@ impl Session {
         let Some(active) = self.transaction.take() else {
             return Ok(());
         };
+        if !commit {
+            self.settings = active.settings_at_begin.clone();
+        } else {
+            for name in &active.set_local {
+                self.settings.restore(&active.settings_at_begin, name);
+            }
+        }
         if commit {
             active.txn.commit()?;
             if active.changed_catalog {
@@ -760,3 +846,6 @@ fn transaction_modes(modes: &[TransactionMode]) -> Result<(Option<IsolationLevel
     }
     Ok((isolation, read_only))
 }
+
+#[cfg(test)]
+mod tests;

@@ -99,6 +99,22 @@ fn invalid(name: &str, value: &str) -> SqlError {
     )
 }
 
+/// A duration in ms as SHOW prints it: the largest unit that divides it exactly.
+fn show_duration_ms(value: &str) -> String {
+    let Ok(ms) = value.parse::<u64>() else {
+        return value.to_owned();
+    };
+    if ms == 0 {
+        return "0".to_owned();
+    }
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)] {
+        if ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
 /// Parses a duration setting (`statement_timeout`): plain milliseconds or with a unit.
 pub fn parse_duration(value: &str) -> Option<Duration> {
     let value = value.trim().trim_matches('\'');
@@ -166,7 +182,23 @@ impl Settings {
 
     pub fn get(&self, name: &str) -> Result<String> {
         let canonical = canonical(name).ok_or_else(|| unknown(name))?;
-        Ok(self.values.get(canonical).cloned().unwrap_or_default())
+        let value = self.values.get(canonical).cloned().unwrap_or_default();
+        Ok(match canonical {
+            "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+                show_duration_ms(&value)
+            }
+            _ => value,
+        })
+    }
+
+    /// Puts back the value `name` has in `earlier` (the end of a `SET LOCAL`).
+    pub fn restore(&mut self, earlier: &Settings, name: &str) {
+        if let Some(canonical) = canonical(name) {
+            match earlier.values.get(canonical) {
+                Some(value) => self.values.insert(canonical.to_owned(), value.clone()),
+                None => self.values.remove(canonical),
+            };
+        }
     }
 
     /// Sets a parameter (validating it); returns its canonical name.
