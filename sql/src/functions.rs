@@ -389,7 +389,11 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
         );
     }
     for name in ["generate_series", "range"] {
-        if let Some(inner) = state.table_functions().get(name).map(|f| f.function().clone()) {
+        if let Some(inner) = state
+            .table_functions()
+            .get(name)
+            .map(|f| f.function().clone())
+        {
             state.register_udtf(name, Arc::new(PlainLiteralArgs { inner }));
         }
     }
@@ -419,7 +423,10 @@ impl datafusion::catalog::TableFunctionImpl for PlainLiteralArgs {
             })
             .collect();
         self.inner
-            .call_with_args(datafusion::catalog::TableFunctionArgs::new(&exprs, args.session()))
+            .call_with_args(datafusion::catalog::TableFunctionArgs::new(
+                &exprs,
+                args.session(),
+            ))
     }
 }
 

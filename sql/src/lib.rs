@@ -33,6 +33,7 @@ pub mod provider;
 pub mod result;
 pub mod session;
 pub mod subquery;
+pub mod to_char;
 pub mod types;
 
 pub use cluster::{Cluster, ClusterOptions, Database};

@@ -23,8 +23,8 @@ fn figure(expr: &Expr) -> Option<String> {
         Expr::Cast {
             expr, data_type, ..
         } => match figure(expr) {
-            Some(name) => name,
-            None => type_name(data_type),
+            Some(name) if !named_by_type(expr) => name,
+            _ => type_name(data_type),
         },
         Expr::Nested(inner) => return figure(inner),
         Expr::Case { .. } => "case".into(),
@@ -48,6 +48,17 @@ fn figure(expr: &Expr) -> Option<String> {
         Expr::Interval(_) => "interval".into(),
         _ => return None,
     })
+}
+
+/// Whether an expression's name is only that of its type (`'a'::varchar`): an outer
+/// cast names it again, as PostgreSQL's weakest kind of column name.
+fn named_by_type(expr: &Expr) -> bool {
+    match expr {
+        Expr::Cast { expr: inner, .. } => figure(inner).is_none() || named_by_type(inner),
+        Expr::TypedString(_) | Expr::Interval(_) => true,
+        Expr::Nested(inner) => named_by_type(inner),
+        _ => false,
+    }
 }
 
 /// The name PostgreSQL gives a cast to this type (its internal type name).

@@ -22,7 +22,7 @@ use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::planner::TypePlanner;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, TypeSignature, Volatility,
+    ScalarUDFImpl, Signature, TypeSignature, Volatility, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::scalar::ScalarValue;
@@ -365,6 +365,27 @@ impl PgLiterals {
                     });
                     return Ok(Transformed::yes(Expr::ScalarFunction(
                         ScalarFunction::new_udf(Arc::new(udf), vec![*cast.expr]),
+                    )));
+                }
+                // An explicit cast to varchar(n) or char(n) cuts the text to n characters
+                // (and char pads it), where storing it would fail instead.
+                let (length, pad) = match crate::types::sql_type_of_field(&cast.field) {
+                    Some(SqlType::Varchar(Some(n))) => (Some(n), false),
+                    Some(SqlType::Char(n)) => (Some(n), true),
+                    _ => (None, false),
+                };
+                if let Some(n) = length {
+                    let as_text = datafusion::logical_expr::cast(*cast.expr, DataType::Utf8);
+                    let mut cut =
+                        datafusion::functions::unicode::expr_fn::left(as_text, lit(i64::from(n)));
+                    if pad {
+                        cut = datafusion::functions::unicode::expr_fn::rpad(vec![
+                            cut,
+                            lit(i64::from(n)),
+                        ]);
+                    }
+                    return Ok(Transformed::yes(Expr::Cast(
+                        datafusion::logical_expr::Cast::new_from_field(Box::new(cut), cast.field),
                     )));
                 }
                 Ok(Transformed::no(Expr::Cast(cast)))

@@ -155,8 +155,9 @@ impl futures::Stream for GuardedStream {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        let polled =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.as_mut().poll_next(cx)));
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            inner.as_mut().poll_next(cx)
+        }));
         match polled {
             Ok(Poll::Ready(Some(Err(error)))) => {
                 self.inner = None;

@@ -526,7 +526,7 @@ async fn write_rows(
     keep_rows: bool,
     zone: &crate::datetime::Zone,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
-    let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
+    let physical = crate::provider::checked::physical_plan(state, &plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
     let mut count = 0u64;
     let mut kept = Vec::new();

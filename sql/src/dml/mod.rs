@@ -170,11 +170,13 @@ pub(crate) fn store_cast(
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
     );
     let wanted = arrow_type(target);
-    Ok(if (text && crate::pginput::reads_text(target)) || *source == wanted {
-        expr
-    } else {
-        cast(expr, wanted)
-    })
+    Ok(
+        if (text && crate::pginput::reads_text(target)) || *source == wanted {
+            expr
+        } else {
+            cast(expr, wanted)
+        },
+    )
 }
 
 #[derive(PartialEq)]

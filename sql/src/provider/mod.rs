@@ -433,8 +433,7 @@ impl TableProvider for KvTable {
         let scan: Arc<dyn ExecutionPlan> = Arc::new(scan::KvScanExec::new(
             self.descriptor.name.clone(),
             self.codec.clone(),
-            context.txn.clone(),
-            context.interrupt.clone(),
+            &context,
             access,
             positions,
             limit,

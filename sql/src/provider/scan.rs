@@ -58,8 +58,7 @@ impl KvScanExec {
     pub fn new(
         table: String,
         codec: Arc<TableCodec>,
-        txn: Transaction,
-        interrupt: Arc<Interrupt>,
+        context: &super::StatementContext,
         access: AccessPlan,
         projection: Vec<usize>,
         limit: Option<usize>,
@@ -75,8 +74,8 @@ impl KvScanExec {
         KvScanExec {
             table,
             codec,
-            txn,
-            interrupt,
+            txn: context.txn.clone(),
+            interrupt: context.interrupt.clone(),
             access,
             projection,
             limit,
@@ -178,16 +177,18 @@ impl ExecutionPlan for KvScanExec {
         let reader = self.txn.reader().map_err(|e| into_datafusion(e.into()))?;
         // Cooperative: each batch spends tokio budget, so a long query yields now and then
         // and its consumer can notice a cancel request or a timeout.
-        Ok(Box::pin(datafusion::physical_plan::coop::cooperative(KvScanStream {
-            codec: self.codec.clone(),
-            reader,
-            interrupt: self.interrupt.clone(),
-            source,
-            projection: self.projection.clone(),
-            remaining: self.limit.unwrap_or(usize::MAX),
-            schema: self.schema.clone(),
-            done: false,
-        })))
+        Ok(Box::pin(datafusion::physical_plan::coop::cooperative(
+            KvScanStream {
+                codec: self.codec.clone(),
+                reader,
+                interrupt: self.interrupt.clone(),
+                source,
+                projection: self.projection.clone(),
+                remaining: self.limit.unwrap_or(usize::MAX),
+                schema: self.schema.clone(),
+                done: false,
+            },
+        )))
     }
 }
 

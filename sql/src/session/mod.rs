@@ -116,6 +116,7 @@ impl Session {
             .with_optimizer_rule(Arc::new(crate::subquery::SubqueryRule::new(shared.clone())))
             .build();
         crate::functions::register(&mut base, &shared);
+        crate::to_char::register(&mut base);
         datafusion::execution::FunctionRegistry::register_expr_planner(
             &mut base,
             Arc::new(crate::json::JsonOperators),
@@ -163,7 +164,9 @@ impl Session {
     /// `I` idle, `T` in a transaction block, `E` in a failed one (ReadyForQuery status).
     pub fn transaction_status(&self) -> u8 {
         match &self.transaction {
-            Some(active) if active.explicit && (active.failed || self.interrupt.stream_failed()) => {
+            Some(active)
+                if active.explicit && (active.failed || self.interrupt.stream_failed()) =>
+            {
                 b'E'
             }
             Some(active) if active.explicit => b'T',
@@ -320,7 +323,10 @@ impl Session {
         self.interrupt.start(txn.cancel_handle(), timeout);
         // Lock waits block a thread and watch only the transaction's cancel flag: a
         // timer sets it when the deadline passes.
-        let timer = match (self.interrupt.deadline(), tokio::runtime::Handle::try_current()) {
+        let timer = match (
+            self.interrupt.deadline(),
+            tokio::runtime::Handle::try_current(),
+        ) {
             (Some(deadline), Ok(runtime)) => {
                 let interrupt = self.interrupt.clone();
                 Some(runtime.spawn(async move {

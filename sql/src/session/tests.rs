@@ -49,15 +49,24 @@ fn session_with_panicking_function() -> Session {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_a_statement_is_an_error_and_the_session_goes_on() {
     let mut session = session_with_panicking_function();
-    session.execute("CREATE TABLE t (id int PRIMARY KEY)").await.unwrap();
+    session
+        .execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
     assert_eq!(error_code(&mut session, "SELECT explode()").await, "XX000");
-    assert_eq!(error_code(&mut session, "INSERT INTO t SELECT explode()").await, "XX000");
+    assert_eq!(
+        error_code(&mut session, "INSERT INTO t SELECT explode()").await,
+        "XX000"
+    );
     session.execute("INSERT INTO t VALUES (1)").await.unwrap();
 
     // Inside a block, the panic fails the block like any error.
     session.execute("BEGIN").await.unwrap();
     session.execute("INSERT INTO t VALUES (2)").await.unwrap();
-    assert_eq!(error_code(&mut session, "SELECT explode() FROM t").await, "XX000");
+    assert_eq!(
+        error_code(&mut session, "SELECT explode() FROM t").await,
+        "XX000"
+    );
     assert_eq!(session.transaction_status(), b'E');
     assert_eq!(error_code(&mut session, "SELECT 1").await, "25P02");
     session.execute("ROLLBACK").await.unwrap();
@@ -81,7 +90,10 @@ async fn a_cancel_request_stops_a_statement_waiting_for_a_lock() {
         .await
         .unwrap();
     holder.execute("BEGIN").await.unwrap();
-    holder.execute("UPDATE t SET v = 1 WHERE id = 1").await.unwrap();
+    holder
+        .execute("UPDATE t SET v = 1 WHERE id = 1")
+        .await
+        .unwrap();
 
     let canceller = waiter.canceller();
     let blocked = tokio::spawn(async move {
