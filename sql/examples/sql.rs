@@ -27,6 +27,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for result in results {
                     match result {
                         QueryResult::Command { tag } => println!("{tag}"),
+                        QueryResult::CopyIn(copy) => {
+                            let error = bytedata_sql::SqlError::new(
+                                "0A000",
+                                "COPY FROM STDIN needs a client that sends data",
+                            );
+                            let error = session.fail_copy(copy, error);
+                            println!("ERROR {}: {}", error.code, error.message);
+                        }
                         QueryResult::Rows { schema, rows, tag } => {
                             let names: Vec<&str> =
                                 schema.fields().iter().map(|f| f.name().as_str()).collect();

@@ -18,6 +18,7 @@
 
 pub mod cluster;
 pub mod convert;
+pub mod copy;
 pub mod datetime;
 pub mod ddl;
 pub mod dml;

@@ -12,7 +12,7 @@ use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Statement, Tag};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::Token;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::error::{Result, SqlError};
 
@@ -22,9 +22,10 @@ const MAX_STATEMENTS: usize = 10_000;
 /// Parses a query string into its statements (empty statements are skipped).
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let dialect = PostgreSqlDialect {};
-    let mut parser = Parser::new(&dialect)
-        .try_with_sql(sql)
-        .map_err(syntax_error)?;
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| syntax_error(ParserError::from(e)))?;
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(copy_booleans(tokens));
     let mut statements = Vec::new();
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -50,6 +51,39 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
     }
     Ok(statements)
+}
+
+/// PostgreSQL's COPY options take any boolean spelling (`freeze on`, as pgbench sends);
+/// sqlparser's only `true` and `false`. Inside the parentheses of a COPY statement, `on`
+/// and `off` become those.
+fn copy_booleans(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut in_copy = false;
+    let mut at_start = true;
+    let mut depth = 0usize;
+    for token in &mut tokens {
+        match &token.token {
+            Token::Whitespace(_) => continue,
+            Token::SemiColon => {
+                in_copy = false;
+                at_start = true;
+                depth = 0;
+                continue;
+            }
+            Token::Word(word) if at_start => in_copy = word.keyword == Keyword::COPY,
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Word(word) if in_copy && depth > 0 && word.quote_style.is_none() => {
+                if word.value.eq_ignore_ascii_case("on") {
+                    token.token = Token::make_keyword("TRUE");
+                } else if word.value.eq_ignore_ascii_case("off") {
+                    token.token = Token::make_keyword("FALSE");
+                }
+            }
+            _ => {}
+        }
+        at_start = false;
+    }
+    tokens
 }
 
 fn near(token: &str) -> SqlError {

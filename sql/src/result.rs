@@ -17,6 +17,8 @@ pub enum QueryResult {
     },
     /// A command without rows, with its tag (`INSERT 0 3`, `CREATE TABLE`, `BEGIN`…).
     Command { tag: String },
+    /// `COPY … FROM STDIN` waits for its data: feed it, then `Session::finish_copy`.
+    CopyIn(Box<crate::copy::CopyIn>),
 }
 
 /// Rows, streamed from the plan or already computed.
@@ -45,6 +47,7 @@ impl QueryResult {
             QueryResult::Rows { tag: Some(tag), .. } => tag.clone(),
             QueryResult::Rows { tag: None, .. } => format!("SELECT {rows_sent}"),
             QueryResult::Command { tag } => tag.clone(),
+            QueryResult::CopyIn(_) => "COPY 0".into(),
         }
     }
 }
@@ -58,6 +61,7 @@ impl std::fmt::Debug for QueryResult {
                 .field("tag", tag)
                 .finish(),
             QueryResult::Command { tag } => f.debug_struct("Command").field("tag", tag).finish(),
+            QueryResult::CopyIn(copy) => copy.fmt(f),
         }
     }
 }

@@ -226,6 +226,7 @@ async fn on_bytedata(session: &mut Session, sql: &str) -> Outcome {
                 rows,
             }
         }
+        QueryResult::CopyIn(_) => panic!("{sql}: COPY FROM STDIN has no place in the corpus"),
         QueryResult::Command { tag } => Outcome::Command {
             rows: tag
                 .rsplit(' ')

@@ -53,11 +53,32 @@ impl AsyncDB for Engine {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, EngineError> {
+        // `COPY … FROM STDIN` takes the record's further lines as its data, as psql does.
+        let (sql, copy_data) = match sql.split_once('\n') {
+            Some((first, rest)) if first.to_ascii_uppercase().contains("FROM STDIN") => {
+                (first, Some(rest))
+            }
+            _ => (sql, None),
+        };
         let mut results = self.session.execute(sql).await.map_err(EngineError)?;
         let Some(last) = results.pop() else {
             return Ok(DBOutput::StatementComplete(0));
         };
+        let last = match (last, copy_data) {
+            (QueryResult::CopyIn(mut copy), data) => {
+                let data = format!("{}\n", data.unwrap_or(""));
+                match copy.feed(data.as_bytes()) {
+                    Ok(()) => self.session.finish_copy(copy).await,
+                    Err(error) => Err(self.session.fail_copy(copy, error)),
+                }
+                .map_err(EngineError)?
+            }
+            (last, _) => last,
+        };
         match last {
+            QueryResult::CopyIn(_) => Err(EngineError(bytedata_sql::SqlError::internal(
+                "COPY FROM STDIN without data",
+            ))),
             QueryResult::Command { tag } => {
                 let count = tag
                     .rsplit(' ')

@@ -651,3 +651,58 @@ pub(crate) async fn insert_plan(
     writers.finish()?;
     Ok(count)
 }
+
+/// How many columns each line of a `COPY … FROM STDIN` into `name` has (checking the table
+/// and the column list).
+pub(crate) fn copy_width(
+    context: &StatementContext,
+    state: &SessionState,
+    name: &ast::ObjectName,
+    columns: &[ast::ObjectName],
+) -> Result<usize> {
+    let table = target_table(context, name, "copy into")?;
+    let mut writers = Writers::new(&context.txn, state, &context.database.catalog);
+    let writer = writers.writer(&table)?;
+    Ok(target_positions(&table, &writer, columns)?.len())
+}
+
+/// Writes the rows of a `COPY … FROM STDIN` (text columns, one per target column) as
+/// `INSERT … SELECT` would: input functions, defaults, constraints, batch by batch.
+pub(crate) async fn copy_rows(
+    session: &mut Session,
+    copy: &crate::copy::CopyIn,
+    batches: Vec<datafusion::arrow::array::RecordBatch>,
+) -> Result<u64> {
+    let txn = copy.txn.clone();
+    let (context, state) = session.statement_state(&txn);
+    let table = target_table(&context, &copy.table, "copy into")?;
+    let catalog = &context.database.catalog;
+    let mut writers = Writers::new(&txn, &state, catalog);
+    let writer = writers.writer(&table)?;
+    let columns: Vec<ast::ObjectName> = copy
+        .columns
+        .iter()
+        .map(|c| ast::ObjectName::from(vec![c.clone()]))
+        .collect();
+    let targets = target_positions(&table, &writer, &columns)?;
+    let rows = datafusion::datasource::MemTable::try_new(copy.schema(), vec![batches])?;
+    let source = LogicalPlanBuilder::scan(
+        "copy_source",
+        datafusion::datasource::provider_as_source(Arc::new(rows)),
+        None,
+    )?
+    .build()?;
+    let plan = full_row_plan(&context, &state, &writer, source, &targets, false)?;
+    let (count, _) = write_rows(
+        &state,
+        &mut writers,
+        &writer,
+        plan,
+        &OnConflictPlan::Error,
+        false,
+        &session.settings().time_zone(),
+    )
+    .await?;
+    writers.finish()?;
+    Ok(count)
+}

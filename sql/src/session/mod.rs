@@ -192,6 +192,11 @@ impl Session {
     /// Execution stops at the first error.
     pub async fn execute(&mut self, sql: &str) -> Result<Vec<QueryResult>> {
         let statements = crate::parse::parse(sql)?;
+        if statements.len() > 1 && statements.iter().any(is_copy_from_stdin) {
+            return Err(SqlError::unsupported(
+                "COPY FROM STDIN in a query string of several statements",
+            ));
+        }
         let implicit = statements.len() > 1
             && self.transaction.is_none()
             && !statements.iter().any(is_transaction_control);
@@ -246,6 +251,9 @@ impl Session {
         }
         if let Some(result) = self.utility(&statement)? {
             return Ok(result);
+        }
+        if let Statement::Copy { .. } = &statement {
+            return self.start_copy(statement);
         }
         if let Statement::CreateDatabase { .. }
         | Statement::Drop {
@@ -352,6 +360,92 @@ impl Session {
             // statement reports why it was stopped.
             Err(error) => Err(self.interrupt.cause().unwrap_or(error)),
         }
+    }
+
+    /// Starts a `COPY … FROM STDIN`: checks the table and options, and returns the
+    /// `CopyIn` that collects the data.
+    fn start_copy(&mut self, statement: Statement) -> Result<QueryResult> {
+        let Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            values,
+        } = statement
+        else {
+            return Err(SqlError::internal("not a COPY statement"));
+        };
+        if to {
+            return Err(SqlError::unsupported("COPY TO"));
+        }
+        if !matches!(target, ast::CopyTarget::Stdin) {
+            return Err(SqlError::new(
+                "42501",
+                "COPY from a file or program is not allowed; use COPY FROM STDIN",
+            ));
+        }
+        let ast::CopySource::Table {
+            table_name,
+            columns,
+        } = source
+        else {
+            return Err(SqlError::unsupported("COPY from a query"));
+        };
+        if !values.is_empty() {
+            return Err(SqlError::unsupported("COPY with inline data"));
+        }
+        let options = crate::copy::CopyOptions::from_statement(&options, &legacy_options)?;
+        let (txn, autocommit) = match &self.transaction {
+            Some(active) => (active.txn.clone(), false),
+            None => (self.begin_transaction(None, None), true),
+        };
+        let width = txn.new_statement().map_err(SqlError::from).and_then(|()| {
+            let (context, state) = self.statement_state(&txn);
+            let names: Vec<ast::ObjectName> = columns
+                .iter()
+                .map(|c| ast::ObjectName::from(vec![c.clone()]))
+                .collect();
+            crate::dml::copy_width(&context, &state, &table_name, &names)
+        });
+        match width {
+            Ok(width) => Ok(QueryResult::CopyIn(Box::new(crate::copy::CopyIn::new(
+                table_name, columns, width, options, txn, autocommit,
+            )))),
+            Err(error) => Err(self.end_copy_with(txn, autocommit, error)),
+        }
+    }
+
+    /// Loads what a `COPY … FROM STDIN` received, all or nothing (`COPY n`).
+    pub async fn finish_copy(&mut self, mut copy: Box<crate::copy::CopyIn>) -> Result<QueryResult> {
+        let loaded = match copy.finish_input() {
+            Ok(batches) => crate::dml::copy_rows(self, &copy, batches).await,
+            Err(error) => Err(error),
+        };
+        match loaded {
+            Ok(count) => {
+                if copy.autocommit {
+                    copy.txn.commit()?;
+                }
+                Ok(QueryResult::command(format!("COPY {count}")))
+            }
+            Err(error) => Err(self.end_copy_with(copy.txn.clone(), copy.autocommit, error)),
+        }
+    }
+
+    /// Abandons a `COPY … FROM STDIN` (bad data, or the client's CopyFail): nothing is
+    /// loaded, and the error is returned to be reported.
+    pub fn fail_copy(&mut self, copy: Box<crate::copy::CopyIn>, error: SqlError) -> SqlError {
+        self.end_copy_with(copy.txn.clone(), copy.autocommit, error)
+    }
+
+    fn end_copy_with(&mut self, txn: Transaction, autocommit: bool, error: SqlError) -> SqlError {
+        if autocommit {
+            let _ = txn.rollback();
+        } else if let Some(active) = &mut self.transaction {
+            active.failed = true;
+        }
+        error
     }
 
     /// What another connection uses to cancel this session's running statement.
@@ -816,6 +910,17 @@ async fn materialize_in_implicit(result: QueryResult, implicit: bool) -> Result<
         }),
         other => Ok(other),
     }
+}
+
+fn is_copy_from_stdin(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::Copy {
+            to: false,
+            target: ast::CopyTarget::Stdin,
+            ..
+        }
+    )
 }
 
 pub fn is_transaction_control(statement: &Statement) -> bool {
