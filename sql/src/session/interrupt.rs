@@ -61,13 +61,8 @@ impl Interrupt {
         *self.transaction.lock() = Some(handle);
     }
 
-    /// The statement is over: a late cancel must not hit the next one.
-    pub fn finish(&self) {
-        self.deadline_ns.store(0, Ordering::Release);
-        *self.transaction.lock() = None;
-    }
-
-    /// Asks the running statement, if any, to stop (a CancelRequest).
+    /// Asks the running statement, if any, to stop (a CancelRequest). A request that
+    /// arrives between statements is void: the next statement's `start` clears it.
     pub fn cancel(&self) {
         let transaction = self.transaction.lock();
         if let Some(handle) = transaction.as_ref() {
