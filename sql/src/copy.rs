@@ -12,6 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption};
 use std::sync::Arc;
 
+use bytedata_catalog::types::DataType as SqlType;
+
+use crate::datetime::Zone;
 use crate::error::{Result, SqlError};
 
 /// Rows per batch handed to the writer.
@@ -122,6 +125,10 @@ pub struct CopyIn {
     pub(crate) table: datafusion::sql::sqlparser::ast::ObjectName,
     pub(crate) columns: Vec<datafusion::sql::sqlparser::ast::Ident>,
     pub(crate) width: usize,
+    /// Name and type of each column a line holds: values are checked by the type's
+    /// input function as their line arrives, so an error can name the line.
+    targets: Vec<(String, SqlType)>,
+    zone: Zone,
     pub(crate) options: CopyOptions,
     pub(crate) txn: bytedata_mvcc::Transaction,
     pub(crate) autocommit: bool,
@@ -150,11 +157,13 @@ impl CopyIn {
     pub(crate) fn new(
         table: datafusion::sql::sqlparser::ast::ObjectName,
         columns: Vec<datafusion::sql::sqlparser::ast::Ident>,
-        width: usize,
+        targets: Vec<(String, SqlType)>,
+        zone: Zone,
         options: CopyOptions,
         txn: bytedata_mvcc::Transaction,
         autocommit: bool,
     ) -> Self {
+        let width = targets.len();
         let fields: Vec<Field> = (0..width)
             .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
             .collect();
@@ -162,6 +171,8 @@ impl CopyIn {
             table,
             columns,
             width,
+            targets,
+            zone,
             options,
             txn,
             autocommit,
@@ -256,6 +267,17 @@ impl CopyIn {
         }
         if fields.len() > self.width {
             return Err(self.error("extra data after last expected column"));
+        }
+        for ((name, ty), field) in self.targets.iter().zip(&fields) {
+            if let Some(text) = field
+                && crate::pginput::reads_text(ty)
+                && let Err(error) = crate::pginput::parse_text(text, ty, &self.zone)
+            {
+                return Err(error.with_detail(format!(
+                    "COPY {}, line {}, column {name}: \"{text}\"",
+                    self.table, self.line
+                )));
+            }
         }
         for (builder, field) in self.builders.iter_mut().zip(fields) {
             builder.append_option(field);

@@ -652,18 +652,22 @@ pub(crate) async fn insert_plan(
     Ok(count)
 }
 
-/// How many columns each line of a `COPY … FROM STDIN` into `name` has (checking the table
-/// and the column list).
-pub(crate) fn copy_width(
+/// The columns each line of a `COPY … FROM STDIN` into `name` holds, by name and type
+/// (checking the table and the column list).
+pub(crate) fn copy_targets(
     context: &StatementContext,
     state: &SessionState,
     name: &ast::ObjectName,
     columns: &[ast::ObjectName],
-) -> Result<usize> {
+) -> Result<Vec<(String, bytedata_catalog::types::DataType)>> {
     let table = target_table(context, name, "copy into")?;
     let mut writers = Writers::new(&context.txn, state, &context.database.catalog);
     let writer = writers.writer(&table)?;
-    Ok(target_positions(&table, &writer, columns)?.len())
+    let live = writer.codec.columns();
+    Ok(target_positions(&table, &writer, columns)?
+        .into_iter()
+        .map(|i| (live[i].name.clone(), live[i].data_type.clone()))
+        .collect())
 }
 
 /// Writes the rows of a `COPY … FROM STDIN` (text columns, one per target column) as

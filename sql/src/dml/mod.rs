@@ -32,7 +32,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 pub use insert::insert;
-pub(crate) use insert::{copy_rows, copy_width, insert_plan};
+pub(crate) use insert::{copy_rows, copy_targets, insert_plan};
 pub use modify::{delete, update};
 pub(crate) use writer::unique_violation;
 

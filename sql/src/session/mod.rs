@@ -400,17 +400,23 @@ impl Session {
             Some(active) => (active.txn.clone(), false),
             None => (self.begin_transaction(None, None), true),
         };
-        let width = txn.new_statement().map_err(SqlError::from).and_then(|()| {
+        let targets = txn.new_statement().map_err(SqlError::from).and_then(|()| {
             let (context, state) = self.statement_state(&txn);
             let names: Vec<ast::ObjectName> = columns
                 .iter()
                 .map(|c| ast::ObjectName::from(vec![c.clone()]))
                 .collect();
-            crate::dml::copy_width(&context, &state, &table_name, &names)
+            crate::dml::copy_targets(&context, &state, &table_name, &names)
         });
-        match width {
-            Ok(width) => Ok(QueryResult::CopyIn(Box::new(crate::copy::CopyIn::new(
-                table_name, columns, width, options, txn, autocommit,
+        match targets {
+            Ok(targets) => Ok(QueryResult::CopyIn(Box::new(crate::copy::CopyIn::new(
+                table_name,
+                columns,
+                targets,
+                self.settings.time_zone(),
+                options,
+                txn,
+                autocommit,
             )))),
             Err(error) => Err(self.end_copy_with(txn, autocommit, error)),
         }
