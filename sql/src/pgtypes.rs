@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::DFSchema;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{DFSchema, DFSchemaRef};
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::expr::{BinaryExpr, ScalarFunction};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
@@ -51,6 +51,29 @@ impl TypePlanner for PgTypes {
     }
 }
 
+/// Rewrites each expression of a plan node, keeping the output names the expressions had
+/// (so the node's schema stays stable) and recomputing the schema if anything changed.
+pub(crate) fn rewrite_expressions(
+    node: LogicalPlan,
+    mut rewrite: impl FnMut(Expr) -> DfResult<Transformed<Expr>>,
+) -> DfResult<Transformed<LogicalPlan>> {
+    let names = NamePreserver::new(&node);
+    let rewritten = node.map_expressions(|expr| {
+        let saved = names.save(&expr);
+        let rewritten = rewrite(expr)?;
+        Ok(if rewritten.transformed {
+            Transformed::yes(saved.restore(rewritten.data))
+        } else {
+            rewritten
+        })
+    })?;
+    if rewritten.transformed {
+        Ok(Transformed::yes(rewritten.data.recompute_schema()?))
+    } else {
+        Ok(rewritten)
+    }
+}
+
 /// Integer `+`, `-` and `*` that fail on overflow (22003), as PostgreSQL's do; Arrow's
 /// wrap. Runs after type coercion, so both sides have one integer type.
 #[derive(Debug)]
@@ -80,24 +103,12 @@ impl AnalyzerRule for CheckedArithmetic {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> DfResult<LogicalPlan> {
         Ok(plan
             .transform_up_with_subqueries(|node| {
-                let inputs: Vec<DFSchemaRef> =
-                    node.inputs().iter().map(|i| i.schema().clone()).collect();
                 // Expressions are typed against the node's inputs (a join's, merged).
-                let schema = match inputs.as_slice() {
-                    [] => return Ok(Transformed::no(node)),
-                    [one] => one.clone(),
-                    many => {
-                        let mut merged = many[0].as_ref().clone();
-                        for other in &many[1..] {
-                            merged.merge(other);
-                        }
-                        Arc::new(merged)
-                    }
+                let Some(schema) = input_schema(&node) else {
+                    return Ok(Transformed::no(node));
                 };
-                let names = NamePreserver::new(&node);
-                let rewritten = node.map_expressions(|expr| {
-                    let saved = names.save(&expr);
-                    let checked = expr.transform_up(|e| match &e {
+                rewrite_expressions(node, |expr| {
+                    expr.transform_up(|e| match &e {
                         Expr::BinaryExpr(BinaryExpr { left, op, right })
                             if matches!(
                                 op,
@@ -144,18 +155,8 @@ impl AnalyzerRule for CheckedArithmetic {
                             }
                         }
                         _ => Ok(Transformed::no(e)),
-                    })?;
-                    Ok(if checked.transformed {
-                        Transformed::yes(saved.restore(checked.data))
-                    } else {
-                        checked
                     })
-                })?;
-                if rewritten.transformed {
-                    Ok(Transformed::yes(rewritten.data.recompute_schema()?))
-                } else {
-                    Ok(rewritten)
-                }
+                })
             })?
             .data)
     }
@@ -461,21 +462,7 @@ impl AnalyzerRule for PgLiterals {
                     ));
                 }
                 let schema = input_schema(&node);
-                let names = NamePreserver::new(&node);
-                let rewritten = node.map_expressions(|expr| {
-                    let saved = names.save(&expr);
-                    let rewritten = self.rewrite(expr, schema.as_ref())?;
-                    Ok(if rewritten.transformed {
-                        Transformed::yes(saved.restore(rewritten.data))
-                    } else {
-                        rewritten
-                    })
-                })?;
-                if rewritten.transformed {
-                    Ok(Transformed::yes(rewritten.data.recompute_schema()?))
-                } else {
-                    Ok(rewritten)
-                }
+                rewrite_expressions(node, |expr| self.rewrite(expr, schema.as_ref()))
             })?
             .data)
     }

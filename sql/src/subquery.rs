@@ -23,7 +23,6 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchemaRef};
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::expr::{Exists, InSubquery, ScalarFunction};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Subquery, TypeSignature, Volatility, lit,
@@ -324,46 +323,35 @@ impl SubqueryRule {
                 let input_schemas: Vec<DFSchemaRef> =
                     node.inputs().iter().map(|i| i.schema().clone()).collect();
                 // Output names stay what they were (the optimizer checks the schema).
-                let names = NamePreserver::new(&node);
-                let rewritten =
-                    node.map_expressions(|expr| {
-                        let saved = names.save(&expr);
-                        let rewritten =
-                            expr.transform_up(|e| match e {
-                                Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(
-                                    self.function(Kind::Scalar, &subquery, None, &input_schemas)?,
-                                )),
-                                Expr::Exists(Exists { subquery, negated }) => {
-                                    Ok(Transformed::yes(self.function(
-                                        Kind::Exists { negated },
-                                        &subquery,
-                                        None,
-                                        &input_schemas,
-                                    )?))
-                                }
-                                Expr::InSubquery(InSubquery {
-                                    expr,
-                                    subquery,
-                                    negated,
-                                }) => Ok(Transformed::yes(self.function(
-                                    Kind::In { negated },
-                                    &subquery,
-                                    Some(*expr),
-                                    &input_schemas,
-                                )?)),
-                                other => Ok(Transformed::no(other)),
-                            })?;
-                        Ok(if rewritten.transformed {
-                            Transformed::yes(saved.restore(rewritten.data))
-                        } else {
-                            rewritten
-                        })
-                    })?;
-                if rewritten.transformed {
-                    Ok(Transformed::yes(rewritten.data.recompute_schema()?))
-                } else {
-                    Ok(rewritten)
-                }
+                crate::pgtypes::rewrite_expressions(node, |expr| {
+                    expr.transform_up(|e| match e {
+                        Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(self.function(
+                            Kind::Scalar,
+                            &subquery,
+                            None,
+                            &input_schemas,
+                        )?)),
+                        Expr::Exists(Exists { subquery, negated }) => {
+                            Ok(Transformed::yes(self.function(
+                                Kind::Exists { negated },
+                                &subquery,
+                                None,
+                                &input_schemas,
+                            )?))
+                        }
+                        Expr::InSubquery(InSubquery {
+                            expr,
+                            subquery,
+                            negated,
+                        }) => Ok(Transformed::yes(self.function(
+                            Kind::In { negated },
+                            &subquery,
+                            Some(*expr),
+                            &input_schemas,
+                        )?)),
+                        other => Ok(Transformed::no(other)),
+                    })
+                })
             })?
             .data)
     }

@@ -497,22 +497,17 @@ pub async fn insert(
     .await?;
     writers.finish()?;
     let tag = format!("INSERT 0 {count}");
-    match insert.returning {
-        None => Ok(QueryResult::command(tag)),
-        Some(items) => {
-            super::returning::returning(
-                session,
-                txn,
-                &table,
-                Some(&qualifier),
-                items,
-                rows,
-                params,
-                tag,
-            )
-            .await
-        }
-    }
+    super::returning::returning(
+        session,
+        txn,
+        &table,
+        Some(&qualifier),
+        insert.returning,
+        rows,
+        params,
+        tag,
+    )
+    .await
 }
 
 /// Runs the full-row plan and writes what it yields. Returns the count and, if asked,

@@ -392,22 +392,17 @@ pub async fn update(
     };
     let (count, rows) = modify.run().await?;
     let tag = format!("UPDATE {count}");
-    match update.returning {
-        None => Ok(QueryResult::command(tag)),
-        Some(items) => {
-            super::returning::returning(
-                session,
-                txn,
-                &table,
-                Some(&qualifier),
-                items,
-                rows,
-                params,
-                tag,
-            )
-            .await
-        }
-    }
+    super::returning::returning(
+        session,
+        txn,
+        &table,
+        Some(&qualifier),
+        update.returning,
+        rows,
+        params,
+        tag,
+    )
+    .await
 }
 
 pub async fn delete(
@@ -453,20 +448,15 @@ pub async fn delete(
     };
     let (count, rows) = modify.run().await?;
     let tag = format!("DELETE {count}");
-    match delete.returning {
-        None => Ok(QueryResult::command(tag)),
-        Some(items) => {
-            super::returning::returning(
-                session,
-                txn,
-                &table,
-                Some(&qualifier),
-                items,
-                rows,
-                params,
-                tag,
-            )
-            .await
-        }
-    }
+    super::returning::returning(
+        session,
+        txn,
+        &table,
+        Some(&qualifier),
+        delete.returning,
+        rows,
+        params,
+        tag,
+    )
+    .await
 }

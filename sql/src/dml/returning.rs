@@ -27,11 +27,14 @@ pub async fn returning(
     txn: &Transaction,
     table: &TableDescriptor,
     qualifier: Option<&str>,
-    items: Vec<SelectItem>,
+    items: Option<Vec<SelectItem>>,
     rows: Vec<Vec<Value>>,
     params: &[ScalarValue],
     tag: String,
 ) -> Result<QueryResult> {
+    let Some(items) = items else {
+        return Ok(QueryResult::command(tag));
+    };
     let codec = bytedata_catalog::table::TableCodec::new(table);
     let visible: Vec<usize> = codec
         .columns()
