@@ -32,6 +32,11 @@ pub struct ClusterOptions {
     pub default_storage: StorageConfig,
     /// The superuser created with a new cluster.
     pub superuser: String,
+    /// A password given to the superuser at open when it has none.
+    pub superuser_password: Option<String>,
+    /// Snapshot thresholds of every disk store (the kv defaults where `None`).
+    pub snapshot_after_wal_bytes: Option<u64>,
+    pub snapshot_interval: Option<Duration>,
 }
 
 impl ClusterOptions {
@@ -43,6 +48,9 @@ impl ClusterOptions {
                 ..StorageConfig::default()
             },
             superuser: "bytedata".into(),
+            superuser_password: None,
+            snapshot_after_wal_bytes: None,
+            snapshot_interval: None,
         }
     }
 
@@ -51,6 +59,9 @@ impl ClusterOptions {
             data_dir: Some(dir.into()),
             default_storage: StorageConfig::default(),
             superuser: "bytedata".into(),
+            superuser_password: None,
+            snapshot_after_wal_bytes: None,
+            snapshot_interval: None,
         }
     }
 }
@@ -73,7 +84,11 @@ pub struct Cluster {
     open: Mutex<HashMap<u32, Arc<Database>>>,
 }
 
-fn kv_options(storage: &StorageConfig, dir: Option<PathBuf>) -> Result<Options> {
+fn kv_options(
+    cluster: &ClusterOptions,
+    storage: &StorageConfig,
+    dir: Option<PathBuf>,
+) -> Result<Options> {
     let fsync = match storage.fsync.as_str() {
         "always" => FsyncPolicy::Always,
         "interval" => {
@@ -101,7 +116,17 @@ fn kv_options(storage: &StorageConfig, dir: Option<PathBuf>) -> Result<Options> 
     if storage.encrypted {
         return Err(SqlError::unsupported("encryption at rest"));
     }
-    Ok(options.fsync(fsync))
+    if storage.memory_limit_bytes.is_some() {
+        return Err(SqlError::unsupported("memory limits"));
+    }
+    let mut options = options.fsync(fsync);
+    if let Some(bytes) = cluster.snapshot_after_wal_bytes {
+        options.snapshot_after_wal_bytes = bytes;
+    }
+    if let Some(interval) = cluster.snapshot_interval {
+        options.snapshot_interval = Some(interval);
+    }
+    Ok(options)
 }
 
 impl Cluster {
@@ -109,7 +134,7 @@ impl Cluster {
     /// `bytedata` and a superuser role.
     pub fn open(options: ClusterOptions) -> Result<Arc<Cluster>> {
         let system_options = match &options.data_dir {
-            Some(dir) => kv_options(&options.default_storage, Some(dir.join("system")))?,
+            Some(dir) => kv_options(&options, &options.default_storage, Some(dir.join("system")))?,
             None => Options::memory(),
         };
         let system = SystemCatalog::open(Engine::open(system_options)?);
@@ -133,6 +158,14 @@ impl Cluster {
             role.create_role = true;
             self.system.create_role(&txn, &role)?;
         }
+        if let Some(password) = &self.options.superuser_password
+            && let Some(role) = self.system.role(&txn, &superuser)?
+            && role.password.is_none()
+        {
+            let mut with_password = role.clone();
+            with_password.password = Some(crate::password::verifier_for(password));
+            self.system.update_role(&txn, &role, &with_password)?;
+        }
         for name in ["postgres", "bytedata"] {
             if self.system.database(&txn, name)?.is_none() {
                 self.system.create_database(
@@ -145,6 +178,15 @@ impl Cluster {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// The role `name` as a login sees it (`None` if there is none).
+    pub fn login_role(&self, name: &str) -> Result<Option<RoleDescriptor>> {
+        let txn = self
+            .system
+            .engine()
+            .begin(TxnOptions::default().read_only());
+        Ok(self.system.role(&txn, name)?)
     }
 
     pub fn options(&self) -> &ClusterOptions {
@@ -178,7 +220,7 @@ impl Cluster {
             .data_dir
             .as_ref()
             .map(|d| d.join("base").join(descriptor.id.to_string()));
-        let engine = Engine::open(kv_options(&descriptor.storage, dir)?)?;
+        let engine = Engine::open(kv_options(&self.options, &descriptor.storage, dir)?)?;
         let catalog = Catalog::open(engine, &descriptor.owner)?;
         let database = Arc::new(Database {
             descriptor,
@@ -197,7 +239,7 @@ impl Cluster {
         storage: StorageConfig,
     ) -> Result<Arc<Database>> {
         // Refuse a configuration that cannot be opened before recording it.
-        kv_options(&storage, None)?;
+        kv_options(&self.options, &storage, None)?;
         let txn = self.system.engine().begin(TxnOptions::default());
         let descriptor = self.system.create_database(&txn, name, owner, storage)?;
         txn.commit()?;

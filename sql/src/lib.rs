@@ -27,6 +27,7 @@ pub mod functions;
 pub mod json;
 pub mod naming;
 pub mod parse;
+pub mod password;
 pub mod pginput;
 pub mod pgtext;
 pub mod pgtypes;

@@ -40,6 +40,8 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
         let statement = if parser.parse_keywords(&[Keyword::CREATE, Keyword::DATABASE]) {
             create_database(&mut parser)
+        } else if parser.parse_keyword(Keyword::VACUUM) {
+            vacuum(&mut parser)
         } else {
             parser.parse_statement()
         }
@@ -113,6 +115,61 @@ fn syntax_error(error: ParserError) -> SqlError {
         Some(token) => near(token).with_detail(text),
         None => SqlError::syntax(format!("syntax error: {text}")),
     }
+}
+
+/// After `VACUUM`, PostgreSQL's forms: `[FULL] [FREEZE] [VERBOSE] [ANALYZE]` or a
+/// parenthesised option list, then tables (each with optional columns). The statement
+/// keeps the first table; the session checks none and does nothing (the store collects
+/// old versions by itself).
+fn vacuum(parser: &mut Parser) -> Result<Statement, ParserError> {
+    use datafusion::sql::sqlparser::ast::VacuumStatement;
+    let mut full = false;
+    if parser.consume_token(&Token::LParen) {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match parser.next_token().token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                Token::EOF => return parser.expected("')'", parser.peek_token()),
+                _ => {}
+            }
+        }
+    } else {
+        loop {
+            if parser.parse_keyword(Keyword::FULL) {
+                full = true;
+            } else if !parser
+                .parse_one_of_keywords(&[Keyword::FREEZE, Keyword::VERBOSE, Keyword::ANALYZE])
+                .is_some()
+            {
+                break;
+            }
+        }
+    }
+    let mut table_name = None;
+    if !matches!(parser.peek_token().token, Token::EOF | Token::SemiColon) {
+        loop {
+            let name = parser.parse_object_name(false)?;
+            table_name.get_or_insert(name);
+            if parser.consume_token(&Token::LParen) {
+                parser.parse_comma_separated(|p| p.parse_identifier())?;
+                parser.expect_token(&Token::RParen)?;
+            }
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+    }
+    Ok(Statement::Vacuum(VacuumStatement {
+        full,
+        sort_only: false,
+        delete_only: false,
+        reindex: false,
+        recluster: false,
+        table_name,
+        threshold: None,
+        boost: false,
+    }))
 }
 
 /// After `CREATE DATABASE`: `[IF NOT EXISTS] name [WITH] options`, where the options are

@@ -429,7 +429,8 @@ pub fn format(
 }
 
 /// The element type of an array type OID.
-fn element_oid(array_oid: u32) -> u32 {
+/// The element type of an array type OID (the inverse of `types::array_oid_of`).
+pub fn element_oid(array_oid: u32) -> u32 {
     match array_oid {
         1000 => 16,
         1005 => 21,

@@ -171,6 +171,7 @@ pub async fn execute(
             objects::create_database(session, &statement)
         }
         Statement::CreateRole(create) => objects::create_role(session, &create),
+        Statement::AlterRole { name, operation } => objects::alter_role(session, &name, &operation),
         Statement::Comment { .. } => Ok(QueryResult::command("COMMENT")),
         other => Err(SqlError::unsupported(statement_kind(&other))),
     }

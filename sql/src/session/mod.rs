@@ -10,6 +10,7 @@
 //! DML in `ddl` and `dml`, which use DataFusion to evaluate expressions and queries; and
 //! queries go to DataFusion, whose scans read the kv store through `provider`.
 
+pub mod describe;
 pub mod interrupt;
 pub mod settings;
 
@@ -192,6 +193,26 @@ impl Session {
     /// Execution stops at the first error.
     pub async fn execute(&mut self, sql: &str) -> Result<Vec<QueryResult>> {
         let statements = crate::parse::parse(sql)?;
+        let implicit = self.begin_query_string(&statements)?;
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            match self.execute_statement(statement, &[]).await {
+                Ok(result) => results.push(materialize_in_implicit(result, implicit).await?),
+                Err(error) => {
+                    self.end_query_string(implicit, false)?;
+                    return Err(error);
+                }
+            }
+        }
+        self.end_query_string(implicit, true)?;
+        Ok(results)
+    }
+
+    /// Starts a query string of `statements` (the simple query protocol): several
+    /// statements without transaction control run in one implicit transaction, as in
+    /// PostgreSQL. Returns whether one was begun; pass that to `end_query_string` after
+    /// running the statements (and consuming their rows) in order.
+    pub fn begin_query_string(&mut self, statements: &[Statement]) -> Result<bool> {
         if statements.len() > 1 && statements.iter().any(is_copy_from_stdin) {
             return Err(SqlError::unsupported(
                 "COPY FROM STDIN in a query string of several statements",
@@ -211,22 +232,18 @@ impl Session {
                 set_local: Vec::new(),
             });
         }
-        let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            match self.execute_statement(statement, &[]).await {
-                Ok(result) => results.push(materialize_in_implicit(result, implicit).await?),
-                Err(error) => {
-                    if implicit {
-                        self.end_transaction(false)?;
-                    }
-                    return Err(error);
-                }
-            }
+        Ok(implicit)
+    }
+
+    /// Ends a query string begun by `begin_query_string`: commits its implicit
+    /// transaction if every statement succeeded, else rolls it back.
+    pub fn end_query_string(&mut self, implicit: bool, succeeded: bool) -> Result<()> {
+        if !implicit {
+            return Ok(());
         }
-        if implicit {
-            self.end_transaction(true)?;
-        }
-        Ok(results)
+        // Rows that failed while being read fail the whole string.
+        let rows_failed = self.interrupt.take_stream_failed();
+        self.end_transaction(succeeded && !rows_failed)
     }
 
     /// Runs one parsed statement with parameter values (for `$1`…).
@@ -610,8 +627,16 @@ impl Session {
                 self.settings.reset_all();
                 QueryResult::command("DISCARD ALL")
             }
-            Statement::Vacuum(_) => QueryResult::command("VACUUM"),
             Statement::Analyze(_) => QueryResult::command("ANALYZE"),
+            Statement::Vacuum(_) => {
+                if self.transaction.as_ref().is_some_and(|t| t.explicit) {
+                    return Err(SqlError::new(
+                        "25001",
+                        "VACUUM cannot run inside a transaction block",
+                    ));
+                }
+                QueryResult::command("VACUUM")
+            }
             _ => return Ok(None),
         }))
     }
@@ -880,6 +905,17 @@ impl Session {
             active.txn.rollback()?;
         }
         Ok(())
+    }
+
+    /// Marks an open transaction block failed: an error happened that the session did
+    /// not see (a statement that did not parse, a bad Bind), and PostgreSQL fails the
+    /// block for any error in it.
+    pub fn mark_failed(&mut self) {
+        if let Some(active) = &mut self.transaction
+            && active.explicit
+        {
+            active.failed = true;
+        }
     }
 
     /// Rolls back anything open (the connection is going away).

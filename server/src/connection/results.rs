@@ -1,0 +1,157 @@
+//! Running one statement and sending what it returns, for both protocols.
+
+use std::collections::VecDeque;
+
+use bytedata_sql::pgtext::TextOptions;
+use bytedata_sql::session::is_transaction_control;
+use bytedata_sql::{QueryResult, Rows, SqlError};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::scalar::ScalarValue;
+use datafusion::sql::sqlparser::ast::Statement;
+use futures::StreamExt;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::response::CommandComplete;
+
+use super::{Connection, Outcome};
+use crate::wire::rows::{ColumnTypes, data_row};
+
+/// Rows still to send.
+pub(crate) struct RowSource {
+    types: ColumnTypes,
+    /// Batches computed already (or the rest of one partly sent).
+    ready: VecDeque<RecordBatch>,
+    stream: Option<SendableRecordBatchStream>,
+    /// The command tag for RETURNING rows; `None` for a query (`SELECT n`).
+    tag: Option<String>,
+    pub sent: usize,
+}
+
+/// How far sending got.
+pub(crate) enum Sent {
+    /// Every row was sent; the command tag follows.
+    Done(String),
+    /// The row limit was reached with rows left (the portal suspends).
+    Suspended,
+}
+
+impl RowSource {
+    pub fn new(schema: SchemaRef, rows: Rows, tag: Option<String>) -> Self {
+        let types = ColumnTypes::of(&schema);
+        let (ready, stream) = match rows {
+            Rows::Batches(batches) => (batches.into(), None),
+            Rows::Stream(stream) => (VecDeque::new(), Some(stream)),
+        };
+        RowSource {
+            types,
+            ready,
+            stream,
+            tag,
+            sent: 0,
+        }
+    }
+
+    fn tag(&self) -> String {
+        match &self.tag {
+            Some(tag) => tag.clone(),
+            None => format!("SELECT {}", self.sent),
+        }
+    }
+}
+
+/// Statements that cannot wait on a lock or the disk run on the reactor thread; the rest
+/// under `block_in_place`.
+fn may_block(statement: &Statement) -> bool {
+    !matches!(
+        statement,
+        Statement::Query(_) | Statement::ShowVariable { .. } | Statement::Explain { .. }
+    )
+}
+
+impl Connection {
+    /// Runs `statement` with `params` in the session.
+    pub(crate) async fn run_statement(
+        &mut self,
+        statement: Statement,
+        params: &[ScalarValue],
+    ) -> Result<QueryResult, SqlError> {
+        let reports = matches!(
+            statement,
+            Statement::Set(_) | Statement::Reset(_) | Statement::Discard { .. }
+        ) || is_transaction_control(&statement);
+        let session = &mut self.session;
+        let result = if may_block(&statement) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(session.execute_statement(statement, params))
+            })
+        } else {
+            session.execute_statement(statement, params).await
+        };
+        if reports {
+            // A failed report is a broken socket: the next write says so.
+            let _ = self.report_parameters().await;
+        }
+        result
+    }
+
+    /// Sends rows from `source`, at most `limit` (0: all).
+    pub(crate) async fn send_rows(
+        &mut self,
+        source: &mut RowSource,
+        formats: &[i16],
+        limit: usize,
+    ) -> Outcome<Result<Sent, SqlError>> {
+        let options: TextOptions = self.session.text_options();
+        let mut sent_now = 0usize;
+        loop {
+            let batch = match source.ready.pop_front() {
+                Some(batch) => batch,
+                None => match source.stream.as_mut() {
+                    None => return Ok(Ok(Sent::Done(source.tag()))),
+                    Some(stream) => match stream.next().await {
+                        None => {
+                            source.stream = None;
+                            return Ok(Ok(Sent::Done(source.tag())));
+                        }
+                        Some(Ok(batch)) => batch,
+                        Some(Err(error)) => {
+                            source.stream = None;
+                            return Ok(Err(SqlError::from(error)));
+                        }
+                    },
+                },
+            };
+            let rows = batch.num_rows();
+            let room = if limit == 0 {
+                rows
+            } else {
+                (limit - sent_now).min(rows)
+            };
+            for row in 0..room {
+                let message = data_row(&batch, row, &source.types, formats, &options);
+                self.send(PgWireBackendMessage::DataRow(message)).await?;
+            }
+            sent_now += room;
+            source.sent += room;
+            if room < rows {
+                source.ready.push_front(batch.slice(room, rows - room));
+            }
+            if limit != 0 && sent_now >= limit {
+                let more = !source.ready.is_empty() || source.stream.is_some();
+                if more {
+                    return Ok(Ok(Sent::Suspended));
+                }
+                return Ok(Ok(Sent::Done(source.tag())));
+            }
+        }
+    }
+
+    pub(crate) async fn command_complete(&mut self, tag: String) -> Outcome {
+        self.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+            tag,
+        )))
+        .await
+    }
+}

@@ -1,0 +1,94 @@
+//! The simple query protocol: a query string of any number of statements, each answered
+//! with its rows and command tag, then one ReadyForQuery.
+
+use bytedata_sql::{QueryResult, SqlError};
+use datafusion::sql::sqlparser::ast::Statement;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::data::RowDescription;
+use pgwire::messages::response::EmptyQueryResponse;
+
+use super::results::{RowSource, Sent};
+use super::{Connection, Outcome};
+use crate::wire::rows::row_description;
+
+impl Connection {
+    pub(super) async fn simple_query(&mut self, sql: &str) -> Outcome {
+        let statements = match bytedata_sql::parse::parse(sql) {
+            Ok(statements) => statements,
+            Err(error) => {
+                self.session.mark_failed();
+                self.send_error(&error).await?;
+                return self.ready_for_query().await;
+            }
+        };
+        if statements.is_empty() {
+            self.send(PgWireBackendMessage::EmptyQueryResponse(
+                EmptyQueryResponse::new(),
+            ))
+            .await?;
+            return self.ready_for_query().await;
+        }
+        let implicit = match self.session.begin_query_string(&statements) {
+            Ok(implicit) => implicit,
+            Err(error) => {
+                self.send_error(&error).await?;
+                return self.ready_for_query().await;
+            }
+        };
+        let mut succeeded = true;
+        for statement in statements {
+            match self.simple_statement(statement).await? {
+                Ok(()) => {}
+                Err(error) => {
+                    self.send_error(&error).await?;
+                    succeeded = false;
+                    break;
+                }
+            }
+        }
+        if let Err(error) = self.session.end_query_string(implicit, succeeded)
+            && succeeded
+        {
+            self.send_error(&error).await?;
+        }
+        self.ready_for_query().await
+    }
+
+    /// One statement of a query string: its rows (text format) and tag.
+    async fn simple_statement(&mut self, statement: Statement) -> Outcome<Result<(), SqlError>> {
+        if let Some(copy_out) = super::copy::copy_to_stdout(&statement) {
+            return match copy_out {
+                Ok(copy_out) => self.copy_out(copy_out).await,
+                Err(error) => Ok(Err(error)),
+            };
+        }
+        let result = match self.run_statement(statement, &[]).await {
+            Ok(result) => result,
+            Err(error) => return Ok(Err(error)),
+        };
+        match result {
+            QueryResult::Command { tag } => {
+                self.command_complete(tag).await?;
+                Ok(Ok(()))
+            }
+            QueryResult::Rows { schema, rows, tag } => {
+                let description: RowDescription = row_description(&schema, &[]);
+                self.send(PgWireBackendMessage::RowDescription(description))
+                    .await?;
+                let mut source = RowSource::new(schema, rows, tag);
+                match self.send_rows(&mut source, &[], 0).await? {
+                    Ok(Sent::Done(tag)) => {
+                        self.command_complete(tag).await?;
+                        Ok(Ok(()))
+                    }
+                    Ok(Sent::Suspended) => Ok(Err(SqlError::new(
+                        "XX000",
+                        "rows suspended without a row limit",
+                    ))),
+                    Err(error) => Ok(Err(error)),
+                }
+            }
+            QueryResult::CopyIn(copy) => self.copy_in(copy, false).await,
+        }
+    }
+}

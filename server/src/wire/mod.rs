@@ -1,0 +1,5 @@
+//! Values on the wire: binary and text encodings, parameters, row descriptions.
+
+pub mod binary;
+pub mod params;
+pub mod rows;
