@@ -75,7 +75,7 @@ fn push_text_value(line: &mut String, value: &str, delimiter: char) {
             '\\' => line.push_str("\\\\"),
             '\n' => line.push_str("\\n"),
             '\r' => line.push_str("\\r"),
-            '\t' if delimiter != '\t' => line.push_str("\\t"),
+            '\t' => line.push_str("\\t"),
             '\u{8}' => line.push_str("\\b"),
             '\u{c}' => line.push_str("\\f"),
             '\u{b}' => line.push_str("\\v"),

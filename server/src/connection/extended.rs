@@ -259,7 +259,8 @@ impl Connection {
                     return self.copy_in(copy, true).await;
                 }
                 QueryResult::Rows { schema, rows, tag } => {
-                    portal.state = PortalState::Rows(RowSource::new(schema, rows, tag));
+                    let announced = portal.prepared.description.columns.as_ref();
+                    portal.state = PortalState::Rows(RowSource::new(schema, rows, tag, announced));
                 }
             }
         }

@@ -37,8 +37,20 @@ pub(crate) enum Sent {
 }
 
 impl RowSource {
-    pub fn new(schema: SchemaRef, rows: Rows, tag: Option<String>) -> Self {
-        let types = ColumnTypes::of(&schema);
+    /// `announced`: the columns a Describe already reported, whose types the rows must
+    /// be sent in.
+    pub fn new(
+        schema: SchemaRef,
+        rows: Rows,
+        tag: Option<String>,
+        announced: Option<&SchemaRef>,
+    ) -> Self {
+        let types = match announced {
+            Some(announced) if announced.fields().len() == schema.fields().len() => {
+                ColumnTypes::of(announced)
+            }
+            _ => ColumnTypes::of(&schema),
+        };
         let (ready, stream) = match rows {
             Rows::Batches(batches) => (batches.into(), None),
             Rows::Stream(stream) => (VecDeque::new(), Some(stream)),

@@ -75,7 +75,7 @@ impl Connection {
                 let description: RowDescription = row_description(&schema, &[]);
                 self.send(PgWireBackendMessage::RowDescription(description))
                     .await?;
-                let mut source = RowSource::new(schema, rows, tag);
+                let mut source = RowSource::new(schema, rows, tag, None);
                 match self.send_rows(&mut source, &[], 0).await? {
                     Ok(Sent::Done(tag)) => {
                         self.command_complete(tag).await?;

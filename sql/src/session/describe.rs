@@ -277,6 +277,13 @@ impl Session {
                 }
             }
             if is_query {
+                // The analyzer decides result types (literals as int4, say): describe the
+                // columns as execution will produce them. A plan the analyzer rejects
+                // without parameter values keeps its planned types.
+                let plan = state
+                    .analyzer()
+                    .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
+                    .unwrap_or(plan);
                 let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
                 columns = Some(crate::naming::rename(schema, names.as_deref()));
             }
