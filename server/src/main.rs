@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run SQL against a server and print the results.
     Sql(SqlArgs),
 }
@@ -119,7 +119,7 @@ fn serve(args: ServeArgs) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Sql(args) => bytedata_server::shell::run(args),
     }
 }

@@ -138,9 +138,9 @@ fn vacuum(parser: &mut Parser) -> Result<Statement, ParserError> {
         loop {
             if parser.parse_keyword(Keyword::FULL) {
                 full = true;
-            } else if !parser
+            } else if parser
                 .parse_one_of_keywords(&[Keyword::FREEZE, Keyword::VERBOSE, Keyword::ANALYZE])
-                .is_some()
+                .is_none()
             {
                 break;
             }

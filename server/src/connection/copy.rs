@@ -92,8 +92,7 @@ fn push_text_value(line: &mut String, value: &str, delimiter: char) {
 fn push_csv_value(line: &mut String, value: &str, options: &CopyOptions) {
     let needs_quotes = value == options.null
         || value == "\\."
-        || value
-            .contains(|c| c == options.delimiter || c == options.quote || c == '\n' || c == '\r');
+        || value.contains([options.delimiter, options.quote, '\n', '\r']);
     if !needs_quotes {
         line.push_str(value);
         return;
