@@ -80,34 +80,29 @@ pub fn encode(
     out: &mut BytesMut,
 ) -> bool {
     match oid {
-        16 => match integer_at(array, row) {
-            Some(v) => out.put_u8(u8::from(v != 0)),
-            None => return false,
-        },
-        21 => match integer_at(array, row) {
-            Some(v) => out.put_i16(v as i16),
-            None => return false,
-        },
-        23 => match integer_at(array, row) {
-            Some(v) => out.put_i32(v as i32),
-            None => return false,
-        },
-        26 => match integer_at(array, row) {
-            Some(v) => out.put_u32(v as u32),
-            None => return false,
-        },
-        20 => match integer_at(array, row) {
-            Some(v) => out.put_i64(v),
-            None => return false,
-        },
-        700 => match float_at(array, row) {
-            Some(v) => out.put_f32(v as f32),
-            None => return false,
-        },
-        701 => match float_at(array, row) {
-            Some(v) => out.put_f64(v),
-            None => return false,
-        },
+        16 | 21 | 23 | 26 | 20 => {
+            let Some(v) = integer_at(array, row) else {
+                return false;
+            };
+            // Narrowing is exact: the column's type decided both the array and the OID.
+            match oid {
+                16 => out.put_u8(u8::from(v != 0)),
+                21 => out.put_i16(v as i16),
+                23 => out.put_i32(v as i32),
+                26 => out.put_u32(v as u32),
+                _ => out.put_i64(v),
+            }
+        }
+        700 | 701 => {
+            let Some(v) = float_at(array, row) else {
+                return false;
+            };
+            if oid == 700 {
+                out.put_f32(v as f32);
+            } else {
+                out.put_f64(v);
+            }
+        }
         1700 => match pgtext::format(array, row, oid, typmod, options) {
             Some(text) => match numeric_to_binary(&text) {
                 Some(bytes) => out.put_slice(&bytes),

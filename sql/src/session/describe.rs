@@ -91,10 +91,6 @@ fn placeholders(statement: &Statement) -> Result<(usize, HashMap<usize, SqlType>
     Ok((highest, casts))
 }
 
-fn select_query(projection: Vec<SelectItem>, from: Vec<ast::TableWithJoins>) -> Statement {
-    select_where(projection, from, None)
-}
-
 fn select_where(
     projection: Vec<SelectItem>,
     from: Vec<ast::TableWithJoins>,
@@ -118,10 +114,6 @@ fn select_where(
         select.selection = selection;
     }
     template
-}
-
-fn returning_items(returning: Option<Vec<SelectItem>>) -> Vec<SelectItem> {
-    returning.unwrap_or_default()
 }
 
 impl Session {
@@ -328,7 +320,7 @@ impl Session {
         table: &ast::ObjectName,
         returning: Option<Vec<SelectItem>>,
     ) -> Result<Option<SchemaRef>> {
-        let items = returning_items(returning);
+        let items = returning.unwrap_or_default();
         if items.is_empty() {
             return Ok(None);
         }
@@ -347,7 +339,7 @@ impl Session {
             },
             joins: vec![],
         }];
-        let probe = select_query(items, from);
+        let probe = select_where(items, from, None);
         let names = crate::naming::output_names(&probe);
         let (_, state) = self.statement_state(txn);
         let plan = self.plan_query(probe, &[], &state).await?;
