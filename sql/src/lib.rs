@@ -34,7 +34,9 @@ pub mod pgtypes;
 pub mod provider;
 pub mod result;
 pub mod session;
+pub mod single_row;
 pub mod subquery;
+pub mod system;
 pub mod to_char;
 pub mod types;
 

@@ -19,7 +19,22 @@ fn figure(expr: &Expr) -> Option<String> {
     Some(match expr {
         Expr::Identifier(ident) => crate::parse::ident_name(ident),
         Expr::CompoundIdentifier(parts) => crate::parse::ident_name(parts.last()?),
-        Expr::Function(function) => function.name.0.last()?.as_ident()?.value.to_lowercase(),
+        Expr::Function(function) => {
+            let name = function.name.0.last()?.as_ident()?.value.to_lowercase();
+            match name.strip_prefix("bytedata_reg") {
+                // `x::regclass` and its kin, rewritten before naming (system::rewrite): a
+                // cast is named by its operand, or by its type for a constant.
+                Some(reg) => match function_args(function).first().and_then(|a| figure(a)) {
+                    Some(operand) => operand,
+                    None => match reg.rsplit_once('_') {
+                        Some((_, "name")) => "text".into(),
+                        Some((_, "oid")) => "oid".into(),
+                        _ => format!("reg{reg}"),
+                    },
+                },
+                None => name,
+            }
+        }
         Expr::Cast {
             expr, data_type, ..
         } => match figure(expr) {
@@ -48,6 +63,20 @@ fn figure(expr: &Expr) -> Option<String> {
         Expr::Interval(_) => "interval".into(),
         _ => return None,
     })
+}
+
+fn function_args(function: &ast::Function) -> Vec<&Expr> {
+    match &function.args {
+        ast::FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Whether an expression's name is only that of its type (`'a'::varchar`): an outer

@@ -46,6 +46,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             parser.parse_statement()
         }
         .map_err(syntax_error)?;
+        let mut statement = statement;
+        crate::system::rewrite::rewrite(&mut statement);
+        crate::single_row::rewrite(&mut statement);
         statements.push(statement);
         let next = parser.peek_token().token;
         if next != Token::EOF && next != Token::SemiColon {

@@ -234,6 +234,7 @@ pub(super) async fn startup(
     }
 
     let pid = shared.registry.next_pid();
+    session.set_backend_pid(pid);
     let secret: i32 = rand::random();
     slot.register(pid, secret, session.canceller());
 

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytedata_catalog::catalog::PG_CATALOG_SCHEMA;
+use bytedata_catalog::catalog::{INFORMATION_SCHEMA, PG_CATALOG_SCHEMA};
 use bytedata_catalog::descriptor::{RelationKind, SchemaDescriptor, TableDescriptor};
 use bytedata_catalog::table::TableCodec;
 use bytedata_mvcc::Transaction;
@@ -55,6 +55,12 @@ pub struct StatementContext {
     pub now: chrono::DateTime<chrono::Utc>,
     /// Stops the statement on a cancel request or timeout (checked once per batch).
     pub interrupt: Arc<crate::session::interrupt::Interrupt>,
+    /// The cluster: its roles and databases, for the system tables.
+    pub cluster: Arc<crate::cluster::Cluster>,
+    /// The role the session runs as.
+    pub user: String,
+    /// The catalog as the system tables show it, loaded on first use (`system`).
+    pub system: Arc<std::sync::OnceLock<Arc<crate::system::Snapshot>>>,
 }
 
 impl fmt::Debug for StatementContext {
@@ -219,13 +225,15 @@ impl CatalogProvider for KvCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        let schemas = if name == SEARCH_PATH_SCHEMA {
+        let search_path = name == SEARCH_PATH_SCHEMA;
+        let schemas = if search_path {
             self.context.search_schemas().ok()?
         } else {
             vec![self.context.schema(name).ok()??]
         };
         Some(Arc::new(KvSchema {
             context: self.context.clone(),
+            catalog_first: search_path && !schemas.iter().any(|s| s.id == PG_CATALOG_SCHEMA),
             schemas,
         }))
     }
@@ -236,13 +244,31 @@ impl CatalogProvider for KvCatalog {
 pub struct KvSchema {
     context: Arc<StatementContext>,
     schemas: Vec<SchemaDescriptor>,
+    /// Whether `pg_catalog` is searched before `schemas` (as for unqualified names).
+    catalog_first: bool,
+}
+
+/// What a name finds in a schema.
+enum Found {
+    Table(TableDescriptor),
+    System(Arc<dyn TableProvider>),
 }
 
 impl KvSchema {
-    fn find(&self, name: &str) -> Result<Option<TableDescriptor>, SqlError> {
+    fn find(&self, name: &str) -> Result<Option<Found>, SqlError> {
+        if self.catalog_first
+            && let Some(table) = crate::system::pg_catalog_table(name)
+        {
+            return Ok(Some(Found::System(table)));
+        }
         for schema in &self.schemas {
-            if schema.id == PG_CATALOG_SCHEMA {
-                continue;
+            let system = match schema.id {
+                PG_CATALOG_SCHEMA => crate::system::pg_catalog_table(name),
+                INFORMATION_SCHEMA => crate::system::information_schema_table(name),
+                _ => None,
+            };
+            if let Some(table) = system {
+                return Ok(Some(Found::System(table)));
             }
             if let Some(table) =
                 self.context
@@ -250,7 +276,7 @@ impl KvSchema {
                     .catalog
                     .table(&self.context.txn, schema.id, name)?
             {
-                return Ok(Some(table));
+                return Ok(Some(Found::Table(table)));
             }
         }
         Ok(None)
@@ -262,6 +288,15 @@ impl SchemaProvider for KvSchema {
     fn table_names(&self) -> Vec<String> {
         let mut names = Vec::new();
         for schema in &self.schemas {
+            match schema.id {
+                PG_CATALOG_SCHEMA => {
+                    names.extend(crate::system::pg_catalog_names().map(String::from))
+                }
+                INFORMATION_SCHEMA => {
+                    names.extend(crate::system::information_schema_names().map(String::from))
+                }
+                _ => {}
+            }
             if let Ok(tables) = self
                 .context
                 .database
@@ -275,8 +310,10 @@ impl SchemaProvider for KvSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        let Some(table) = self.find(name).map_err(into_datafusion)? else {
-            return Ok(None);
+        let table = match self.find(name).map_err(into_datafusion)? {
+            None => return Ok(None),
+            Some(Found::System(table)) => return Ok(Some(table)),
+            Some(Found::Table(table)) => table,
         };
         if let Some(provider) = self.context.overrides.get(&table.id) {
             return Ok(Some(provider.clone()));
