@@ -25,6 +25,7 @@ pub mod dml;
 pub mod error;
 pub mod functions;
 pub mod json;
+pub mod json_build;
 pub mod naming;
 pub mod parse;
 pub mod password;

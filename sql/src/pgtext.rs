@@ -405,6 +405,15 @@ pub fn format(
             let value = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
             format_interval(value.months, value.days, value.nanoseconds / 1000)
         }
+        DataType::List(_) if matches!(pg_oid, 22 | 30) => {
+            // int2vector and oidvector: space-separated, no braces.
+            let values = array.as_list::<i32>().value(row);
+            let element_oid = element_oid(pg_oid);
+            (0..values.len())
+                .filter_map(|i| format(&values, i, element_oid, -1, options))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         DataType::List(_) => {
             let list = array.as_list::<i32>();
             let values = list.value(row);
@@ -433,7 +442,8 @@ pub fn format(
 pub fn element_oid(array_oid: u32) -> u32 {
     match array_oid {
         1000 => 16,
-        1005 => 21,
+        1005 | 22 => 21,
+        1028 | 30 => 26,
         1007 => 23,
         1016 => 20,
         1021 => 700,

@@ -41,6 +41,28 @@ pub struct PgTypes;
 
 impl TypePlanner for PgTypes {
     fn plan_type_field(&self, sql_type: &ast::DataType) -> DfResult<Option<FieldRef>> {
+        // The catalog's own types, which columns cannot have but casts can name.
+        if let ast::DataType::Custom(name, modifiers) = sql_type
+            && modifiers.is_empty()
+            && let Some(ident) = name.0.last().and_then(|p| p.as_ident())
+        {
+            let catalog_type = match ident.value.to_lowercase().as_str() {
+                "oid" | "regproc" | "xid" | "cid" => Some((DataType::Int64, 26)),
+                "name" => Some((DataType::Utf8, 19)),
+                "char" if ident.quote_style.is_some() => Some((DataType::Utf8, 18)),
+                _ => None,
+            };
+            if let Some((arrow, oid)) = catalog_type {
+                return Ok(Some(Arc::new(
+                    datafusion::arrow::datatypes::Field::new("", arrow, true).with_metadata(
+                        std::collections::HashMap::from([(
+                            crate::types::PG_TYPE_KEY.to_owned(),
+                            oid.to_string(),
+                        )]),
+                    ),
+                )));
+            }
+        }
         // Types we do not map fall back to DataFusion's own mapping (or its error).
         Ok(match column_type(sql_type) {
             Ok(declared) if !declared.serial => {

@@ -88,6 +88,9 @@ impl Connection {
         statement: Statement,
         params: &[ScalarValue],
     ) -> Result<QueryResult, SqlError> {
+        if let Statement::Deallocate { name, .. } = &statement {
+            return self.deallocate(name);
+        }
         let reports = matches!(
             statement,
             Statement::Set(_) | Statement::Reset(_) | Statement::Discard { .. }
@@ -106,6 +109,30 @@ impl Connection {
             let _ = self.report_parameters().await;
         }
         result
+    }
+
+    /// `DEALLOCATE name | ALL`: SQL's way to close the connection's prepared statements,
+    /// which are the protocol's named statements too (drivers use it so).
+    fn deallocate(
+        &mut self,
+        name: &datafusion::sql::sqlparser::ast::Ident,
+    ) -> Result<QueryResult, SqlError> {
+        if name.quote_style.is_none() && name.value.eq_ignore_ascii_case("all") {
+            self.statements.clear();
+            return Ok(QueryResult::Command {
+                tag: "DEALLOCATE ALL".into(),
+            });
+        }
+        let key = bytedata_sql::parse::ident_name(name);
+        if self.statements.remove(&key).is_none() {
+            return Err(SqlError::new(
+                "26000",
+                format!("prepared statement \"{key}\" does not exist"),
+            ));
+        }
+        Ok(QueryResult::Command {
+            tag: "DEALLOCATE".into(),
+        })
     }
 
     /// Sends rows from `source`, at most `limit` (0: all).

@@ -122,6 +122,7 @@ impl Session {
         crate::functions::register(&mut base, &shared);
         crate::system::functions::register(&mut base, &shared);
         crate::single_row::register(&mut base);
+        crate::json_build::register(&mut base);
         crate::to_char::register(&mut base);
         datafusion::execution::FunctionRegistry::register_expr_planner(
             &mut base,

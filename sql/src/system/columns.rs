@@ -31,10 +31,11 @@ pub enum Kind {
     Int8,
     Float4,
     TimestampTz,
-    /// `int2[]`, also standing in for `int2vector`.
     Int2Array,
-    /// `oid[]`, also standing in for `oidvector`.
     OidArray,
+    /// `int2vector` and `oidvector`: arrays that print as `1 2 3`.
+    Int2Vector,
+    OidVector,
     TextArray,
 }
 
@@ -53,6 +54,8 @@ impl Kind {
             Kind::TimestampTz => 1184,
             Kind::Int2Array => 1005,
             Kind::OidArray => 1028,
+            Kind::Int2Vector => 22,
+            Kind::OidVector => 30,
             Kind::TextArray => 1009,
         }
     }
@@ -67,8 +70,8 @@ impl Kind {
             Kind::Int4 => DataType::Int32,
             Kind::Float4 => DataType::Float32,
             Kind::TimestampTz => DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
-            Kind::Int2Array => list(DataType::Int16),
-            Kind::OidArray => list(DataType::Int64),
+            Kind::Int2Array | Kind::Int2Vector => list(DataType::Int16),
+            Kind::OidArray | Kind::OidVector => list(DataType::Int64),
             Kind::TextArray => list(DataType::Utf8),
         }
     }
@@ -276,7 +279,7 @@ fn column<'a>(
                 })
                 .collect::<Result<StringArray, _>>()?,
         ),
-        Kind::Int2Array => {
+        Kind::Int2Array | Kind::Int2Vector => {
             let mut builder = ListBuilder::new(Int16Builder::new());
             for cell in cells {
                 match cell {
@@ -292,7 +295,7 @@ fn column<'a>(
             }
             Arc::new(builder.finish())
         }
-        Kind::OidArray => {
+        Kind::OidArray | Kind::OidVector => {
             let mut builder = ListBuilder::new(Int64Builder::new());
             for cell in cells {
                 match cell {

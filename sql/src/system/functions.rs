@@ -42,6 +42,8 @@ enum RegResult {
     Either,
     Name,
     Oid,
+    /// `to_regclass(text)` and its kin: the OID, or NULL when nothing has the name.
+    OidOrNull,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +66,9 @@ enum Kind {
     AlwaysFalse,
     GetSerialSequence,
     SizePretty,
+    /// `bytedata_subscripts(array, dim)`: the array's subscripts, 1 to its length (what
+    /// `generate_subscripts` yields, as a list to unnest).
+    Subscripts,
     /// Relation sizes: not tracked per relation, so unknown (NULL).
     UnknownSize,
 }
@@ -163,6 +168,11 @@ impl CatalogFunction {
         match reg {
             Reg::Class => {
                 let (schema, name) = parse_name(trimmed)?;
+                if schema.as_deref().is_none_or(|s| s == "pg_catalog")
+                    && let Some(oid) = super::pg_catalog::catalog_table_oid(&name)
+                {
+                    return Ok(i64::from(oid));
+                }
                 let schemas: Vec<u32> = match &schema {
                     Some(schema) => snapshot
                         .schemas
@@ -224,7 +234,9 @@ impl CatalogFunction {
     /// The name a `reg…` value prints as; the number itself for an OID nothing has.
     fn reg_name(snapshot: &Snapshot, reg: Reg, oid: i64) -> String {
         let name = match reg {
-            Reg::Class => snapshot.relation_name(oid),
+            Reg::Class => snapshot
+                .relation_name(oid)
+                .or_else(|| super::pg_catalog::catalog_table_name(oid).map(str::to_owned)),
             Reg::Type => types::format_type(oid, None),
             Reg::Namespace => snapshot
                 .schemas
@@ -385,7 +397,12 @@ impl CatalogFunction {
                 let snapshot = self.snapshot()?;
                 let input = args.first().map(|a| a.data_type().clone());
                 let by_name = input.as_ref().is_some_and(is_text);
-                let oids: Vec<Option<i64>> = if by_name {
+                let oids: Vec<Option<i64>> = if result == RegResult::OidOrNull {
+                    texts(args, 0)?
+                        .into_iter()
+                        .map(|t| t.and_then(|t| self.reg_oid(&snapshot, reg, &t).ok()))
+                        .collect()
+                } else if by_name {
                     texts(args, 0)?
                         .into_iter()
                         .map(|t| t.map(|t| self.reg_oid(&snapshot, reg, &t)).transpose())
@@ -397,7 +414,7 @@ impl CatalogFunction {
                 let as_name = match result {
                     RegResult::Either => !by_name,
                     RegResult::Name => true,
-                    RegResult::Oid => false,
+                    RegResult::Oid | RegResult::OidOrNull => false,
                 };
                 if as_name {
                     text_column(
@@ -411,6 +428,36 @@ impl CatalogFunction {
             }
             Kind::PartitionAncestors | Kind::UnknownSize => {
                 Arc::new(Int64Array::from(vec![None; rows]))
+            }
+            Kind::Subscripts => {
+                let lengths: Vec<Option<i64>> = match args.first() {
+                    Some(array) => match array.data_type() {
+                        DataType::List(_) => {
+                            let lists = datafusion::common::cast::as_list_array(array)?;
+                            (0..lists.len())
+                                .map(|i| {
+                                    lists.is_valid(i).then(|| i64::from(lists.value_length(i)))
+                                })
+                                .collect()
+                        }
+                        _ => vec![None; rows],
+                    },
+                    None => vec![None; rows],
+                };
+                let dims = ints(args, 1)?;
+                let mut builder = ListBuilder::new(datafusion::arrow::array::Int32Builder::new());
+                for (length, dim) in lengths.into_iter().zip(dims) {
+                    match (length, dim) {
+                        (Some(length), Some(1)) => {
+                            for i in 1..=length {
+                                builder.values().append_value(i as i32);
+                            }
+                            builder.append(true);
+                        }
+                        _ => builder.append_null(),
+                    }
+                }
+                Arc::new(builder.finish())
             }
             Kind::SizePretty => text_column(
                 ints(args, 0)?
@@ -496,6 +543,7 @@ impl ScalarUDFImpl for CatalogFunction {
             Kind::CurrentSchemas => {
                 DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
             }
+            Kind::Subscripts => DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
             Kind::Reg(_, RegResult::Either) => {
                 if arg_types.first().is_some_and(is_text) {
                     DataType::Int64
@@ -503,7 +551,7 @@ impl ScalarUDFImpl for CatalogFunction {
                     DataType::Utf8
                 }
             }
-            Kind::Reg(_, RegResult::Oid) => DataType::Int64,
+            Kind::Reg(_, RegResult::Oid | RegResult::OidOrNull) => DataType::Int64,
             _ => DataType::Utf8,
         })
     }
@@ -539,6 +587,7 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
         ("pg_table_is_visible", Kind::TableIsVisible, any()),
         ("pg_type_is_visible", Kind::AlwaysTrue, any()),
         ("pg_function_is_visible", Kind::AlwaysTrue, any()),
+        ("pg_collation_is_visible", Kind::AlwaysTrue, any()),
         ("pg_get_indexdef", Kind::GetIndexdef, any()),
         ("pg_get_constraintdef", Kind::GetConstraintdef, any()),
         ("pg_get_expr", Kind::GetExpr, any()),
@@ -558,6 +607,7 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
         ("pg_is_in_recovery", Kind::AlwaysFalse, none()),
         ("pg_get_serial_sequence", Kind::GetSerialSequence, any()),
         ("pg_size_pretty", Kind::SizePretty, any()),
+        ("bytedata_subscripts", Kind::Subscripts, any()),
         ("pg_table_size", Kind::UnknownSize, any()),
         ("pg_relation_size", Kind::UnknownSize, any()),
         ("pg_total_relation_size", Kind::UnknownSize, any()),
@@ -596,6 +646,11 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
                 any(),
             ));
         }
+        functions.push((
+            format!("to_{name}"),
+            Kind::Reg(reg, RegResult::OidOrNull),
+            Signature::exact(vec![DataType::Utf8], Volatility::Stable),
+        ));
     }
     for (name, kind, signature) in functions {
         let function = CatalogFunction {

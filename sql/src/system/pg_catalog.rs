@@ -81,7 +81,48 @@ pub const TABLES: &[SystemTable] = &[
     empty("pg_publication_namespace", PG_PUBLICATION_NAMESPACE),
     empty("pg_foreign_table", PG_FOREIGN_TABLE),
     empty("pg_range", PG_RANGE),
+    empty("pg_opclass", PG_OPCLASS),
 ];
+
+/// The OIDs PostgreSQL gives its catalog tables (they name object classes, as in
+/// `pg_description.classoid = 'pg_class'::regclass`).
+const CATALOG_OIDS: &[(&str, u32)] = &[
+    ("pg_type", 1247),
+    ("pg_attribute", 1249),
+    ("pg_proc", 1255),
+    ("pg_class", 1259),
+    ("pg_authid", 1260),
+    ("pg_database", 1262),
+    ("pg_attrdef", 2604),
+    ("pg_constraint", 2606),
+    ("pg_inherits", 2611),
+    ("pg_index", 2610),
+    ("pg_description", 2609),
+    ("pg_namespace", 2615),
+    ("pg_trigger", 2620),
+    ("pg_am", 2601),
+    ("pg_rewrite", 2618),
+    ("pg_depend", 2608),
+    ("pg_tablespace", 1213),
+    ("pg_collation", 3456),
+    ("pg_sequence", 2224),
+    ("pg_enum", 3501),
+    ("pg_extension", 3079),
+];
+
+pub fn catalog_table_oid(name: &str) -> Option<u32> {
+    CATALOG_OIDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, oid)| *oid)
+}
+
+pub fn catalog_table_name(oid: i64) -> Option<&'static str> {
+    CATALOG_OIDS
+        .iter()
+        .find(|(_, o)| i64::from(*o) == oid)
+        .map(|(n, _)| *n)
+}
 
 /// Whether a table always has no rows (so a query that needs it can be answered empty).
 pub fn always_empty(name: &str) -> bool {
@@ -452,10 +493,10 @@ const PG_INDEX: Columns = &[
     ("indisready", Bool),
     ("indislive", Bool),
     ("indisreplident", Bool),
-    ("indkey", Int2Array),
-    ("indcollation", OidArray),
-    ("indclass", OidArray),
-    ("indoption", Int2Array),
+    ("indkey", Int2Vector),
+    ("indcollation", OidVector),
+    ("indclass", OidVector),
+    ("indoption", Int2Vector),
     ("indexprs", Text),
     ("indpred", Text),
 ];
@@ -943,7 +984,7 @@ const PG_PROC: Columns = &[
     ("proretset", Bool),
     ("pronargs", Int2),
     ("prorettype", Oid),
-    ("proargtypes", OidArray),
+    ("proargtypes", OidVector),
     ("proargnames", TextArray),
     ("prosrc", Text),
 ];
@@ -1063,6 +1104,17 @@ const PG_FOREIGN_TABLE: Columns = &[
     ("ftrelid", Oid),
     ("ftserver", Oid),
     ("ftoptions", TextArray),
+];
+const PG_OPCLASS: Columns = &[
+    ("oid", Oid),
+    ("opcmethod", Oid),
+    ("opcname", Name),
+    ("opcnamespace", Oid),
+    ("opcowner", Oid),
+    ("opcfamily", Oid),
+    ("opcintype", Oid),
+    ("opcdefault", Bool),
+    ("opckeytype", Oid),
 ];
 const PG_RANGE: Columns = &[
     ("rngtypid", Oid),

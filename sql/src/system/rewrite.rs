@@ -20,7 +20,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    self, BinaryOperator, CastKind, DataType, Expr, FunctionArgumentList, FunctionArguments, Ident,
+    self, BinaryOperator, DataType, Expr, FunctionArgumentList, FunctionArguments, Ident,
     ObjectName, SelectItem, SetExpr, Statement, TableFactor, Value,
 };
 
@@ -320,6 +320,25 @@ fn rewrite_expr(expr: &mut Expr) {
                     clauses: vec![],
                 });
             }
+            // `generate_subscripts(a, d)` in a select list runs in step with `unnest(a)`
+            // beside it, as set-returning functions do in PostgreSQL.
+            if last_ident(&function.name)
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_subscripts"))
+                && let FunctionArguments::List(list) = &function.args
+                && list.args.len() == 2
+            {
+                let args = list
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>();
+                if args.len() == 2 {
+                    *expr = call("unnest", vec![call("bytedata_subscripts", args)]);
+                }
+            }
         }
         Expr::Identifier(ident)
             if ident.quote_style.is_none()
@@ -343,7 +362,6 @@ fn rewrite_expr(expr: &mut Expr) {
         Expr::Cast {
             expr: inner,
             data_type,
-            kind,
             ..
         } => {
             if let Some(function) = reg_function(data_type) {
@@ -367,7 +385,7 @@ fn rewrite_expr(expr: &mut Expr) {
                 let argument = argument.clone();
                 if is_text_type(data_type) {
                     *expr = call(&format!("bytedata_{reg}_name"), vec![argument]);
-                } else if is_oid_type(data_type) && *kind == CastKind::DoubleColon {
+                } else if is_oid_type(data_type) {
                     *expr = call(&format!("bytedata_{reg}_oid"), vec![argument]);
                 }
             }
