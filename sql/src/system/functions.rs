@@ -69,6 +69,9 @@ enum Kind {
     /// `bytedata_subscripts(array, dim)`: the array's subscripts, 1 to its length (what
     /// `generate_subscripts` yields, as a list to unnest).
     Subscripts,
+    /// `bytedata_expandarray(array)`: the elements with their subscripts, as a list of
+    /// `(x, n)` structs to unnest.
+    ExpandArray,
     /// Relation sizes: not tracked per relation, so unknown (NULL).
     UnknownSize,
 }
@@ -459,6 +462,7 @@ impl CatalogFunction {
                 }
                 Arc::new(builder.finish())
             }
+            Kind::ExpandArray => expand_array(args.first(), rows)?,
             Kind::SizePretty => text_column(
                 ints(args, 0)?
                     .into_iter()
@@ -504,6 +508,64 @@ impl CatalogFunction {
     }
 }
 
+fn expanded_type(array: Option<&DataType>) -> DataType {
+    let element = match array {
+        Some(DataType::List(field)) => field.data_type().clone(),
+        _ => DataType::Int64,
+    };
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(
+            vec![
+                Field::new("x", element, true),
+                Field::new("n", DataType::Int32, false),
+            ]
+            .into(),
+        ),
+        true,
+    )))
+}
+
+fn expand_array(array: Option<&ArrayRef>, rows: usize) -> DfResult<ArrayRef> {
+    use datafusion::arrow::array::{Int32Array, ListArray, StructArray};
+    use datafusion::arrow::buffer::OffsetBuffer;
+    let Some(array) = array.filter(|a| matches!(a.data_type(), DataType::List(_))) else {
+        return Ok(datafusion::arrow::array::new_null_array(
+            &expanded_type(None),
+            rows,
+        ));
+    };
+    let lists = datafusion::common::cast::as_list_array(array)?;
+    let DataType::List(item) = expanded_type(Some(array.data_type())) else {
+        unreachable!("expanded_type returns a list")
+    };
+    let DataType::Struct(fields) = item.data_type().clone() else {
+        unreachable!("expanded_type holds structs")
+    };
+    let values = lists.values().clone();
+    // Subscripts restart at 1 in each row's list.
+    let mut subscripts = Vec::with_capacity(values.len());
+    for row in 0..lists.len() {
+        subscripts.extend(1..=lists.value_length(row));
+    }
+    let offsets = lists.offsets().clone();
+    let first = usize::try_from(offsets[0]).unwrap_or(0);
+    let last = usize::try_from(offsets[offsets.len() - 1]).unwrap_or(0);
+    let values = values.slice(first, last - first);
+    let structs = StructArray::try_new(
+        fields,
+        vec![values, Arc::new(Int32Array::from(subscripts))],
+        None,
+    )?;
+    let rebased: Vec<i32> = offsets.iter().map(|o| o - offsets[0]).collect();
+    Ok(Arc::new(ListArray::try_new(
+        item,
+        OffsetBuffer::new(rebased.into()),
+        Arc::new(structs),
+        lists.nulls().cloned(),
+    )?))
+}
+
 /// `pg_size_pretty`: bytes in the largest unit that keeps at least 10 of it, rounded
 /// half away from zero, as PostgreSQL prints them.
 fn size_pretty(bytes: i64) -> String {
@@ -543,6 +605,7 @@ impl ScalarUDFImpl for CatalogFunction {
             Kind::CurrentSchemas => {
                 DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
             }
+            Kind::ExpandArray => expanded_type(arg_types.first()),
             Kind::Subscripts => DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
             Kind::Reg(_, RegResult::Either) => {
                 if arg_types.first().is_some_and(is_text) {
@@ -608,6 +671,7 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
         ("pg_get_serial_sequence", Kind::GetSerialSequence, any()),
         ("pg_size_pretty", Kind::SizePretty, any()),
         ("bytedata_subscripts", Kind::Subscripts, any()),
+        ("bytedata_expandarray", Kind::ExpandArray, any()),
         ("pg_table_size", Kind::UnknownSize, any()),
         ("pg_relation_size", Kind::UnknownSize, any()),
         ("pg_total_relation_size", Kind::UnknownSize, any()),

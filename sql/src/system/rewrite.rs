@@ -301,6 +301,22 @@ fn named_operator(op: &str) -> Option<BinaryOperator> {
 
 fn rewrite_expr(expr: &mut Expr) {
     match expr {
+        Expr::Function(function)
+            if last_ident(&function.name)
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("_pg_expandarray")) =>
+        {
+            // information_schema._pg_expandarray(a): the rows (x, n) of a's elements and
+            // subscripts, as JDBC's metadata queries read them.
+            if let FunctionArguments::List(list) = &function.args
+                && let [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(array))] =
+                    list.args.as_slice()
+            {
+                *expr = call(
+                    "unnest",
+                    vec![call("bytedata_expandarray", vec![array.clone()])],
+                );
+            }
+        }
         Expr::Function(function) => {
             if is_catalog_qualified(&function.name)
                 && let Some(ident) = last_ident(&function.name).cloned()
@@ -354,6 +370,17 @@ fn rewrite_expr(expr: &mut Expr) {
                 && let Some(named) = parts.last().and_then(|o| named_operator(o))
             {
                 *op = named;
+            }
+        }
+        // `(composite).field`: a struct field, which DataFusion reads as `composite['field']`.
+        Expr::CompoundFieldAccess { root, access_chain } if matches!(**root, Expr::Nested(_)) => {
+            for access in access_chain.iter_mut() {
+                if let ast::AccessExpr::Dot(Expr::Identifier(field)) = access {
+                    let name = crate::parse::ident_name(field);
+                    *access = ast::AccessExpr::Subscript(ast::Subscript::Index {
+                        index: Expr::value(Value::SingleQuotedString(name)),
+                    });
+                }
             }
         }
         Expr::Collate { expr: inner, .. } => {
