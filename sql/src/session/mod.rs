@@ -128,8 +128,11 @@ impl Session {
             &mut base,
             Arc::new(crate::json::JsonOperators),
         )?;
+        let superuser = cluster.login_role(user)?.is_some_and(|role| role.superuser);
+        let mut settings = Settings::new(user);
+        settings.set_superuser(superuser);
         Ok(Session {
-            settings: Settings::new(user),
+            settings,
             cluster,
             database,
             user: user.to_owned(),

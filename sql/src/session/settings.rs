@@ -298,7 +298,17 @@ impl Settings {
             .get("session_authorization")
             .cloned()
             .unwrap_or_default();
+        let superuser = self.values.get("is_superuser").cloned();
         *self = Settings::new(&user);
+        if let Some(superuser) = superuser {
+            self.values.insert("is_superuser".into(), superuser);
+        }
+    }
+
+    /// Records whether the session's role is a superuser (reported as `is_superuser`).
+    pub fn set_superuser(&mut self, superuser: bool) {
+        let value = if superuser { "on" } else { "off" };
+        self.values.insert("is_superuser".into(), value.into());
     }
 
     /// Every parameter, for `SHOW ALL`.

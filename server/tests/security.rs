@@ -1,0 +1,180 @@
+//! Authentication and transport security, end to end: SCRAM-SHA-256 against roles in the
+//! catalog (right, wrong and changed passwords), `is_superuser` per role, and TLS with
+//! psql's `sslmode=require` and `verify-full` against a certificate made for the test.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::Server;
+
+async fn connect(
+    server: &Server,
+    user: &str,
+    password: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let url = format!("{} password={password}", server.url(user, "bytedata"));
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+fn sqlstate(error: &tokio_postgres::Error) -> &str {
+    error.code().map_or("", |c| c.code())
+}
+
+#[tokio::test]
+async fn scram_checks_passwords_of_catalog_roles() {
+    let server = Server::start(&["--auth", "scram-sha-256", "--superuser-password", "s3cret"]);
+    let admin = connect(&server, "bytedata", "s3cret")
+        .await
+        .expect("right password");
+    let wrong = connect(&server, "bytedata", "guess")
+        .await
+        .err()
+        .expect("wrong password");
+    assert_eq!(sqlstate(&wrong), "28P01");
+    let unknown = connect(&server, "nobody", "s3cret")
+        .await
+        .err()
+        .expect("unknown role");
+    assert_eq!(
+        sqlstate(&unknown),
+        "28P01",
+        "no hint whether the role exists"
+    );
+
+    admin
+        .batch_execute("CREATE ROLE app LOGIN PASSWORD 'first'")
+        .await
+        .unwrap();
+    let app = connect(&server, "app", "first")
+        .await
+        .expect("the new role logs in");
+    let row = app.query_one("SHOW is_superuser", &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "off");
+    let row = admin.query_one("SHOW is_superuser", &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "on");
+
+    admin
+        .batch_execute("ALTER ROLE app PASSWORD 'second'")
+        .await
+        .unwrap();
+    let old = connect(&server, "app", "first")
+        .await
+        .err()
+        .expect("old password");
+    assert_eq!(sqlstate(&old), "28P01");
+    connect(&server, "app", "second")
+        .await
+        .expect("new password");
+
+    // The verifier is stored, never the password.
+    let row = admin
+        .query_one(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = 'app'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "********");
+}
+
+/// A self-signed certificate for `localhost` and its key, made with openssl.
+fn certificate(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(status.status.success(), "{status:?}");
+    (cert, key)
+}
+
+fn psql(port: u16, conninfo: &str, sql: &str) -> (bool, String) {
+    let output = Command::new("psql")
+        .args(["-X", "-A", "-t", "-c", sql])
+        .arg(format!(
+            "host=localhost port={port} user=bytedata dbname=bytedata {conninfo}"
+        ))
+        .output()
+        .expect("psql runs");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn tls_works_with_require_and_verify_full() {
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate(certs.path());
+    let server = Server::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let port = server.port();
+    let query = "SELECT 'over tls'";
+
+    let (ok, text) = psql(port, "sslmode=require", query);
+    assert!(ok && text.trim() == "over tls", "{text}");
+
+    let root = format!("sslmode=verify-full sslrootcert={}", cert.display());
+    let (ok, text) = psql(port, &root, query);
+    assert!(ok && text.trim() == "over tls", "{text}");
+
+    // verify-full refuses a server whose certificate it cannot trust.
+    let other = tempfile::tempdir().unwrap();
+    let (stranger, _) = certificate(other.path());
+    let (ok, text) = psql(
+        port,
+        &format!("sslmode=verify-full sslrootcert={}", stranger.display()),
+        query,
+    );
+    assert!(
+        !ok,
+        "a certificate from another authority was accepted: {text}"
+    );
+}
+
+#[test]
+fn a_tls_setup_error_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let output = Command::new(env!("CARGO_BIN_EXE_bytedata"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--storage", "memory"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--tls-cert")
+        .arg(&missing)
+        .arg("--tls-key")
+        .arg(&missing)
+        .output()
+        .expect("the bytedata binary runs");
+    assert!(!output.status.success(), "started without its certificate");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("missing.pem"),
+        "the error names the file: {stderr}"
+    );
+}
