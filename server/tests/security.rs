@@ -30,15 +30,13 @@ async fn scram_checks_passwords_of_catalog_roles() {
     let admin = connect(&server, "bytedata", "s3cret")
         .await
         .expect("right password");
-    let wrong = connect(&server, "bytedata", "guess")
-        .await
-        .err()
-        .expect("wrong password");
+    let Err(wrong) = connect(&server, "bytedata", "guess").await else {
+        panic!("accepted: wrong password");
+    };
     assert_eq!(sqlstate(&wrong), "28P01");
-    let unknown = connect(&server, "nobody", "s3cret")
-        .await
-        .err()
-        .expect("unknown role");
+    let Err(unknown) = connect(&server, "nobody", "s3cret").await else {
+        panic!("accepted: unknown role");
+    };
     assert_eq!(
         sqlstate(&unknown),
         "28P01",
@@ -61,10 +59,9 @@ async fn scram_checks_passwords_of_catalog_roles() {
         .batch_execute("ALTER ROLE app PASSWORD 'second'")
         .await
         .unwrap();
-    let old = connect(&server, "app", "first")
-        .await
-        .err()
-        .expect("old password");
+    let Err(old) = connect(&server, "app", "first").await else {
+        panic!("accepted: old password");
+    };
     assert_eq!(sqlstate(&old), "28P01");
     connect(&server, "app", "second")
         .await

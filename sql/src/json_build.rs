@@ -85,7 +85,7 @@ impl ScalarUDFImpl for JsonBuild {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        if self.object && args.args.len() % 2 != 0 {
+        if self.object && !args.args.len().is_multiple_of(2) {
             return Err(into_datafusion(SqlError::new(
                 "22023",
                 "argument list must have even number of elements",

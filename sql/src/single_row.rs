@@ -196,7 +196,7 @@ fn collect_derived(query: &ast::Query) -> Option<Expr> {
         && let Some(from) = select.from.first_mut()
         && let ast::TableFactor::Derived { subquery, .. } = &mut from.relation
     {
-        *subquery = Box::new(query.clone());
+        **subquery = query.clone();
         return Some(template);
     }
     None

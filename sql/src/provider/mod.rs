@@ -250,7 +250,7 @@ pub struct KvSchema {
 
 /// What a name finds in a schema.
 enum Found {
-    Table(TableDescriptor),
+    Table(Box<TableDescriptor>),
     System(Arc<dyn TableProvider>),
 }
 
@@ -276,7 +276,7 @@ impl KvSchema {
                     .catalog
                     .table(&self.context.txn, schema.id, name)?
             {
-                return Ok(Some(Found::Table(table)));
+                return Ok(Some(Found::Table(Box::new(table))));
             }
         }
         Ok(None)
@@ -313,7 +313,7 @@ impl SchemaProvider for KvSchema {
         let table = match self.find(name).map_err(into_datafusion)? {
             None => return Ok(None),
             Some(Found::System(table)) => return Ok(Some(table)),
-            Some(Found::Table(table)) => table,
+            Some(Found::Table(table)) => *table,
         };
         if let Some(provider) = self.context.overrides.get(&table.id) {
             return Ok(Some(provider.clone()));

@@ -10,11 +10,7 @@ use super::columns::{Cell, Columns, Kind::*, row};
 use super::pg_catalog::SystemTable;
 use super::snapshot::{Constraint, Snapshot, attnum, attributes};
 
-const fn view(
-    name: &'static str,
-    columns: Columns,
-    rows: fn(&Snapshot) -> Vec<Vec<Cell>>,
-) -> SystemTable {
+const fn view(name: &'static str, columns: Columns, rows: super::pg_catalog::Rows) -> SystemTable {
     SystemTable {
         name,
         columns,

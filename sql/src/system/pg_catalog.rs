@@ -17,18 +17,17 @@ use super::snapshot::{
 };
 use super::types::BUILTIN_TYPES;
 
+/// Computes a system table's rows.
+pub type Rows = fn(&Snapshot) -> Vec<Vec<Cell>>;
+
 pub struct SystemTable {
     pub name: &'static str,
     pub columns: Columns,
     /// `None` for a table that never has rows.
-    pub rows: Option<fn(&Snapshot) -> Vec<Vec<Cell>>>,
+    pub rows: Option<Rows>,
 }
 
-const fn table(
-    name: &'static str,
-    columns: Columns,
-    rows: fn(&Snapshot) -> Vec<Vec<Cell>>,
-) -> SystemTable {
+const fn table(name: &'static str, columns: Columns, rows: Rows) -> SystemTable {
     SystemTable {
         name,
         columns,
