@@ -123,6 +123,9 @@ fn wrap_single_row(query: &mut ast::Query) {
     }
     let inner = std::mem::replace(item, Expr::value(ast::Value::Null));
     *item = function(SINGLE_ROW, vec![inner]);
+    // One row has no order, and more are an error whatever their order; an ORDER BY of
+    // a column would not plan beside the aggregate.
+    query.order_by = None;
 }
 
 fn array_of(query: &ast::Query) -> Option<Expr> {
@@ -354,6 +357,10 @@ mod tests {
         assert_eq!(
             rewritten("SELECT (SELECT max(b) FROM u WHERE u.a = t.a) FROM t"),
             "SELECT (SELECT max(b) FROM u WHERE u.a = t.a) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT (SELECT b FROM u WHERE u.a = t.a ORDER BY b) FROM t"),
+            "SELECT (SELECT bytedata_single_row(b) FROM u WHERE u.a = t.a) FROM t"
         );
         assert_eq!(
             rewritten("SELECT (SELECT b FROM u WHERE u.a = t.a LIMIT 1) FROM t"),

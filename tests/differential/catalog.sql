@@ -1,0 +1,26 @@
+-- Subqueries as catalog queries write them, and the catalog itself, against PostgreSQL's.
+CREATE TABLE parents (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE children (pid int REFERENCES parents(id), seq int, v varchar(10), w numeric(8,3) CHECK (w >= 0), PRIMARY KEY (pid, seq));
+CREATE INDEX children_v ON children (v);
+INSERT INTO parents VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO children VALUES (1, 1, 'x', 1), (2, 1, 'y', 2), (2, 2, 'z', NULL);
+SELECT id, (SELECT v FROM children c WHERE c.pid = p.id AND c.seq = 1) AS first FROM parents p ORDER BY id;
+SELECT id, (SELECT v FROM children c WHERE c.pid = p.id) FROM parents p ORDER BY id;
+SELECT id, (SELECT v FROM children c WHERE c.pid = p.id ORDER BY seq DESC LIMIT 1) AS last FROM parents p ORDER BY id;
+SELECT id, ARRAY(SELECT v FROM children c WHERE c.pid = p.id ORDER BY v DESC) AS vs FROM parents p ORDER BY id;
+SELECT ARRAY(SELECT name FROM parents ORDER BY 1) AS names;
+SELECT 'children'::regclass::oid = (SELECT oid FROM pg_class WHERE relname = 'children') AS same;
+SELECT relname, relkind, relnatts, relchecks FROM pg_class WHERE relname IN ('parents', 'children', 'parents_pkey', 'children_pkey', 'children_v') ORDER BY relname;
+SELECT attname, format_type(atttypid, atttypmod), attnotnull, atthasdef FROM pg_attribute WHERE attrelid = 'children'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'children'::regclass AND contype <> 'c' ORDER BY conname;
+SELECT c2.relname, i.indisprimary, i.indisunique, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c2 ON c2.oid = i.indexrelid WHERE i.indrelid = 'children'::regclass ORDER BY c2.relname;
+SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname OPERATOR(pg_catalog.~) '^(par.*)$' COLLATE pg_catalog.default AND pg_table_is_visible(c.oid) ORDER BY 2;
+SELECT table_name, column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position;
+SELECT constraint_name, constraint_type FROM information_schema.table_constraints WHERE table_name = 'children' AND constraint_type <> 'CHECK' ORDER BY 1;
+SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1;
+SELECT format_type(1043, 14), format_type(23, -1), format_type(1007, NULL), format_type(1700, 655366);
+SELECT pg_size_pretty(123456789::bigint), pg_size_pretty(1000::bigint), pg_size_pretty(10485760::bigint);
+SELECT json_build_object('a', 1, 'b', 'x', 'c', true, 'd', NULL) AS j;
+SELECT typname, typlen, typarray, typelem FROM pg_type WHERE oid IN (16, 20, 25, 1043, 1700, 1007) ORDER BY oid;
+SELECT to_regclass('no_such_table') IS NULL AS missing, 'int4'::regtype::oid AS int4;
+SELECT 'no_such_table'::regclass;
