@@ -65,7 +65,8 @@ fn figure(expr: &Expr) -> Option<String> {
     })
 }
 
-fn function_args(function: &ast::Function) -> Vec<&Expr> {
+/// A call's plain positional arguments.
+pub(crate) fn function_args(function: &ast::Function) -> Vec<&Expr> {
     match &function.args {
         ast::FunctionArguments::List(list) => list
             .args

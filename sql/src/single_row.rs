@@ -25,11 +25,12 @@ use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::{self, Expr, FunctionArguments, SelectItem, SetExpr};
 
 use crate::error::{SqlError, into_datafusion};
+use crate::system::rewrite::call;
 
 const SINGLE_ROW: &str = "bytedata_single_row";
 
 /// Aggregates that make a subquery's select item one value already.
-const AGGREGATES: &[&str] = &[
+pub(crate) const AGGREGATES: &[&str] = &[
     "count",
     "sum",
     "min",
@@ -64,26 +65,6 @@ pub fn rewrite(statement: &mut ast::Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
-}
-
-fn function(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(ast::Function {
-        name: ast::ObjectName::from(vec![ast::Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 fn aggregates(expr: &Expr) -> bool {
@@ -122,7 +103,7 @@ fn wrap_single_row(query: &mut ast::Query) {
         return;
     }
     let inner = std::mem::replace(item, Expr::value(ast::Value::Null));
-    *item = function(SINGLE_ROW, vec![inner]);
+    *item = call(SINGLE_ROW, vec![inner]);
     // One row has no order, and more are an error whatever their order; an ORDER BY of
     // a column would not plan beside the aggregate.
     query.order_by = None;
@@ -171,7 +152,7 @@ fn collect_in_place(query: &ast::Query) -> Option<Expr> {
         }
     }
     let element = std::mem::replace(item, Expr::value(ast::Value::Null));
-    let mut aggregated = function("array_agg", vec![element]);
+    let mut aggregated = call("array_agg", vec![element]);
     if let Expr::Function(f) = &mut aggregated
         && let FunctionArguments::List(list) = &mut f.args
         && !order.is_empty()
@@ -179,7 +160,7 @@ fn collect_in_place(query: &ast::Query) -> Option<Expr> {
         list.clauses
             .push(ast::FunctionArgumentClause::OrderBy(order));
     }
-    *item = function("coalesce", vec![aggregated, function("make_array", vec![])]);
+    *item = call("coalesce", vec![aggregated, call("make_array", vec![])]);
     Some(Expr::Subquery(Box::new(query)))
 }
 

@@ -185,30 +185,11 @@ impl CatalogFunction {
                         .collect(),
                     None => snapshot.search_path.clone(),
                 };
-                for schema in schemas {
-                    let found = snapshot
-                        .tables
-                        .iter()
-                        .find(|t| t.schema_id == schema && t.name == name)
-                        .map(|t| t.id)
-                        .or_else(|| {
-                            snapshot
-                                .sequences
-                                .iter()
-                                .find(|s| s.schema_id == schema && s.name == name)
-                                .map(|s| s.id)
-                        })
-                        .or_else(|| {
-                            snapshot
-                                .indexes()
-                                .find(|i| i.table.schema_id == schema && i.name == name)
-                                .map(|i| i.oid)
-                        });
-                    if let Some(oid) = found {
-                        return Ok(i64::from(oid));
-                    }
-                }
-                Err(missing("relation", "42P01"))
+                schemas
+                    .into_iter()
+                    .find_map(|schema| snapshot.relation_oid(schema, &name))
+                    .map(i64::from)
+                    .ok_or_else(|| missing("relation", "42P01"))
             }
             Reg::Type => types::oid_by_name(trimmed)
                 .map(i64::from)
@@ -288,17 +269,7 @@ impl CatalogFunction {
                 let visible: BooleanArray = ints(args, 0)?
                     .into_iter()
                     .map(|oid| {
-                        let oid = oid?;
-                        let (schema, name) = if let Some(t) = snapshot.table(oid) {
-                            (t.schema_id, t.name.clone())
-                        } else if let Some(s) =
-                            snapshot.sequences.iter().find(|s| i64::from(s.id) == oid)
-                        {
-                            (s.schema_id, s.name.clone())
-                        } else {
-                            let index = snapshot.index(oid)?;
-                            (index.table.schema_id, index.name.to_owned())
-                        };
+                        let (schema, name) = snapshot.relation(oid?)?;
                         Some(snapshot.is_visible(schema, &name))
                     })
                     .collect();

@@ -181,7 +181,8 @@ fn lateral_values(factor: &TableFactor) -> Option<Vec<(String, Option<String>, E
         .collect()
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+/// A call of the function `name` with `args`.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(ast::Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
@@ -340,17 +341,11 @@ fn rewrite_expr(expr: &mut Expr) {
             // beside it, as set-returning functions do in PostgreSQL.
             if last_ident(&function.name)
                 .is_some_and(|i| i.value.eq_ignore_ascii_case("generate_subscripts"))
-                && let FunctionArguments::List(list) = &function.args
-                && list.args.len() == 2
             {
-                let args = list
-                    .args
-                    .iter()
-                    .filter_map(|a| match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>();
+                let args: Vec<Expr> = crate::naming::function_args(function)
+                    .into_iter()
+                    .cloned()
+                    .collect();
                 if args.len() == 2 {
                     *expr = call("unnest", vec![call("bytedata_subscripts", args)]);
                 }
@@ -526,18 +521,7 @@ fn has_aggregate(select: &ast::Select) -> bool {
                 && let Expr::Function(f) = expr
                 && f.over.is_none()
                 && let Some(i) = last_ident(&f.name)
-                && matches!(
-                    i.value.to_lowercase().as_str(),
-                    "count"
-                        | "sum"
-                        | "min"
-                        | "max"
-                        | "avg"
-                        | "bool_and"
-                        | "bool_or"
-                        | "string_agg"
-                        | "array_agg"
-                )
+                && crate::single_row::AGGREGATES.contains(&i.value.to_lowercase().as_str())
             {
                 self.found = true;
             }

@@ -173,36 +173,46 @@ impl Snapshot {
     /// Whether an unqualified name finds this relation (its schema is the first on the
     /// search path holding a relation of that name).
     pub fn is_visible(&self, schema_id: u32, name: &str) -> bool {
-        for &searched in &self.search_path {
-            let here = self
-                .tables
-                .iter()
-                .any(|t| t.schema_id == searched && t.name == name)
-                || self
-                    .sequences
+        self.search_path
+            .iter()
+            .find(|&&searched| self.relation_oid(searched, name).is_some())
+            .is_some_and(|&found| found == schema_id)
+    }
+
+    /// The OID of the relation (table, view, sequence or index) named `name` in a schema.
+    pub fn relation_oid(&self, schema_id: u32, name: &str) -> Option<u32> {
+        self.tables
+            .iter()
+            .find(|t| t.schema_id == schema_id && t.name == name)
+            .map(|t| t.id)
+            .or_else(|| {
+                self.sequences
                     .iter()
-                    .any(|s| s.schema_id == searched && s.name == name)
-                || self
-                    .indexes()
-                    .any(|i| i.table.schema_id == searched && i.name == name);
-            if here {
-                return searched == schema_id;
-            }
+                    .find(|s| s.schema_id == schema_id && s.name == name)
+                    .map(|s| s.id)
+            })
+            .or_else(|| {
+                self.indexes()
+                    .find(|i| i.table.schema_id == schema_id && i.name == name)
+                    .map(|i| i.oid)
+            })
+    }
+
+    /// The schema and name of the relation with this OID.
+    pub fn relation(&self, oid: i64) -> Option<(u32, String)> {
+        if let Some(table) = self.table(oid) {
+            Some((table.schema_id, table.name.clone()))
+        } else if let Some(sequence) = self.sequences.iter().find(|s| i64::from(s.id) == oid) {
+            Some((sequence.schema_id, sequence.name.clone()))
+        } else {
+            self.index(oid)
+                .map(|index| (index.table.schema_id, index.name.to_owned()))
         }
-        false
     }
 
     /// A relation's name as `regclass` prints it: qualified unless visible.
     pub fn relation_name(&self, oid: i64) -> Option<String> {
-        let (schema_id, name) = if let Some(table) = self.table(oid) {
-            (table.schema_id, table.name.clone())
-        } else if let Some(sequence) = self.sequences.iter().find(|s| i64::from(s.id) == oid) {
-            (sequence.schema_id, sequence.name.clone())
-        } else if let Some(index) = self.indexes().find(|i| i64::from(i.oid) == oid) {
-            (index.table.schema_id, index.name.to_owned())
-        } else {
-            return None;
-        };
+        let (schema_id, name) = self.relation(oid)?;
         Some(if self.is_visible(schema_id, &name) {
             quote_ident(&name)
         } else {
