@@ -6,6 +6,8 @@
 //!
 //! - transaction control and settings (`BEGIN`, `SET`, `SHOW` …) are handled by the
 //!   session itself (`session`);
+//! - point statements on a primary key (SELECT, UPDATE, DELETE by key; INSERT … VALUES)
+//!   run on the fast path beside DataFusion, without a plan (`fast`);
 //! - queries are planned by DataFusion; table scans go through `provider`, which turns
 //!   filters on key columns into point gets, prefix and range scans of the kv store, read
 //!   at the statement's transaction snapshot;
@@ -23,6 +25,7 @@ pub mod datetime;
 pub mod ddl;
 pub mod dml;
 pub mod error;
+pub(crate) mod fast;
 pub mod functions;
 pub mod json;
 pub mod json_build;

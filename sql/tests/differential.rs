@@ -7,6 +7,10 @@
 //! number of rows it affected; for an error, the SQLSTATE. Each file starts from an empty
 //! database on both sides.
 //!
+//! ByteData runs every file twice, in two sessions of their own: with the fast path for
+//! point statements (the default) and without it (`SET bytedata.fast_path = off`), so both
+//! of its paths answer each statement; their result columns must have the same types too.
+//!
 //! PostgreSQL is found in `/usr/lib/postgresql/15/bin` (or `BYTEDATA_PG_BIN`). When run as
 //! root, the server runs as the `postgres` user, as PostgreSQL requires.
 
@@ -203,16 +207,18 @@ async fn on_postgres(client: &tokio_postgres::Client, sql: &str) -> Outcome {
     }
 }
 
-async fn on_bytedata(session: &mut Session, sql: &str) -> Outcome {
-    let error = |e: bytedata_sql::SqlError| Outcome::Error {
-        code: e.code.to_owned(),
+/// What ByteData did, and the PostgreSQL types (OID, typmod) of the columns it returned.
+async fn on_bytedata(session: &mut Session, sql: &str) -> (Outcome, Vec<(u32, i32)>) {
+    let error = |e: bytedata_sql::SqlError| {
+        let code = e.code.to_owned();
+        (Outcome::Error { code }, vec![])
     };
     let result = match session.execute(sql).await {
         Ok(mut results) if results.len() == 1 => results.remove(0),
         Ok(results) => panic!("{sql}: {} results", results.len()),
         Err(e) => return error(e),
     };
-    match result {
+    let outcome = match result {
         QueryResult::Rows { schema, rows, tag } => {
             let batches = match rows.collect().await {
                 Ok(batches) => batches,
@@ -221,10 +227,13 @@ async fn on_bytedata(session: &mut Session, sql: &str) -> Outcome {
             let rows = bytedata_sql::text_rows(&batches, &session.text_options());
             // `… RETURNING` reports rows to the client, with its command's count.
             let _ = tag;
-            Outcome::Rows {
-                columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                rows,
-            }
+            let types = schema
+                .fields()
+                .iter()
+                .map(|f| bytedata_sql::types::pg_type_of(f))
+                .collect();
+            let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+            return (Outcome::Rows { columns, rows }, types);
         }
         QueryResult::CopyIn(_) => panic!("{sql}: COPY FROM STDIN has no place in the corpus"),
         QueryResult::Command { tag } => Outcome::Command {
@@ -234,8 +243,12 @@ async fn on_bytedata(session: &mut Session, sql: &str) -> Outcome {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0),
         },
-    }
+    };
+    (outcome, vec![])
 }
+
+/// The point statements of `point.sql` (at least) take the fast path.
+const MIN_FAST_RUNS: u64 = 30;
 
 fn ordered(sql: &str) -> bool {
     sql.to_ascii_uppercase().contains("ORDER BY")
@@ -276,6 +289,7 @@ async fn bytedata_agrees_with_postgres() {
     let admin = postgres.connect("postgres").await;
     let mut differences = Vec::new();
     let mut compared = 0;
+    let mut fast_runs = 0;
     for (n, file) in corpus().iter().enumerate() {
         let database = format!("differential_{n}");
         admin
@@ -283,24 +297,51 @@ async fn bytedata_agrees_with_postgres() {
             .await
             .unwrap();
         let client = postgres.connect(&database).await;
-        let cluster: Arc<Cluster> = Cluster::open(ClusterOptions::memory()).unwrap();
-        let mut session = Session::new(cluster, "bytedata", "bytedata").unwrap();
+        let session = || {
+            let cluster: Arc<Cluster> = Cluster::open(ClusterOptions::memory()).unwrap();
+            Session::new(cluster, "bytedata", "bytedata").unwrap()
+        };
+        let mut fast = session();
+        let mut general = session();
+        general
+            .execute("SET bytedata.fast_path = off")
+            .await
+            .unwrap();
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
         for sql in statements(&std::fs::read_to_string(file).unwrap()) {
             let mut expected = on_postgres(&client, &sql).await;
-            let mut actual = on_bytedata(&mut session, &sql).await;
+            let (mut actual, fast_types) = on_bytedata(&mut fast, &sql).await;
+            let (mut planned, general_types) = on_bytedata(&mut general, &sql).await;
             if !ordered(&sql) {
                 expected = sorted(expected);
                 actual = sorted(actual);
+                planned = sorted(planned);
             }
             compared += 1;
             if expected != actual {
                 differences.push(format!(
-                    "{}: {sql}\n  PostgreSQL: {expected:?}\n  ByteData:   {actual:?}",
-                    file.file_name().unwrap_or_default().to_string_lossy()
+                    "{name}: {sql}\n  PostgreSQL: {expected:?}\n  ByteData:   {actual:?}"
+                ));
+            }
+            if expected != planned {
+                differences.push(format!(
+                    "{name} (without the fast path): {sql}\n  PostgreSQL: {expected:?}\n  ByteData:   {planned:?}"
+                ));
+            }
+            if fast_types != general_types {
+                differences.push(format!(
+                    "{name}: {sql}\n  column types, fast path: {fast_types:?}\n  planned: {general_types:?}"
                 ));
             }
         }
+        assert_eq!(
+            general.fast_path_runs(),
+            0,
+            "{name}: the fast path ran while off"
+        );
+        fast_runs += fast.fast_path_runs();
     }
+
     assert!(
         differences.is_empty(),
         "{} of {compared} statements differ:\n\n{}",
@@ -308,4 +349,8 @@ async fn bytedata_agrees_with_postgres() {
         differences.join("\n\n")
     );
     assert!(compared > 0, "the corpus is empty");
+    assert!(
+        fast_runs >= MIN_FAST_RUNS,
+        "only {fast_runs} statements of the corpus took the fast path"
+    );
 }

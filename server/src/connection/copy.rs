@@ -203,7 +203,8 @@ impl Connection {
 
     /// Runs a `COPY … TO STDOUT` and sends its rows.
     pub(super) async fn copy_out(&mut self, copy: CopyOut) -> Outcome<Result<(), SqlError>> {
-        let result = match self.run_statement(copy.query, &[]).await {
+        let query = bytedata_sql::session::PreparedStatement::new(copy.query);
+        let result = match self.run_statement(&query, &[]).await {
             Ok(result) => result,
             Err(error) => return Ok(Err(error)),
         };

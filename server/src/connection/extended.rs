@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
+use bytedata_sql::session::PreparedStatement;
 use bytedata_sql::session::describe::Description;
 use bytedata_sql::{QueryResult, SqlError};
 use datafusion::scalar::ScalarValue;
-use datafusion::sql::sqlparser::ast::Statement;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
@@ -28,7 +28,7 @@ const MAX_PREPARED: usize = 10_000;
 
 pub(crate) struct Prepared {
     /// `None` for an empty query string.
-    statement: Option<Statement>,
+    statement: Option<Arc<PreparedStatement>>,
     description: Description,
 }
 
@@ -71,9 +71,15 @@ impl Connection {
                 "cannot insert multiple commands into a prepared statement",
             ));
         }
-        let statement = statements.pop();
+        let statement = statements
+            .pop()
+            .map(|s| Arc::new(PreparedStatement::new(s)));
         let description = match &statement {
-            Some(statement) => self.session.describe(statement, &parse.type_oids).await?,
+            Some(statement) => {
+                self.session
+                    .describe(statement.statement(), &parse.type_oids)
+                    .await?
+            }
             None => Description {
                 params: vec![],
                 param_arrow_types: vec![],
@@ -234,14 +240,14 @@ impl Connection {
                 .await?;
                 return Ok(Ok(()));
             };
-            if let Some(copy_out) = super::copy::copy_to_stdout(&statement) {
+            if let Some(copy_out) = super::copy::copy_to_stdout(statement.statement()) {
                 portal.state = PortalState::Done;
                 return match copy_out {
                     Ok(copy_out) => self.copy_out(copy_out).await,
                     Err(error) => Ok(Err(error)),
                 };
             }
-            let result = match self.run_statement(statement, &portal.params).await {
+            let result = match self.run_statement(&statement, &portal.params).await {
                 Ok(result) => result,
                 Err(error) => {
                     portal.state = PortalState::Done;

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use bytedata_sql::pgtext::TextOptions;
-use bytedata_sql::session::is_transaction_control;
+use bytedata_sql::session::{PreparedStatement, is_transaction_control};
 use bytedata_sql::{QueryResult, Rows, SqlError};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -85,24 +85,25 @@ impl Connection {
     /// Runs `statement` with `params` in the session.
     pub(crate) async fn run_statement(
         &mut self,
-        statement: Statement,
+        prepared: &PreparedStatement,
         params: &[ScalarValue],
     ) -> Result<QueryResult, SqlError> {
-        if let Statement::Deallocate { name, .. } = &statement {
+        let statement = prepared.statement();
+        if let Statement::Deallocate { name, .. } = statement {
             return self.deallocate(name);
         }
         let reports = matches!(
             statement,
             Statement::Set(_) | Statement::Reset(_) | Statement::Discard { .. }
-        ) || is_transaction_control(&statement);
+        ) || is_transaction_control(statement);
         let session = &mut self.session;
-        let result = if may_block(&statement) {
+        let result = if may_block(statement) {
             tokio::task::block_in_place(|| {
                 tokio::runtime::Handle::current()
-                    .block_on(session.execute_statement(statement, params))
+                    .block_on(session.execute_prepared(prepared, params))
             })
         } else {
-            session.execute_statement(statement, params).await
+            session.execute_prepared(prepared, params).await
         };
         if reports {
             // A failed report is a broken socket: the next write says so.

@@ -1,8 +1,8 @@
 //! The simple query protocol: a query string of any number of statements, each answered
 //! with its rows and command tag, then one ReadyForQuery.
 
+use bytedata_sql::session::PreparedStatement;
 use bytedata_sql::{QueryResult, SqlError};
-use datafusion::sql::sqlparser::ast::Statement;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::RowDescription;
 use pgwire::messages::response::EmptyQueryResponse;
@@ -13,7 +13,7 @@ use crate::wire::rows::row_description;
 
 impl Connection {
     pub(super) async fn simple_query(&mut self, sql: &str) -> Outcome {
-        let statements = match bytedata_sql::parse::parse(sql) {
+        let statements = match self.session.parse_cached(sql) {
             Ok(statements) => statements,
             Err(error) => {
                 self.session.mark_failed();
@@ -36,7 +36,7 @@ impl Connection {
             }
         };
         let mut succeeded = true;
-        for statement in statements {
+        for statement in statements.iter() {
             match self.simple_statement(statement).await? {
                 Ok(()) => {}
                 Err(error) => {
@@ -55,8 +55,11 @@ impl Connection {
     }
 
     /// One statement of a query string: its rows (text format) and tag.
-    async fn simple_statement(&mut self, statement: Statement) -> Outcome<Result<(), SqlError>> {
-        if let Some(copy_out) = super::copy::copy_to_stdout(&statement) {
+    async fn simple_statement(
+        &mut self,
+        statement: &PreparedStatement,
+    ) -> Outcome<Result<(), SqlError>> {
+        if let Some(copy_out) = super::copy::copy_to_stdout(statement.statement()) {
             return match copy_out {
                 Ok(copy_out) => self.copy_out(copy_out).await,
                 Err(error) => Ok(Err(error)),

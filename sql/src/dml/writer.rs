@@ -385,7 +385,9 @@ enum Pending {
 /// The writers of one statement, with the foreign-key checks it owes.
 pub(crate) struct Writers<'a> {
     pub txn: &'a Transaction,
-    state: &'a SessionState,
+    /// Compiles the CHECKs of writers built during the statement; `None` on the fast
+    /// path, whose one writer comes built and whose tables are in no foreign key.
+    state: Option<&'a SessionState>,
     catalog: &'a Catalog,
     tables: HashMap<u32, Arc<TableWriter>>,
     pending: Vec<Pending>,
@@ -413,9 +415,27 @@ impl<'a> Writers<'a> {
     pub fn new(txn: &'a Transaction, state: &'a SessionState, catalog: &'a Catalog) -> Self {
         Writers {
             txn,
-            state,
+            state: Some(state),
             catalog,
             tables: HashMap::new(),
+            pending: Vec::new(),
+            pending_seen: HashSet::new(),
+            depth: 0,
+        }
+    }
+
+    /// The writers of a statement that writes one table, whose writer is built already
+    /// (the fast path's, cached across statements).
+    pub fn with_writer(
+        txn: &'a Transaction,
+        catalog: &'a Catalog,
+        writer: Arc<TableWriter>,
+    ) -> Self {
+        Writers {
+            txn,
+            state: None,
+            catalog,
+            tables: HashMap::from([(writer.table.id, writer)]),
             pending: Vec::new(),
             pending_seen: HashSet::new(),
             depth: 0,
@@ -427,8 +447,11 @@ impl<'a> Writers<'a> {
         if let Some(writer) = self.tables.get(&table.id) {
             return Ok(writer.clone());
         }
+        let state = self
+            .state
+            .ok_or_else(|| SqlError::internal("a second table's writer on the fast path"))?;
         let writer = Arc::new(TableWriter::new(
-            self.state,
+            state,
             self.catalog,
             self.txn,
             table.clone(),

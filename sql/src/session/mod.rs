@@ -12,6 +12,7 @@
 
 pub mod describe;
 pub mod interrupt;
+pub mod prepared;
 pub mod settings;
 
 use std::collections::HashMap;
@@ -37,6 +38,8 @@ use crate::pgtext::TextOptions;
 use crate::provider::{SEARCH_PATH_SCHEMA, StatementContext};
 use crate::result::{QueryResult, Rows};
 use interrupt::{Canceller, Interrupt};
+pub use prepared::{Parsed, PreparedStatement};
+use prepared::{Source, TextCache};
 use settings::{Settings, isolation_name, parse_isolation};
 
 struct ActiveTransaction {
@@ -84,6 +87,12 @@ pub struct Session {
     clock: chrono::DateTime<chrono::Utc>,
     interrupt: Arc<Interrupt>,
     pub(crate) shared: Arc<SessionShared>,
+    /// Tables the fast path resolved (`fast::tables`).
+    fast_tables: crate::fast::tables::TableCache,
+    /// Query texts of the simple protocol, parsed (`prepared`).
+    texts: TextCache,
+    /// Statements the fast path ran to completion (or to an error of its own).
+    fast_runs: u64,
 }
 
 impl Session {
@@ -141,6 +150,9 @@ impl Session {
             clock: chrono::Utc::now(),
             interrupt: Arc::new(Interrupt::default()),
             shared,
+            fast_tables: Default::default(),
+            texts: Default::default(),
+            fast_runs: 0,
         })
     }
 
@@ -208,11 +220,11 @@ impl Session {
     /// Runs a query string (one or more statements) and returns a result per statement.
     /// Execution stops at the first error.
     pub async fn execute(&mut self, sql: &str) -> Result<Vec<QueryResult>> {
-        let statements = crate::parse::parse(sql)?;
+        let statements = self.parse_cached(sql)?;
         let implicit = self.begin_query_string(&statements)?;
         let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            match self.execute_statement(statement, &[]).await {
+        for statement in statements.iter() {
+            match self.execute_prepared(statement, &[]).await {
                 Ok(result) => results.push(materialize_in_implicit(result, implicit).await?),
                 Err(error) => {
                     self.end_query_string(implicit, false)?;
@@ -228,15 +240,15 @@ impl Session {
     /// statements without transaction control run in one implicit transaction, as in
     /// PostgreSQL. Returns whether one was begun; pass that to `end_query_string` after
     /// running the statements (and consuming their rows) in order.
-    pub fn begin_query_string(&mut self, statements: &[Statement]) -> Result<bool> {
-        if statements.len() > 1 && statements.iter().any(is_copy_from_stdin) {
+    pub fn begin_query_string(&mut self, statements: &[Arc<PreparedStatement>]) -> Result<bool> {
+        let mut each = statements.iter().map(|p| p.statement());
+        if statements.len() > 1 && each.clone().any(is_copy_from_stdin) {
             return Err(SqlError::unsupported(
                 "COPY FROM STDIN in a query string of several statements",
             ));
         }
-        let implicit = statements.len() > 1
-            && self.transaction.is_none()
-            && !statements.iter().any(is_transaction_control);
+        let implicit =
+            statements.len() > 1 && self.transaction.is_none() && !each.any(is_transaction_control);
         if implicit {
             self.transaction = Some(ActiveTransaction {
                 txn: self.begin_transaction(None, None),
@@ -262,10 +274,35 @@ impl Session {
         self.end_transaction(succeeded && !rows_failed)
     }
 
+    /// A query text parsed, from the session's cache of texts it has seen.
+    pub fn parse_cached(&mut self, sql: &str) -> Result<Parsed> {
+        self.texts.parse(sql)
+    }
+
     /// Runs one parsed statement with parameter values (for `$1`…).
     pub async fn execute_statement(
         &mut self,
         statement: Statement,
+        params: &[ScalarValue],
+    ) -> Result<QueryResult> {
+        self.execute_source(Source::Owned(Box::new(statement)), params)
+            .await
+    }
+
+    /// Runs a prepared statement with parameter values: on the fast path if it is one of
+    /// its shapes (`fast`), else as `execute_statement`.
+    pub async fn execute_prepared(
+        &mut self,
+        prepared: &PreparedStatement,
+        params: &[ScalarValue],
+    ) -> Result<QueryResult> {
+        self.execute_source(Source::Prepared(prepared), params)
+            .await
+    }
+
+    async fn execute_source(
+        &mut self,
+        source: Source<'_>,
         params: &[ScalarValue],
     ) -> Result<QueryResult> {
         // The rows of the previous statement failed while they were read.
@@ -274,25 +311,26 @@ impl Session {
         {
             active.failed = true;
         }
-        if is_transaction_control(&statement) {
-            return self.transaction_control(statement);
+        let statement = source.statement();
+        if is_transaction_control(statement) {
+            return self.transaction_control(source.into_statement());
         }
         if let Some(active) = &self.transaction
             && active.failed
         {
             return Err(SqlError::in_failed_transaction());
         }
-        if let Some(result) = self.utility(&statement)? {
+        if let Some(result) = self.utility(statement)? {
             return Ok(result);
         }
-        if let Statement::Copy { .. } = &statement {
-            return self.start_copy(statement);
+        if let Statement::Copy { .. } = statement {
+            return self.start_copy(source.into_statement());
         }
         if let Statement::CreateDatabase { .. }
         | Statement::Drop {
             object_type: ast::ObjectType::Database,
             ..
-        } = &statement
+        } = statement
             && self.transaction.as_ref().is_some_and(|t| t.explicit)
         {
             return Err(SqlError::new(
@@ -312,7 +350,7 @@ impl Session {
             }
         };
         txn.new_statement()?;
-        let outcome = self.run_guarded(statement, params, &txn).await;
+        let outcome = self.run_guarded(source, params, &txn).await;
         match (outcome, autocommit) {
             (Ok((result, changed_catalog)), true) => {
                 // A query's rows stream from the transaction's snapshot: it ends when
@@ -355,7 +393,7 @@ impl Session {
     /// (XX000) instead of taking the connection down.
     async fn run_guarded(
         &mut self,
-        statement: Statement,
+        source: Source<'_>,
         params: &[ScalarValue],
         txn: &Transaction,
     ) -> Result<(QueryResult, bool)> {
@@ -377,7 +415,7 @@ impl Session {
             }
             _ => None,
         };
-        let outcome = std::panic::AssertUnwindSafe(self.run(statement, params, txn))
+        let outcome = std::panic::AssertUnwindSafe(self.run(source, params, txn))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| Err(crate::result::panic_error(panic)));
@@ -528,12 +566,20 @@ impl Session {
 
     async fn run(
         &mut self,
-        statement: Statement,
+        source: Source<'_>,
         params: &[ScalarValue],
         txn: &Transaction,
     ) -> Result<(QueryResult, bool)> {
-        match statement {
-            Statement::Query(_) => Ok((self.query(statement, params, txn).await?, false)),
+        if let Some(shape) = source.shape()
+            && self.settings.fast_path()
+            && let Some(result) = self.run_fast(shape, params, txn)?
+        {
+            return Ok((result, false));
+        }
+        match source.into_statement() {
+            statement @ Statement::Query(_) => {
+                Ok((self.query(statement, params, txn).await?, false))
+            }
             Statement::Explain {
                 statement: inner,
                 analyze,
@@ -550,6 +596,64 @@ impl Session {
             }
             other => Ok((crate::ddl::execute(self, other, txn).await?, true)),
         }
+    }
+
+    /// Runs a statement the fast path recognised; `None` if it declines (the general path
+    /// then runs it).
+    fn run_fast(
+        &mut self,
+        shape: &crate::fast::Shape,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<Option<QueryResult>> {
+        let Some(writer) = self.fast_table(shape.table(), txn)? else {
+            return Ok(None);
+        };
+        let zone = self.settings.time_zone();
+        let inputs = crate::fast::Inputs {
+            params,
+            now: self.clock,
+            zone: &zone,
+        };
+        let outcome = crate::fast::execute(shape, &writer, &self.database.catalog, txn, &inputs);
+        if !matches!(outcome, Ok(Err(crate::fast::Decline))) {
+            self.fast_runs += 1;
+        }
+        Ok(outcome?.ok())
+    }
+
+    /// How many statements the fast path has run in this session (tests and diagnosis).
+    pub fn fast_path_runs(&self) -> u64 {
+        self.fast_runs
+    }
+
+    /// The writer of a table the fast path may use, from the session's cache.
+    fn fast_table(
+        &mut self,
+        name: &crate::fast::TableName,
+        txn: &Transaction,
+    ) -> Result<Option<Arc<crate::dml::writer::TableWriter>>> {
+        // A transaction's own DDL does not change the version until it commits.
+        let cacheable = !self.transaction.as_ref().is_some_and(|t| t.changed_catalog);
+        let version = self.database.catalog.version();
+        let search_path = self.settings.search_path();
+        if cacheable && let Some(hit) = self.fast_tables.get(name, version, &search_path) {
+            return Ok(hit);
+        }
+        let table = crate::fast::tables::resolve(&self.database, txn, &search_path, name)?;
+        let writer = match table {
+            None => None,
+            Some(table) => {
+                let (_, state) = self.statement_state(txn);
+                let catalog = &self.database.catalog;
+                Some(crate::dml::writer::Writers::new(txn, &state, catalog).writer(&table)?)
+            }
+        };
+        if cacheable {
+            self.fast_tables
+                .insert(name.clone(), version, search_path, writer.clone());
+        }
+        Ok(writer)
     }
 
     /// Plans a query with DataFusion.

@@ -65,6 +65,9 @@ const PARAMETERS: &[(&str, &str, bool)] = &[
     ("jit", "off", true),
     ("bytea_output", "hex", true),
     ("xmloption", "content", true),
+    // Whether point statements on a primary key take the fast path beside DataFusion
+    // (`fast`); off, every statement is planned by DataFusion. For tests and diagnosis.
+    ("bytedata.fast_path", "on", true),
 ];
 
 #[derive(Clone, Debug)]
@@ -232,7 +235,8 @@ impl Settings {
             "default_transaction_read_only"
             | "standard_conforming_strings"
             | "jit"
-            | "row_security" => {
+            | "row_security"
+            | "bytedata.fast_path" => {
                 let on = parse_bool(&value).ok_or_else(|| invalid(canonical, &value))?;
                 if canonical == "standard_conforming_strings" && !on {
                     return Err(SqlError::unsupported("standard_conforming_strings = off"));
@@ -347,6 +351,12 @@ impl Settings {
     }
 
     /// The session time zone.
+    pub fn fast_path(&self) -> bool {
+        self.values
+            .get("bytedata.fast_path")
+            .is_none_or(|v| v == "on")
+    }
+
     pub fn time_zone(&self) -> Zone {
         self.values
             .get("TimeZone")
