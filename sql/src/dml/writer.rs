@@ -413,9 +413,17 @@ fn equal(a: &Value, b: &Value) -> bool {
 
 impl<'a> Writers<'a> {
     pub fn new(txn: &'a Transaction, state: &'a SessionState, catalog: &'a Catalog) -> Self {
+        Self::with_state(txn, Some(state), catalog)
+    }
+
+    fn with_state(
+        txn: &'a Transaction,
+        state: Option<&'a SessionState>,
+        catalog: &'a Catalog,
+    ) -> Self {
         Writers {
             txn,
-            state: Some(state),
+            state,
             catalog,
             tables: HashMap::new(),
             pending: Vec::new(),
@@ -431,15 +439,9 @@ impl<'a> Writers<'a> {
         catalog: &'a Catalog,
         writer: Arc<TableWriter>,
     ) -> Self {
-        Writers {
-            txn,
-            state: None,
-            catalog,
-            tables: HashMap::from([(writer.table.id, writer)]),
-            pending: Vec::new(),
-            pending_seen: HashSet::new(),
-            depth: 0,
-        }
+        let mut writers = Self::with_state(txn, None, catalog);
+        writers.tables.insert(writer.table.id, writer);
+        writers
     }
 
     /// The writer of a table, built once per statement.

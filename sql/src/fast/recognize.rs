@@ -184,7 +184,8 @@ fn key_of(selection: Option<&Expr>, qualifier: &str) -> Option<Vec<(String, Oper
     Some(key)
 }
 
-fn select(query: &ast::Query) -> Option<Shape> {
+/// The body of a query with no clause around it (WITH, ORDER BY, LIMIT, FOR UPDATE…).
+fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
     let ast::Query {
         with: None,
         body,
@@ -200,10 +201,11 @@ fn select(query: &ast::Query) -> Option<Shape> {
     else {
         return None;
     };
-    if !locks.is_empty() || !pipe_operators.is_empty() {
-        return None;
-    }
-    let SetExpr::Select(select) = body.as_ref() else {
+    (locks.is_empty() && pipe_operators.is_empty()).then_some(body.as_ref())
+}
+
+fn select(query: &ast::Query) -> Option<Shape> {
+    let SetExpr::Select(select) = bare_body(query)? else {
         return None;
     };
     let plain = select.optimizer_hints.is_empty()
@@ -395,26 +397,7 @@ fn insert_shape(insert: &ast::Insert) -> Option<Shape> {
         }
         columns.push(name);
     }
-    let source = insert.source.as_ref()?;
-    let ast::Query {
-        with: None,
-        body,
-        order_by: None,
-        limit_clause: None,
-        fetch: None,
-        locks,
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-        pipe_operators,
-    } = source.as_ref()
-    else {
-        return None;
-    };
-    if !locks.is_empty() || !pipe_operators.is_empty() {
-        return None;
-    }
-    let SetExpr::Values(values) = body.as_ref() else {
+    let SetExpr::Values(values) = bare_body(insert.source.as_ref()?)? else {
         return None;
     };
     if values.explicit_row || values.rows.is_empty() || values.rows.len() > MAX_INSERT_ROWS {
