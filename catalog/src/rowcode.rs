@@ -268,9 +268,9 @@ impl<'a> RowReader<'a> {
 
     /// Calls `f` with each column's raw bytes (`None` for NULL), given the layout of the
     /// row's version.
-    pub fn for_each_field(
+    pub fn for_each_field<T: std::borrow::Borrow<DataType>>(
         &self,
-        layout: &[&DataType],
+        layout: &[T],
         mut f: impl FnMut(usize, Option<&'a [u8]>) -> Result<(), RowError>,
     ) -> Result<(), RowError> {
         if layout.len() != self.columns {
@@ -283,7 +283,7 @@ impl<'a> RowReader<'a> {
             if self.is_null(i) {
                 f(i, None)?;
             } else {
-                f(i, Some(field(self.data, &mut at, ty)?))?;
+                f(i, Some(field(self.data, &mut at, ty.borrow())?))?;
             }
         }
         if at != self.data.len() {

@@ -171,8 +171,7 @@ impl TableCodec {
         let layout = self.layouts.get(&reader.version()).ok_or_else(|| {
             CatalogError::Corrupt(format!("row of unknown table version {}", reader.version()))
         })?;
-        let types: Vec<&DataType> = layout.types.iter().collect();
-        reader.for_each_field(&types, |i, raw| {
+        reader.for_each_field(&layout.types, |i, raw| {
             if let Some(position) = layout.targets[i] {
                 // A lossy key column is stored exactly in the row too: that copy wins.
                 row[position] = Some(match raw {
@@ -191,6 +190,58 @@ impl TableCodec {
                     .unwrap_or(Value::Null)
             })
             .collect())
+    }
+
+    /// The columns flagged in `wanted` (one flag per live column) of a row, into the same
+    /// positions of `row`; the others are left as they are. Only what is wanted is
+    /// decoded: the key when a key column is, and of the stored fields the wanted ones
+    /// (the others are only stepped over). For scans, which reuse `row`.
+    pub fn decode_wanted(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        wanted: &[bool],
+        row: &mut [Value],
+    ) -> Result<()> {
+        assert_eq!(wanted.len(), self.columns.len(), "one flag per live column");
+        assert_eq!(row.len(), self.columns.len(), "one value per live column");
+        if !wanted.contains(&true) {
+            return Ok(());
+        }
+        // A wanted column the row's version does not hold reads as its missing value.
+        for (position, column) in self.columns.iter().enumerate() {
+            if wanted[position] {
+                row[position] = column.missing.clone().unwrap_or(Value::Null);
+            }
+        }
+        if self.key.iter().any(|(position, _, _)| wanted[*position]) {
+            let key_body = key
+                .strip_prefix(&self.primary_prefix()[..])
+                .ok_or(CatalogError::Corrupt("a row key of another table".into()))?;
+            let (key_values, _) = keycode::decode_key(key_body, &self.key_types())?;
+            for ((position, _, _), value) in self.key.iter().zip(key_values) {
+                if wanted[*position] {
+                    row[*position] = value;
+                }
+            }
+        }
+        let reader = RowReader::parse(value)?;
+        let layout = self.layouts.get(&reader.version()).ok_or_else(|| {
+            CatalogError::Corrupt(format!("row of unknown table version {}", reader.version()))
+        })?;
+        reader.for_each_field(&layout.types, |i, raw| {
+            if let Some(position) = layout.targets[i]
+                && wanted[position]
+            {
+                // A lossy key column is stored exactly in the row too: that copy wins.
+                row[position] = match raw {
+                    None => Value::Null,
+                    Some(raw) => rowcode::decode_value(raw, &layout.types[i])?,
+                };
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
     /// The entry of a row in a secondary index: key and value.
@@ -360,6 +411,47 @@ mod tests {
             format!("{:?}", codec.decode(&key, &value).unwrap()),
             format!("{new_row:?}")
         );
+    }
+
+    #[test]
+    fn decoding_wanted_columns_agrees_with_a_full_decode_for_every_choice() {
+        let mut table = accounts();
+        let old_codec = TableCodec::new(&table);
+        let old_row = row(1, 7, "5", Some("grace"));
+        let mut flag = ColumnDescriptor::new(0, "active", DataType::Bool);
+        flag.missing = Some(Value::Bool(true));
+        table.add_column(flag).unwrap();
+        let codec = TableCodec::new(&table);
+        let mut new_row = row(2, 9, "1.25", None);
+        new_row.push(Value::Bool(false));
+        let entries = [
+            (
+                old_codec.encode_key(&old_row).unwrap(),
+                old_codec.encode_value(&old_row).unwrap(),
+            ),
+            (
+                codec.encode_key(&new_row).unwrap(),
+                codec.encode_value(&new_row).unwrap(),
+            ),
+        ];
+        let width = codec.columns().len();
+        for (key, value) in &entries {
+            let full = codec.decode(key, value).unwrap();
+            for mask in 0..1u32 << width {
+                let wanted: Vec<bool> = (0..width).map(|i| mask & (1 << i) != 0).collect();
+                let untouched = Value::Text("untouched".into());
+                let mut row = vec![untouched.clone(); width];
+                codec.decode_wanted(key, value, &wanted, &mut row).unwrap();
+                for i in 0..width {
+                    let expected = if wanted[i] { &full[i] } else { &untouched };
+                    assert_eq!(
+                        format!("{:?}", row[i]),
+                        format!("{expected:?}"),
+                        "{wanted:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -59,6 +59,6 @@ pub use engine::{Engine, EngineStats, IsolationLevel, TxnOptions};
 pub use error::{Error, Result};
 pub use locks::LockWait;
 pub use scan::TxnScan;
-pub use txn::{CancelHandle, Transaction, TxnReader};
+pub use txn::{CancelHandle, NoWaitScope, Transaction, TxnReader};
 
 pub use bytedata_kv::Lsn;

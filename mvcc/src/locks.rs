@@ -11,8 +11,8 @@
 //! back). Waits also end on the lock timeout, on cancellation, or at once with NOWAIT.
 
 use std::collections::HashMap;
-use std::collections::hash_map::{DefaultHasher, Entry};
-use std::hash::{Hash, Hasher};
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -99,8 +99,14 @@ pub(crate) enum Acquired {
     AlreadyHeld,
 }
 
+/// Hashes lock keys. Keys come from users, so the seed is random per process.
+type KeyHasher = foldhash::fast::RandomState;
+
 pub(crate) struct LockManager {
-    shards: Box<[Mutex<HashMap<Bytes, TxnId>>]>,
+    shards: Box<[Mutex<HashMap<Bytes, TxnId, KeyHasher>>]>,
+    /// Picks a key's shard; seeded apart from the shards' own hashers, whose bucket
+    /// choice would otherwise repeat the bits every key in a shard shares.
+    shard_hasher: KeyHasher,
     waits_for: Mutex<HashMap<TxnId, TxnId>>,
     signals: Mutex<HashMap<TxnId, Arc<Signal>>>,
 }
@@ -108,16 +114,47 @@ pub(crate) struct LockManager {
 impl LockManager {
     pub fn new() -> Self {
         LockManager {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::with_hasher(KeyHasher::default())))
+                .collect(),
+            shard_hasher: KeyHasher::default(),
             waits_for: Mutex::new(HashMap::new()),
             signals: Mutex::new(HashMap::new()),
         }
     }
 
-    fn shard(&self, key: &[u8]) -> &Mutex<HashMap<Bytes, TxnId>> {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        &self.shards[hasher.finish() as usize % SHARDS]
+    fn shard_index(&self, key: &[u8]) -> usize {
+        self.shard_hasher.hash_one(key) as usize % SHARDS
+    }
+
+    fn shard(&self, key: &[u8]) -> &Mutex<HashMap<Bytes, TxnId, KeyHasher>> {
+        &self.shards[self.shard_index(key)]
+    }
+
+    /// Removes `txn`'s locks on `keys`. Many keys (a bulk write) are grouped by shard,
+    /// so each shard is locked once.
+    fn remove(&self, txn: TxnId, keys: &[Bytes]) {
+        if keys.len() < 4 * SHARDS {
+            for key in keys {
+                let mut shard = self.shard(key).lock();
+                if shard.get(key) == Some(&txn) {
+                    shard.remove(key);
+                }
+            }
+            return;
+        }
+        let mut by_shard: Vec<Vec<&Bytes>> = vec![Vec::new(); SHARDS];
+        for key in keys {
+            by_shard[self.shard_index(key)].push(key);
+        }
+        for (shard, keys) in self.shards.iter().zip(by_shard) {
+            let mut shard = shard.lock();
+            for key in keys {
+                if shard.get(key) == Some(&txn) {
+                    shard.remove(key);
+                }
+            }
+        }
     }
 
     /// Registers a transaction that may take locks.
@@ -199,23 +236,13 @@ impl LockManager {
 
     /// Releases some of `txn`'s locks (rolling back to a savepoint).
     pub fn release(&self, txn: TxnId, keys: &[Bytes], signal: &Signal) {
-        for key in keys {
-            let mut shard = self.shard(key).lock();
-            if shard.get(key) == Some(&txn) {
-                shard.remove(key);
-            }
-        }
+        self.remove(txn, keys);
         signal.bump(false);
     }
 
     /// Releases all of `txn`'s locks and forgets it: its waiters go on.
     pub fn finish(&self, txn: TxnId, keys: &[Bytes], signal: &Signal) {
-        for key in keys {
-            let mut shard = self.shard(key).lock();
-            if shard.get(key) == Some(&txn) {
-                shard.remove(key);
-            }
-        }
+        self.remove(txn, keys);
         self.signals.lock().remove(&txn);
         signal.bump(true);
     }

@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use crate::commit_log::ReadSet;
 use crate::engine::{IsolationLevel, Shared, TxnOptions};
 use crate::error::{Error, Result};
-use crate::locks::{Acquired, Signal, TxnId};
+use crate::locks::{Acquired, LockWait, Signal, TxnId};
 use crate::scan::{TxnScan, merged_for_each, owned_bounds, slice_bound};
 
 /// The transaction's own writes: `None` deletes.
@@ -61,6 +61,8 @@ struct State {
     locks: Vec<Bytes>,
     reads: ReadSet,
     savepoints: Vec<Savepoint>,
+    /// Writes made so far (for `NoWaitScope::wrote`).
+    writes_made: u64,
 }
 
 pub(crate) struct TxnInner {
@@ -72,6 +74,10 @@ pub(crate) struct TxnInner {
     cancel: Arc<AtomicBool>,
     /// Whether reads are tracked for commit-time validation.
     tracks_reads: bool,
+    /// Inside a `NoWaitScope`: a lock held by another transaction is refused at once.
+    no_wait: AtomicBool,
+    /// A lock was refused because of `no_wait`.
+    refused: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -115,6 +121,8 @@ impl Transaction {
                 signal,
                 cancel: Arc::new(AtomicBool::new(false)),
                 tracks_reads,
+                no_wait: AtomicBool::new(false),
+                refused: AtomicBool::new(false),
                 state: Mutex::new(State {
                     status: Status::Active,
                     view: Some(view),
@@ -123,8 +131,24 @@ impl Transaction {
                     locks: Vec::new(),
                     reads: ReadSet::default(),
                     savepoints: Vec::new(),
+                    writes_made: 0,
                 }),
             }),
+        }
+    }
+
+    /// Until the scope ends, a lock another transaction holds is not waited for: taking
+    /// it fails at once (55P03) and the scope records that it did. For running a
+    /// statement on a thread that must not block, and running it again where it may
+    /// block when it would have waited; `wrote` tells whether it is still clean to.
+    pub fn no_wait_scope(&self) -> NoWaitScope<'_> {
+        let previous = self.inner.no_wait.swap(true, Ordering::AcqRel);
+        assert!(!previous, "no-wait scopes do not nest");
+        self.inner.refused.store(false, Ordering::Release);
+        let writes_at_start = self.inner.state.lock().writes_made;
+        NoWaitScope {
+            txn: self,
+            writes_at_start,
         }
     }
 
@@ -329,13 +353,23 @@ impl Transaction {
                 operation: "a write",
             });
         }
+        let no_wait = self.inner.no_wait.load(Ordering::Acquire);
+        let wait = if no_wait {
+            LockWait::NoWait
+        } else {
+            self.inner.options.lock_wait
+        };
         // The wait happens without the state lock, so the transaction's scans stay usable.
-        let acquired = self.inner.engine.locks.acquire(
-            self.inner.id,
-            key,
-            self.inner.options.lock_wait,
-            &self.inner.cancel,
-        )?;
+        let acquired = self
+            .inner
+            .engine
+            .locks
+            .acquire(self.inner.id, key, wait, &self.inner.cancel)
+            .inspect_err(|error| {
+                if no_wait && matches!(error, Error::LockNotAvailable { .. }) {
+                    self.inner.refused.store(true, Ordering::Release);
+                }
+            })?;
         let mut state = self.active_state()?;
         if acquired == Acquired::New {
             state.locks.push(key.clone());
@@ -377,7 +411,9 @@ impl Transaction {
         }
         drop(self.active_state()?);
         self.lock_key(&key)?;
-        self.active_state()?.writes.insert(key, value);
+        let mut state = self.active_state()?;
+        state.writes.insert(key, value);
+        state.writes_made += 1;
         Ok(())
     }
 
@@ -568,6 +604,30 @@ impl Drop for TxnInner {
         if state.status == Status::Active {
             self.finish(&mut state, Status::RolledBack);
         }
+    }
+}
+
+/// See `Transaction::no_wait_scope`.
+pub struct NoWaitScope<'a> {
+    txn: &'a Transaction,
+    writes_at_start: u64,
+}
+
+impl NoWaitScope<'_> {
+    /// Whether a lock was refused that the transaction would otherwise have waited for.
+    pub fn refused(&self) -> bool {
+        self.txn.inner.refused.load(Ordering::Acquire)
+    }
+
+    /// Whether the transaction wrote anything since the scope began.
+    pub fn wrote(&self) -> bool {
+        self.txn.inner.state.lock().writes_made != self.writes_at_start
+    }
+}
+
+impl Drop for NoWaitScope<'_> {
+    fn drop(&mut self) {
+        self.txn.inner.no_wait.store(false, Ordering::Release);
     }
 }
 

@@ -224,3 +224,70 @@ fn lock_latest_sees_a_concurrent_commit_at_every_level() {
         second.rollback().unwrap();
     }
 }
+
+#[test]
+fn a_no_wait_scope_refuses_a_held_lock_at_once_and_says_whether_it_wrote() {
+    let engine = engine();
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("held", "1").unwrap();
+    let txn = engine.begin(TxnOptions::default());
+    {
+        let scope = txn.no_wait_scope();
+        txn.put("free", "1").unwrap();
+        assert!(scope.wrote());
+        assert!(!scope.refused());
+    }
+    {
+        let scope = txn.no_wait_scope();
+        let error = txn.put("held", "2").unwrap_err();
+        assert!(matches!(error, Error::LockNotAvailable { .. }), "{error:?}");
+        assert!(scope.refused());
+        assert!(!scope.wrote());
+        assert!(matches!(
+            txn.lock(b"held"),
+            Err(Error::LockNotAvailable { .. })
+        ));
+    }
+    // Outside the scope the transaction waits again: once the holder ends, it goes on.
+    let waiter = {
+        let txn = txn.clone();
+        std::thread::spawn(move || txn.put("held", "2"))
+    };
+    until_waiting(&engine, 1);
+    holder.rollback().unwrap();
+    waiter.join().unwrap().unwrap();
+    txn.commit().unwrap();
+    let check = engine.begin(TxnOptions::default());
+    assert_eq!(value(&check, "held"), Some(Bytes::from("2")));
+    assert_eq!(value(&check, "free"), Some(Bytes::from("1")));
+}
+
+#[test]
+fn a_bulk_write_releases_every_lock_at_the_end_and_at_a_savepoint() {
+    let engine = engine();
+    let keys: Vec<String> = (0..2000).map(|i| format!("k{i}")).collect();
+    let first = engine.begin(TxnOptions::default());
+    first.savepoint("s").unwrap();
+    for key in &keys {
+        first.put(key.clone(), "1").unwrap();
+    }
+    first.rollback_to_savepoint("s").unwrap();
+    for key in &keys[..1000] {
+        first.put(key.clone(), "1").unwrap();
+    }
+    // The half released at the savepoint is free; the other half is held.
+    let second = engine.begin(TxnOptions::default());
+    {
+        let scope = second.no_wait_scope();
+        for key in &keys[1000..] {
+            second.put(key.clone(), "2").unwrap();
+        }
+        assert!(second.put(keys[0].clone(), "2").is_err());
+        assert!(scope.refused());
+    }
+    first.commit().unwrap();
+    let _scope = second.no_wait_scope();
+    for key in &keys[..1000] {
+        second.put(key.clone(), "2").unwrap();
+    }
+}

@@ -91,6 +91,8 @@ pub(crate) struct Connection {
     skip_until_sync: bool,
     /// The values of the reported parameters as the client last heard them.
     reported: HashMap<&'static str, String>,
+    /// The settings `reported` was taken from: while they are unchanged, so is it.
+    reported_settings: Option<bytedata_sql::session::settings::Settings>,
     /// Its place among the live connections (freed on drop).
     #[allow(dead_code)]
     slot: crate::registry::Slot,
@@ -250,6 +252,15 @@ impl Connection {
 
     /// Tells the client about reported parameters that changed (`SET TimeZone` …).
     pub(crate) async fn report_parameters(&mut self) -> Outcome {
+        let settings = self.session.settings();
+        if self
+            .reported_settings
+            .as_ref()
+            .is_some_and(|reported| settings.unchanged_since(reported))
+        {
+            return Ok(());
+        }
+        self.reported_settings = Some(settings.clone());
         let mut changed = Vec::new();
         for name in bytedata_sql::session::settings::REPORTED {
             let Ok(value) = self.session.settings().get(name) else {

@@ -72,15 +72,6 @@ impl RowSource {
     }
 }
 
-/// Statements that cannot wait on a lock or the disk run on the reactor thread; the rest
-/// under `block_in_place`.
-fn may_block(statement: &Statement) -> bool {
-    !matches!(
-        statement,
-        Statement::Query(_) | Statement::ShowVariable { .. } | Statement::Explain { .. }
-    )
-}
-
 impl Connection {
     /// Runs `statement` with `params` in the session.
     pub(crate) async fn run_statement(
@@ -97,13 +88,14 @@ impl Connection {
             Statement::Set(_) | Statement::Reset(_) | Statement::Discard { .. }
         ) || is_transaction_control(statement);
         let session = &mut self.session;
-        let result = if may_block(statement) {
-            tokio::task::block_in_place(|| {
+        // A statement that may wait for a lock or the disk runs where blocking is allowed:
+        // `block_in_place` hands this thread's other tasks to another thread first.
+        let result = match session.execute_without_blocking(prepared, params).await {
+            Some(result) => result,
+            None => tokio::task::block_in_place(|| {
                 tokio::runtime::Handle::current()
                     .block_on(session.execute_prepared(prepared, params))
-            })
-        } else {
-            session.execute_prepared(prepared, params).await
+            }),
         };
         if reports {
             // A failed report is a broken socket: the next write says so.

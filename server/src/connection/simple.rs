@@ -46,7 +46,14 @@ impl Connection {
                 }
             }
         }
-        if let Err(error) = self.session.end_query_string(implicit, succeeded)
+        // Committing an implicit transaction may wait for the disk.
+        let session = &mut self.session;
+        let ended = if implicit {
+            tokio::task::block_in_place(|| session.end_query_string(implicit, succeeded))
+        } else {
+            session.end_query_string(implicit, succeeded)
+        };
+        if let Err(error) = ended
             && succeeded
         {
             self.send_error(&error).await?;

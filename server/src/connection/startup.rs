@@ -246,6 +246,7 @@ pub(super) async fn startup(
         portals: HashMap::new(),
         skip_until_sync: false,
         reported: HashMap::new(),
+        reported_settings: None,
         slot,
     };
     let greeting = async {

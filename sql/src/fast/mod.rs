@@ -173,6 +173,24 @@ fn point_key(
     writer.codec.encode_key_prefix(&values).map_err(|_| Decline)
 }
 
+/// Whether every lock the statement may find held comes before its first write, so that
+/// refusing a held lock (`Transaction::no_wait_scope`) leaves nothing to undo.
+///
+/// A row's own key is locked first; an inserted row's unique index entries are probed
+/// (locked) before it is written, and a non-unique entry ends in the row's key, which
+/// only the row's lock holder writes. But removing a unique entry locks it after the row
+/// was written, and a concurrent insert that probed the same value may hold it; and a
+/// second inserted row is locked after the first was written.
+pub(crate) fn locks_before_writing(shape: &Shape, writer: &TableWriter) -> bool {
+    match shape {
+        Shape::Get { .. } => true,
+        Shape::Insert { rows, .. } => rows.len() == 1,
+        Shape::Update { .. } | Shape::Delete { .. } => {
+            !writer.codec.indexes().iter().any(|i| i.descriptor.unique)
+        }
+    }
+}
+
 /// Runs a recognised statement on its table (resolved by the caller) in `txn`.
 pub(crate) fn execute(
     shape: &Shape,

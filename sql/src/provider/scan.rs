@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytedata_catalog::table::TableCodec;
+use bytedata_catalog::value::Value;
 use bytedata_mvcc::{Transaction, TxnReader, TxnScan};
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
@@ -183,6 +184,8 @@ impl ExecutionPlan for KvScanExec {
                 reader,
                 interrupt: self.interrupt.clone(),
                 source,
+                wanted: wanted_columns(&self.projection, self.codec.columns().len()),
+                row: vec![Value::Null; self.codec.columns().len()],
                 projection: self.projection.clone(),
                 remaining: self.limit.unwrap_or(usize::MAX),
                 schema: self.schema.clone(),
@@ -269,11 +272,24 @@ impl Source {
     }
 }
 
+/// A flag per live column: whether the projection reads it.
+fn wanted_columns(projection: &[usize], width: usize) -> Vec<bool> {
+    let mut wanted = vec![false; width];
+    for &position in projection {
+        wanted[position] = true;
+    }
+    wanted
+}
+
 struct KvScanStream {
     codec: Arc<TableCodec>,
     reader: TxnReader,
     interrupt: Arc<Interrupt>,
     source: Source,
+    /// The projected columns as flags: only those are decoded.
+    wanted: Vec<bool>,
+    /// The row being decoded, reused from row to row.
+    row: Vec<Value>,
     projection: Vec<usize>,
     remaining: usize,
     schema: SchemaRef,
@@ -296,9 +312,10 @@ impl KvScanStream {
                 self.done = true;
                 break;
             };
-            let row = self.codec.decode(&key, &value)?;
+            self.codec
+                .decode_wanted(&key, &value, &self.wanted, &mut self.row)?;
             for (builder, &p) in builders.iter_mut().zip(&self.projection) {
-                builder.append(&row[p])?;
+                builder.append(&self.row[p])?;
             }
             rows += 1;
         }

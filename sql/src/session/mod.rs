@@ -14,6 +14,7 @@ pub mod describe;
 pub mod interrupt;
 pub mod prepared;
 pub mod settings;
+mod unblocking;
 
 use std::collections::HashMap;
 use std::sync::Arc;

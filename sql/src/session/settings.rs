@@ -3,6 +3,7 @@
 //! (22023).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytedata_mvcc::IsolationLevel;
@@ -70,22 +71,25 @@ const PARAMETERS: &[(&str, &str, bool)] = &[
     ("bytedata.fast_path", "on", true),
 ];
 
+/// Cheap to clone (a transaction keeps the settings it began with): the values are
+/// shared until one side changes.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    values: BTreeMap<String, String>,
+    values: Arc<BTreeMap<String, String>>,
 }
 
 fn canonical(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    let lower = match lower.as_str() {
-        "time zone" | "timezone" => "timezone",
-        "names" => "client_encoding",
-        other => other,
+    let name = if name.eq_ignore_ascii_case("time zone") {
+        "timezone"
+    } else if name.eq_ignore_ascii_case("names") {
+        "client_encoding"
+    } else {
+        name
     };
     PARAMETERS
         .iter()
         .map(|(n, _, _)| *n)
-        .find(|n| n.to_ascii_lowercase() == lower)
+        .find(|n| n.eq_ignore_ascii_case(name))
 }
 
 fn unknown(name: &str) -> SqlError {
@@ -185,7 +189,9 @@ impl Settings {
             .map(|(n, v, _)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
         values.insert("session_authorization".into(), user.to_owned());
-        Settings { values }
+        Settings {
+            values: Arc::new(values),
+        }
     }
 
     pub fn get(&self, name: &str) -> Result<String> {
@@ -203,8 +209,10 @@ impl Settings {
     pub fn restore(&mut self, earlier: &Settings, name: &str) {
         if let Some(canonical) = canonical(name) {
             match earlier.values.get(canonical) {
-                Some(value) => self.values.insert(canonical.to_owned(), value.clone()),
-                None => self.values.remove(canonical),
+                Some(value) => {
+                    Arc::make_mut(&mut self.values).insert(canonical.to_owned(), value.clone())
+                }
+                None => Arc::make_mut(&mut self.values).remove(canonical),
             };
         }
     }
@@ -281,7 +289,7 @@ impl Settings {
             }
             _ => value,
         };
-        self.values.insert(canonical.to_owned(), normalized);
+        Arc::make_mut(&mut self.values).insert(canonical.to_owned(), normalized);
         Ok(canonical)
     }
 
@@ -292,7 +300,7 @@ impl Settings {
             .find(|(n, _, _)| *n == canonical)
             .map(|(_, v, _)| *v)
             .unwrap_or_default();
-        self.values.insert(canonical.to_owned(), default.to_owned());
+        Arc::make_mut(&mut self.values).insert(canonical.to_owned(), default.to_owned());
         Ok(canonical)
     }
 
@@ -305,14 +313,19 @@ impl Settings {
         let superuser = self.values.get("is_superuser").cloned();
         *self = Settings::new(&user);
         if let Some(superuser) = superuser {
-            self.values.insert("is_superuser".into(), superuser);
+            Arc::make_mut(&mut self.values).insert("is_superuser".into(), superuser);
         }
     }
 
     /// Records whether the session's role is a superuser (reported as `is_superuser`).
     pub fn set_superuser(&mut self, superuser: bool) {
         let value = if superuser { "on" } else { "off" };
-        self.values.insert("is_superuser".into(), value.into());
+        Arc::make_mut(&mut self.values).insert("is_superuser".into(), value.into());
+    }
+
+    /// Whether `other` is a clone of these settings with no change on either side since.
+    pub fn unchanged_since(&self, other: &Settings) -> bool {
+        Arc::ptr_eq(&self.values, &other.values)
     }
 
     /// Every parameter, for `SHOW ALL`.

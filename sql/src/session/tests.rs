@@ -1,5 +1,5 @@
-//! Session behaviour that SQL scripts cannot reach: panics inside a statement and cancel
-//! requests from another thread.
+//! Session behaviour that SQL scripts cannot reach: panics inside a statement, cancel
+//! requests from another thread, and which statements run without blocking the thread.
 
 use std::sync::Arc;
 
@@ -118,4 +118,119 @@ async fn a_cancel_request_stops_a_statement_waiting_for_a_lock() {
     let batches = rows.collect().await.unwrap();
     let text = crate::result::text_rows(&batches, &waiter.text_options());
     assert_eq!(text, vec![vec![Some("1".to_owned())]]);
+}
+
+/// What the server's first try at `sql` (one statement) comes to: `None` if the statement
+/// was handed back to run where it may block, else its tag or rows as text.
+async fn unblocked(session: &mut Session, sql: &str) -> Option<Result<String, &'static str>> {
+    let parsed = session.parse_cached(sql).unwrap();
+    let outcome = session.execute_without_blocking(&parsed[0], &[]).await?;
+    Some(match outcome {
+        Ok(QueryResult::Command { tag }) => Ok(tag),
+        Ok(QueryResult::Rows { rows, .. }) => {
+            let batches = rows.collect().await.unwrap();
+            let text = crate::result::text_rows(&batches, &session.text_options());
+            Ok(format!("{text:?}"))
+        }
+        Ok(QueryResult::CopyIn(_)) => panic!("{sql} started a COPY"),
+        Err(error) => Err(error.code),
+    })
+}
+
+fn ok(text: &str) -> Option<Result<String, &'static str>> {
+    Some(Ok(text.to_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_write_that_would_wait_for_a_lock_is_handed_back_untouched() {
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    let mut holder = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+    let mut waiter = Session::new(cluster, "bytedata", "bytedata").unwrap();
+    holder
+        .execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)")
+        .await
+        .unwrap();
+    holder
+        .execute("BEGIN; UPDATE t SET v = v + 1 WHERE id = 1")
+        .await
+        .unwrap();
+
+    assert_eq!(unblocked(&mut waiter, "BEGIN").await, ok("BEGIN"));
+    let free = "UPDATE t SET v = v + 10 WHERE id = 2";
+    assert_eq!(unblocked(&mut waiter, free).await, ok("UPDATE 1"));
+    // Row 1 is locked by the holder: each write to it is handed back, having done nothing.
+    let held = "UPDATE t SET v = v + 10 WHERE id = 1";
+    assert_eq!(unblocked(&mut waiter, held).await, None);
+    assert_eq!(
+        unblocked(&mut waiter, "DELETE FROM t WHERE id = 1").await,
+        None
+    );
+    assert_eq!(
+        unblocked(&mut waiter, "INSERT INTO t VALUES (1, 5)").await,
+        None
+    );
+    // The commit of a block with writes waits for the disk.
+    assert_eq!(unblocked(&mut waiter, "COMMIT").await, None);
+    // The block is not failed, and sees its own write only.
+    let read = "SELECT id, v FROM t ORDER BY id";
+    let expected = r#"[[Some("1"), Some("0")], [Some("2"), Some("10")]]"#;
+    assert_eq!(unblocked(&mut waiter, read).await, ok(expected));
+
+    holder.execute("COMMIT").await.unwrap();
+    assert_eq!(unblocked(&mut waiter, held).await, ok("UPDATE 1"));
+    waiter.execute("COMMIT").await.unwrap();
+    let expected = r#"[[Some("1"), Some("11")], [Some("2"), Some("10")]]"#;
+    assert_eq!(unblocked(&mut holder, read).await, ok(expected));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_that_may_block_are_handed_back() {
+    let mut session = session();
+    session
+        .execute(
+            "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0);
+             CREATE TABLE u (id int PRIMARY KEY, v int UNIQUE); INSERT INTO u VALUES (1, 0)",
+        )
+        .await
+        .unwrap();
+    // Outside a block a write commits, and the commit waits for the disk.
+    assert_eq!(
+        unblocked(&mut session, "UPDATE t SET v = 1 WHERE id = 1").await,
+        None
+    );
+    assert_eq!(
+        unblocked(&mut session, "SELECT v FROM t FOR UPDATE").await,
+        None
+    );
+    assert_eq!(
+        unblocked(&mut session, "SELECT v FROM t").await,
+        ok(r#"[[Some("0")]]"#)
+    );
+    assert_eq!(unblocked(&mut session, "BEGIN").await, ok("BEGIN"));
+    // Writes whose locks do not all come before their first write.
+    assert_eq!(
+        unblocked(&mut session, "UPDATE u SET v = 1 WHERE id = 1").await,
+        None
+    );
+    assert_eq!(
+        unblocked(&mut session, "INSERT INTO t VALUES (2, 0), (3, 0)").await,
+        None
+    );
+    // The general path's statements.
+    assert_eq!(
+        unblocked(&mut session, "UPDATE t SET v = 1 WHERE v = 0").await,
+        None
+    );
+    assert_eq!(
+        unblocked(&mut session, "INSERT INTO t VALUES (2, 0)").await,
+        ok("INSERT 0 1")
+    );
+    assert_eq!(unblocked(&mut session, "ROLLBACK").await, ok("ROLLBACK"));
+    // A commit with nothing to make durable.
+    assert_eq!(unblocked(&mut session, "BEGIN").await, ok("BEGIN"));
+    assert_eq!(
+        unblocked(&mut session, "SELECT count(*) FROM t").await,
+        ok(r#"[[Some("1")]]"#)
+    );
+    assert_eq!(unblocked(&mut session, "COMMIT").await, ok("COMMIT"));
 }
