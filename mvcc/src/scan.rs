@@ -162,6 +162,63 @@ impl TxnScan {
     }
 }
 
+impl TxnScan {
+    /// Calls `f` with up to `limit` more entries, in place (nothing copied but the key
+    /// the next call resumes after), and returns how many it visited: fewer than `limit`
+    /// only at the end of the range. For scans that decode entries as they go. An error
+    /// from `f` ends the scan.
+    pub fn visit<E>(
+        &mut self,
+        limit: usize,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        self.pulled = true;
+        let mut visited = 0;
+        // Entries `next` already fetched come first.
+        while visited < limit {
+            let Some((key, value)) = self.buffer.pop_front() else {
+                break;
+            };
+            f(&key, &value)?;
+            visited += 1;
+        }
+        if visited == limit || self.finished {
+            return Ok(visited);
+        }
+        let mut failure = None;
+        let mut resume_after = None;
+        let stopped = merged_for_each(
+            &self.view,
+            &self.writes,
+            slice_bound(&self.cursor),
+            slice_bound(&self.end),
+            self.reverse,
+            |key, value| {
+                if let Err(error) = f(key, value) {
+                    failure = Some(error);
+                    return ControlFlow::Break(());
+                }
+                visited += 1;
+                if visited == limit {
+                    resume_after = Some(Bytes::copy_from_slice(key));
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        if let Some(error) = failure {
+            self.finished = true;
+            return Err(error);
+        }
+        match (stopped, resume_after) {
+            (Some(()), Some(last)) => self.cursor = Bound::Excluded(last),
+            _ => self.finished = true,
+        }
+        Ok(visited)
+    }
+}
+
 impl Iterator for TxnScan {
     type Item = (Bytes, Bytes);
 

@@ -306,19 +306,22 @@ impl KvScanStream {
             .iter()
             .map(|&p| ColumnBuilder::new(&columns[p].data_type, wanted.min(1024)))
             .collect();
-        let mut rows = 0;
-        while rows < wanted {
-            let Some((key, value)) = self.source.next_row(&self.reader, &self.codec)? else {
-                self.done = true;
-                break;
-            };
-            self.codec
-                .decode_wanted(&key, &value, &self.wanted, &mut self.row)?;
-            for (builder, &p) in builders.iter_mut().zip(&self.projection) {
-                builder.append(&self.row[p])?;
+        let rows = match &mut self.source {
+            Source::Ranges { ranges, current } => {
+                let mut decoder = Decoder {
+                    codec: &self.codec,
+                    wanted: &self.wanted,
+                    row: &mut self.row,
+                    projection: &self.projection,
+                    builders: &mut builders,
+                };
+                let (rows, exhausted) =
+                    decoder.visit_ranges(&self.reader, ranges, current, wanted)?;
+                self.done |= exhausted;
+                rows
             }
-            rows += 1;
-        }
+            _ => self.batch_by_rows(&mut builders, wanted)?,
+        };
         self.remaining -= rows;
         if self.remaining == 0 {
             self.done = true;
@@ -334,6 +337,76 @@ impl KvScanStream {
             arrays,
             &options,
         )?))
+    }
+
+    /// Up to `wanted` rows, one `next_row` at a time (points and index scans).
+    fn batch_by_rows(
+        &mut self,
+        builders: &mut [ColumnBuilder],
+        wanted: usize,
+    ) -> Result<usize, SqlError> {
+        let mut rows = 0;
+        while rows < wanted {
+            let Some((key, value)) = self.source.next_row(&self.reader, &self.codec)? else {
+                self.done = true;
+                break;
+            };
+            self.codec
+                .decode_wanted(&key, &value, &self.wanted, &mut self.row)?;
+            for (builder, &p) in builders.iter_mut().zip(&self.projection) {
+                builder.append(&self.row[p])?;
+            }
+            rows += 1;
+        }
+        Ok(rows)
+    }
+}
+
+/// Decodes rows straight from the store into the batch's builders.
+struct Decoder<'a> {
+    codec: &'a TableCodec,
+    wanted: &'a [bool],
+    row: &'a mut [Value],
+    projection: &'a [usize],
+    builders: &'a mut [ColumnBuilder],
+}
+
+impl Decoder<'_> {
+    fn append(&mut self, key: &[u8], value: &[u8]) -> Result<(), SqlError> {
+        self.codec
+            .decode_wanted(key, value, self.wanted, self.row)?;
+        for (builder, &p) in self.builders.iter_mut().zip(self.projection) {
+            builder.append(&self.row[p])?;
+        }
+        Ok(())
+    }
+
+    /// Up to `wanted` rows from the ranges, visited in place; and whether the ranges are
+    /// exhausted.
+    fn visit_ranges(
+        &mut self,
+        reader: &TxnReader,
+        ranges: &mut VecDeque<KeyRange>,
+        current: &mut Option<TxnScan>,
+        wanted: usize,
+    ) -> Result<(usize, bool), SqlError> {
+        let mut rows = 0;
+        while rows < wanted {
+            let scan = match current {
+                Some(scan) => scan,
+                None => match ranges.pop_front() {
+                    Some(range) => current.insert(open(reader, range)),
+                    None => return Ok((rows, true)),
+                },
+            };
+            let asked = wanted - rows;
+            let visited = scan.visit(asked, |key, value| self.append(key, value))?;
+            rows += visited;
+            if visited < asked {
+                *current = None;
+            }
+        }
+        Ok((rows, false))
     }
 }
 
