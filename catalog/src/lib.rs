@@ -10,6 +10,7 @@
 //!   and a range on the next one a range scan.
 //! - **Rows** (`rowcode`, `table`): non-key columns in a compact format that records the
 //!   table version it was written under; adding or dropping a column never rewrites rows.
+//!   Scans decode only the columns they read (`projection`), from the raw stored bytes.
 //! - **Descriptors** (`descriptor`, `catalog`, `system`): schemas, tables, sequences,
 //!   databases and roles are JSON descriptors under their ids, with a name table; both are
 //!   read and written in mvcc transactions, so DDL is transactional. Ids (which are also
@@ -28,6 +29,7 @@ pub mod keycode;
 pub mod keys;
 pub mod numeric;
 mod objects;
+pub mod projection;
 pub mod rowcode;
 pub mod system;
 pub mod table;

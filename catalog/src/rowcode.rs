@@ -271,22 +271,37 @@ impl<'a> RowReader<'a> {
     pub fn for_each_field<T: std::borrow::Borrow<DataType>>(
         &self,
         layout: &[T],
-        mut f: impl FnMut(usize, Option<&'a [u8]>) -> Result<(), RowError>,
+        f: impl FnMut(usize, Option<&'a [u8]>) -> Result<(), RowError>,
     ) -> Result<(), RowError> {
         if layout.len() != self.columns {
             return Err(RowError::Malformed(
                 "row holds a different number of columns than its version",
             ));
         }
+        self.for_each_leading_field(layout, f)
+    }
+
+    /// As `for_each_field`, for the first `leading.len()` columns only: the rest of the
+    /// row is not read (nor checked).
+    pub fn for_each_leading_field<T: std::borrow::Borrow<DataType>>(
+        &self,
+        leading: &[T],
+        mut f: impl FnMut(usize, Option<&'a [u8]>) -> Result<(), RowError>,
+    ) -> Result<(), RowError> {
+        if leading.len() > self.columns {
+            return Err(RowError::Malformed(
+                "row holds fewer columns than its version",
+            ));
+        }
         let mut at = 0;
-        for (i, ty) in layout.iter().enumerate() {
+        for (i, ty) in leading.iter().enumerate() {
             if self.is_null(i) {
                 f(i, None)?;
             } else {
                 f(i, Some(field(self.data, &mut at, ty.borrow())?))?;
             }
         }
-        if at != self.data.len() {
+        if leading.len() == self.columns && at != self.data.len() {
             return Err(RowError::Malformed("trailing bytes after the last column"));
         }
         Ok(())

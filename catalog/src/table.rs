@@ -11,8 +11,6 @@
 //!   unless an index column is NULL (NULLs never conflict), when the key columns follow in
 //!   the key as for a non-unique index.
 
-use std::collections::HashMap;
-
 use crate::descriptor::{ColumnDescriptor, IndexDescriptor, TableDescriptor};
 use crate::error::{CatalogError, Result};
 use crate::keycode::{self, Direction};
@@ -39,7 +37,8 @@ pub struct TableCodec {
     /// Key columns: position among the live columns, type, direction.
     key: Vec<(usize, DataType, Direction)>,
     version: u32,
-    layouts: HashMap<u32, Layout>,
+    /// Indexed by version - 1.
+    layouts: Vec<Layout>,
     /// Positions of the columns the current version's rows hold.
     current: Vec<usize>,
     current_types: Vec<DataType>,
@@ -58,17 +57,15 @@ impl TableCodec {
                 .collect()
         };
         let key = resolve(&table.primary_key.columns);
-        let mut layouts = HashMap::new();
-        for version in 1..=table.version {
-            let layout = table.layout(version);
-            layouts.insert(
-                version,
+        let layouts = (1..=table.version)
+            .map(|version| {
+                let layout = table.layout(version);
                 Layout {
                     targets: layout.iter().map(|c| position(c.id)).collect(),
                     types: layout.iter().map(|c| c.data_type.clone()).collect(),
-                },
-            );
-        }
+                }
+            })
+            .collect();
         let current_layout = table.layout(table.version);
         let current = current_layout
             .iter()
@@ -168,9 +165,7 @@ impl TableCodec {
             row[*position] = Some(value);
         }
         let reader = RowReader::parse(value)?;
-        let layout = self.layouts.get(&reader.version()).ok_or_else(|| {
-            CatalogError::Corrupt(format!("row of unknown table version {}", reader.version()))
-        })?;
+        let layout = self.layout(reader.version())?;
         reader.for_each_field(&layout.types, |i, raw| {
             if let Some(position) = layout.targets[i] {
                 // A lossy key column is stored exactly in the row too: that copy wins.
@@ -192,56 +187,26 @@ impl TableCodec {
             .collect())
     }
 
-    /// The columns flagged in `wanted` (one flag per live column) of a row, into the same
-    /// positions of `row`; the others are left as they are. Only what is wanted is
-    /// decoded: the key when a key column is, and of the stored fields the wanted ones
-    /// (the others are only stepped over). For scans, which reuse `row`.
-    pub fn decode_wanted(
+    fn layout(&self, version: u32) -> Result<&Layout> {
+        version
+            .checked_sub(1)
+            .and_then(|index| self.layouts.get(index as usize))
+            .ok_or_else(|| CatalogError::Corrupt(format!("row of unknown table version {version}")))
+    }
+
+    /// Key columns: position among the live columns, type, direction.
+    pub(crate) fn key_columns(&self) -> &[(usize, DataType, Direction)] {
+        &self.key
+    }
+
+    /// For each version in order, the types of the fields its rows hold and the position
+    /// among the live columns each goes to (`None`: dropped since).
+    pub(crate) fn layout_targets(
         &self,
-        key: &[u8],
-        value: &[u8],
-        wanted: &[bool],
-        row: &mut [Value],
-    ) -> Result<()> {
-        assert_eq!(wanted.len(), self.columns.len(), "one flag per live column");
-        assert_eq!(row.len(), self.columns.len(), "one value per live column");
-        if !wanted.contains(&true) {
-            return Ok(());
-        }
-        // A wanted column the row's version does not hold reads as its missing value.
-        for (position, column) in self.columns.iter().enumerate() {
-            if wanted[position] {
-                row[position] = column.missing.clone().unwrap_or(Value::Null);
-            }
-        }
-        if self.key.iter().any(|(position, _, _)| wanted[*position]) {
-            let key_body = key
-                .strip_prefix(&self.primary_prefix()[..])
-                .ok_or(CatalogError::Corrupt("a row key of another table".into()))?;
-            let (key_values, _) = keycode::decode_key(key_body, &self.key_types())?;
-            for ((position, _, _), value) in self.key.iter().zip(key_values) {
-                if wanted[*position] {
-                    row[*position] = value;
-                }
-            }
-        }
-        let reader = RowReader::parse(value)?;
-        let layout = self.layouts.get(&reader.version()).ok_or_else(|| {
-            CatalogError::Corrupt(format!("row of unknown table version {}", reader.version()))
-        })?;
-        reader.for_each_field(&layout.types, |i, raw| {
-            if let Some(position) = layout.targets[i]
-                && wanted[position]
-            {
-                // A lossy key column is stored exactly in the row too: that copy wins.
-                row[position] = match raw {
-                    None => Value::Null,
-                    Some(raw) => rowcode::decode_value(raw, &layout.types[i])?,
-                };
-            }
-            Ok(())
-        })?;
-        Ok(())
+    ) -> impl Iterator<Item = (&[DataType], &[Option<usize>])> + '_ {
+        self.layouts
+            .iter()
+            .map(|layout| (&layout.types[..], &layout.targets[..]))
     }
 
     /// The entry of a row in a secondary index: key and value.
@@ -295,6 +260,7 @@ mod tests {
     use super::*;
     use crate::descriptor::KeyColumn;
     use crate::numeric::Numeric;
+    use crate::projection::{FieldSink, RowProjection};
 
     fn accounts() -> TableDescriptor {
         let columns = vec![
@@ -413,8 +379,29 @@ mod tests {
         );
     }
 
+    /// Collects what a projection hands over, decoded, and checks each output gets one.
+    struct Collected(Vec<Option<Value>>);
+
+    impl FieldSink for Collected {
+        type Error = CatalogError;
+
+        fn raw(&mut self, output: usize, ty: &DataType, raw: Option<&[u8]>) -> Result<()> {
+            let value = match raw {
+                None => Value::Null,
+                Some(raw) => rowcode::decode_value(raw, ty)?,
+            };
+            self.value(output, &value)
+        }
+
+        fn value(&mut self, output: usize, value: &Value) -> Result<()> {
+            assert!(self.0[output].is_none(), "output {output} handed twice");
+            self.0[output] = Some(value.clone());
+            Ok(())
+        }
+    }
+
     #[test]
-    fn decoding_wanted_columns_agrees_with_a_full_decode_for_every_choice() {
+    fn projections_agree_with_a_full_decode_for_every_choice_and_order_of_columns() {
         let mut table = accounts();
         let old_codec = TableCodec::new(&table);
         let old_row = row(1, 7, "5", Some("grace"));
@@ -438,20 +425,57 @@ mod tests {
         for (key, value) in &entries {
             let full = codec.decode(key, value).unwrap();
             for mask in 0..1u32 << width {
-                let wanted: Vec<bool> = (0..width).map(|i| mask & (1 << i) != 0).collect();
-                let untouched = Value::Text("untouched".into());
-                let mut row = vec![untouched.clone(); width];
-                codec.decode_wanted(key, value, &wanted, &mut row).unwrap();
-                for i in 0..width {
-                    let expected = if wanted[i] { &full[i] } else { &untouched };
-                    assert_eq!(
-                        format!("{:?}", row[i]),
-                        format!("{expected:?}"),
-                        "{wanted:?}"
-                    );
+                let ascending: Vec<usize> = (0..width).filter(|i| mask & (1 << i) != 0).collect();
+                let descending: Vec<usize> = ascending.iter().rev().copied().collect();
+                for positions in [ascending, descending] {
+                    let projection = RowProjection::new(&codec, &positions);
+                    let mut collected = Collected(vec![None; positions.len()]);
+                    projection.decode(key, value, &mut collected).unwrap();
+                    let expected: Vec<String> = positions
+                        .iter()
+                        .map(|&p| format!("{:?}", Some(&full[p])))
+                        .collect();
+                    let got: Vec<String> = collected
+                        .0
+                        .iter()
+                        .map(|v| format!("{:?}", v.as_ref()))
+                        .collect();
+                    assert_eq!(got, expected, "{positions:?}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_projection_reports_damaged_rows() {
+        let table = accounts();
+        let codec = TableCodec::new(&table);
+        let original = row(3, 42, "100.50", Some("ada"));
+        let key = codec.encode_key(&original).unwrap();
+        let value = codec.encode_value(&original).unwrap();
+        let all: Vec<usize> = (0..codec.columns().len()).collect();
+        let projection = RowProjection::new(&codec, &all);
+        let mut collected = Collected(vec![None; all.len()]);
+        let truncated = &value[..value.len() - 1];
+        assert!(projection.decode(&key, truncated, &mut collected).is_err());
+        let mut unknown_version = value.clone();
+        unknown_version[0] = 9;
+        let mut collected = Collected(vec![None; all.len()]);
+        assert!(matches!(
+            projection.decode(&key, &unknown_version, &mut collected),
+            Err(CatalogError::Corrupt(_))
+        ));
+        let other_table = TableCodec::new(&TableDescriptor {
+            id: 99,
+            ..accounts()
+        });
+        let mut collected = Collected(vec![None; all.len()]);
+        let foreign_key = other_table.encode_key(&original).unwrap();
+        assert!(
+            projection
+                .decode(&foreign_key, &value, &mut collected)
+                .is_err()
+        );
     }
 
     #[test]

@@ -348,6 +348,22 @@ impl Store {
         self.read_view().get(key)
     }
 
+    /// Calls `f` with the newest value of `key` in the index — newer than every view's
+    /// while a batch writing it is being applied — without registering a view. For a
+    /// caller holding the key's write lock: the previous holder released it only once its
+    /// commit was applied and no other writer can be under way, so the newest version is
+    /// the one to see; and the collector never removes a key's newest version (a newest
+    /// delete may take the whole key with it, which reads the same).
+    pub fn newest_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        let guard = crossbeam_epoch::pin();
+        let value = self
+            .inner()
+            .index
+            .read(key, u64::MAX, &guard)
+            .and_then(|version| version.value());
+        f(value)
+    }
+
     /// The LSN up to which every batch is visible.
     pub fn visible_lsn(&self) -> Lsn {
         Lsn(self.inner().visible_lsn.load(Ordering::Acquire))

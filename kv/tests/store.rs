@@ -34,6 +34,27 @@ fn put_get_delete() {
 }
 
 #[test]
+fn the_newest_value_is_read_without_a_view_and_old_views_keep_theirs() {
+    let store = Store::open(Options::memory()).unwrap();
+    let newest = |key: &[u8]| store.newest_with(key, |value| value.map(<[u8]>::to_vec));
+    assert_eq!(newest(b"a"), None);
+    store.put(b"a".to_vec(), b"1".to_vec()).unwrap();
+    let old = store.read_view();
+    store.put(b"a".to_vec(), b"2".to_vec()).unwrap();
+    assert_eq!(newest(b"a"), Some(b"2".to_vec()));
+    assert_eq!(old.get(b"a"), Some(b"1".to_vec()));
+    store.delete(b"a".to_vec()).unwrap();
+    assert_eq!(newest(b"a"), None);
+    drop(old);
+    store.collect_garbage();
+    assert_eq!(
+        newest(b"a"),
+        None,
+        "nothing older comes back once collected"
+    );
+}
+
+#[test]
 fn a_batch_applies_in_order_and_as_one() {
     let store = Store::open(Options::memory()).unwrap();
     let mut batch = WriteBatch::new();

@@ -1,6 +1,12 @@
 //! Write locks: every key a transaction writes is locked exclusively until it ends.
 //!
 //! The table maps a key to the transaction holding it, in shards to spread contention.
+//! A key is named in the table by its 64-bit hash (`LockManager::lock_id`), seeded at
+//! random per process: two keys whose hashes collide share one lock. That is always safe
+//! — a lock covering more than its key only makes writers of two different keys wait for
+//! each other, never lets two write one key — and rare (about n²/2⁶⁵ for n keys locked at
+//! once), and it keeps the table small and free of key copies however many keys a bulk
+//! write locks.
 //! A transaction that finds a key locked waits for the holder — on the holder's signal,
 //! which changes whenever the holder releases locks or ends — and then tries again.
 //!
@@ -12,12 +18,11 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
@@ -102,11 +107,32 @@ pub(crate) enum Acquired {
 /// Hashes lock keys. Keys come from users, so the seed is random per process.
 type KeyHasher = foldhash::fast::RandomState;
 
+/// A key as the lock table names it: its hash under the process's seed.
+pub(crate) type LockId = u64;
+
+/// Lock ids are hashes already: the shards' tables use them as they are.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _bytes: &[u8]) {
+        unreachable!("lock ids are hashed as u64");
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id;
+    }
+}
+
+type Shard = HashMap<LockId, TxnId, BuildHasherDefault<IdHasher>>;
+
 pub(crate) struct LockManager {
-    shards: Box<[Mutex<HashMap<Bytes, TxnId, KeyHasher>>]>,
-    /// Picks a key's shard; seeded apart from the shards' own hashers, whose bucket
-    /// choice would otherwise repeat the bits every key in a shard shares.
-    shard_hasher: KeyHasher,
+    shards: Box<[Mutex<Shard>]>,
+    key_hasher: KeyHasher,
     waits_for: Mutex<HashMap<TxnId, TxnId>>,
     signals: Mutex<HashMap<TxnId, Arc<Signal>>>,
 }
@@ -114,44 +140,49 @@ pub(crate) struct LockManager {
 impl LockManager {
     pub fn new() -> Self {
         LockManager {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::with_hasher(KeyHasher::default())))
-                .collect(),
-            shard_hasher: KeyHasher::default(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            key_hasher: KeyHasher::default(),
             waits_for: Mutex::new(HashMap::new()),
             signals: Mutex::new(HashMap::new()),
         }
     }
 
-    fn shard_index(&self, key: &[u8]) -> usize {
-        self.shard_hasher.hash_one(key) as usize % SHARDS
+    /// The lock that covers `key`.
+    pub fn lock_id(&self, key: &[u8]) -> LockId {
+        self.key_hasher.hash_one(key)
     }
 
-    fn shard(&self, key: &[u8]) -> &Mutex<HashMap<Bytes, TxnId, KeyHasher>> {
-        &self.shards[self.shard_index(key)]
+    /// Bits the shards' tables use neither for their bucket (the low bits) nor for their
+    /// tags (the top seven) pick the shard.
+    fn shard_index(id: LockId) -> usize {
+        (id >> 40) as usize % SHARDS
     }
 
-    /// Removes `txn`'s locks on `keys`. Many keys (a bulk write) are grouped by shard,
-    /// so each shard is locked once.
-    fn remove(&self, txn: TxnId, keys: &[Bytes]) {
-        if keys.len() < 4 * SHARDS {
-            for key in keys {
-                let mut shard = self.shard(key).lock();
-                if shard.get(key) == Some(&txn) {
-                    shard.remove(key);
+    fn shard(&self, id: LockId) -> &Mutex<Shard> {
+        &self.shards[Self::shard_index(id)]
+    }
+
+    /// Removes `txn`'s locks `ids`. Many locks (a bulk write) are grouped by shard, so
+    /// each shard is locked once.
+    fn remove(&self, txn: TxnId, ids: &[LockId]) {
+        if ids.len() < 4 * SHARDS {
+            for id in ids {
+                let mut shard = self.shard(*id).lock();
+                if shard.get(id) == Some(&txn) {
+                    shard.remove(id);
                 }
             }
             return;
         }
-        let mut by_shard: Vec<Vec<&Bytes>> = vec![Vec::new(); SHARDS];
-        for key in keys {
-            by_shard[self.shard_index(key)].push(key);
+        let mut by_shard: Vec<Vec<LockId>> = vec![Vec::new(); SHARDS];
+        for &id in ids {
+            by_shard[Self::shard_index(id)].push(id);
         }
-        for (shard, keys) in self.shards.iter().zip(by_shard) {
+        for (shard, ids) in self.shards.iter().zip(by_shard) {
             let mut shard = shard.lock();
-            for key in keys {
-                if shard.get(key) == Some(&txn) {
-                    shard.remove(key);
+            for id in ids {
+                if shard.get(&id) == Some(&txn) {
+                    shard.remove(&id);
                 }
             }
         }
@@ -170,11 +201,11 @@ impl LockManager {
         signal
     }
 
-    /// Locks `key` for `txn`, waiting for the holder as `wait` says.
+    /// Takes lock `id` for `txn`, waiting for the holder as `wait` says.
     pub fn acquire(
         &self,
         txn: TxnId,
-        key: &Bytes,
+        id: LockId,
         wait: LockWait,
         cancel: &AtomicBool,
     ) -> Result<Acquired> {
@@ -183,7 +214,7 @@ impl LockManager {
             LockWait::Block | LockWait::NoWait => None,
         };
         loop {
-            let holder = match self.shard(key).lock().entry(key.clone()) {
+            let holder = match self.shard(id).lock().entry(id) {
                 Entry::Vacant(entry) => {
                     entry.insert(txn);
                     return Ok(Acquired::New);
@@ -202,7 +233,7 @@ impl LockManager {
             // Observe the signal before re-checking the table: a release after this point
             // changes the signal, so the wait below cannot miss it.
             let seen = signal.observe();
-            if self.shard(key).lock().get(key) != Some(&holder) {
+            if self.shard(id).lock().get(&id) != Some(&holder) {
                 continue;
             }
             self.start_waiting(txn, holder)?;
@@ -235,14 +266,14 @@ impl LockManager {
     }
 
     /// Releases some of `txn`'s locks (rolling back to a savepoint).
-    pub fn release(&self, txn: TxnId, keys: &[Bytes], signal: &Signal) {
-        self.remove(txn, keys);
+    pub fn release(&self, txn: TxnId, ids: &[LockId], signal: &Signal) {
+        self.remove(txn, ids);
         signal.bump(false);
     }
 
     /// Releases all of `txn`'s locks and forgets it: its waiters go on.
-    pub fn finish(&self, txn: TxnId, keys: &[Bytes], signal: &Signal) {
-        self.remove(txn, keys);
+    pub fn finish(&self, txn: TxnId, ids: &[LockId], signal: &Signal) {
+        self.remove(txn, ids);
         self.signals.lock().remove(&txn);
         signal.bump(true);
     }

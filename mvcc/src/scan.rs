@@ -139,30 +139,15 @@ impl TxnScan {
     }
 
     fn fill(&mut self) {
-        let buffer = &mut self.buffer;
-        let stopped = merged_for_each(
-            &self.view,
-            &self.writes,
-            slice_bound(&self.cursor),
-            slice_bound(&self.end),
-            self.reverse,
-            |key, value| {
-                buffer.push_back((Bytes::copy_from_slice(key), Bytes::copy_from_slice(value)));
-                if buffer.len() == CHUNK {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            },
-        );
-        match (stopped, self.buffer.back()) {
-            (Some(()), Some((last, _))) => self.cursor = Bound::Excluded(last.clone()),
-            _ => self.finished = true,
-        }
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let walked = self.walk(CHUNK, |key, value| {
+            buffer.push_back((Bytes::copy_from_slice(key), Bytes::copy_from_slice(value)));
+            Ok::<(), std::convert::Infallible>(())
+        });
+        let Ok(_) = walked;
+        self.buffer = buffer;
     }
-}
 
-impl TxnScan {
     /// Calls `f` with up to `limit` more entries, in place (nothing copied but the key
     /// the next call resumes after), and returns how many it visited: fewer than `limit`
     /// only at the end of the range. For scans that decode entries as they go. An error
@@ -185,6 +170,18 @@ impl TxnScan {
         if visited == limit || self.finished {
             return Ok(visited);
         }
+        Ok(visited + self.walk(limit - visited, f)?)
+    }
+
+    /// Walks up to `limit` entries from the cursor and moves the cursor past them, or
+    /// marks the scan finished when the range ends (or `f` fails) first.
+    fn walk<E>(
+        &mut self,
+        limit: usize,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        debug_assert!(limit > 0 && !self.finished);
+        let mut visited = 0;
         let mut failure = None;
         let mut resume_after = None;
         let stopped = merged_for_each(

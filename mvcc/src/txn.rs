@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use crate::commit_log::ReadSet;
 use crate::engine::{IsolationLevel, Shared, TxnOptions};
 use crate::error::{Error, Result};
-use crate::locks::{Acquired, LockWait, Signal, TxnId};
+use crate::locks::{Acquired, LockId, LockWait, Signal, TxnId};
 use crate::scan::{TxnScan, merged_for_each, owned_bounds, slice_bound};
 
 /// The transaction's own writes: `None` deletes.
@@ -57,8 +57,8 @@ struct State {
     /// The snapshot the transaction started with (fixed at REPEATABLE READ and above).
     snapshot_lsn: u64,
     writes: Writes,
-    /// Keys locked, in the order they were locked (savepoints release a suffix).
-    locks: Vec<Bytes>,
+    /// Locks taken, in the order they were taken (savepoints release a suffix).
+    locks: Vec<LockId>,
     reads: ReadSet,
     savepoints: Vec<Savepoint>,
     /// Writes made so far (for `NoWaitScope::wrote`).
@@ -341,13 +341,13 @@ impl Transaction {
     /// Locks `key` for this transaction, waiting for another holder as the options say.
     /// At REPEATABLE READ and SERIALIZABLE, a key changed by a commit after the snapshot
     /// cannot be written: that is a serialization failure.
-    fn lock_key(&self, key: &Bytes) -> Result<()> {
+    fn lock_key(&self, key: &[u8]) -> Result<()> {
         self.lock_key_checked(key, true)
     }
 
     /// Locks `key`; with `check_snapshot`, fails at REPEATABLE READ and above if a commit
     /// after the snapshot changed it (when newly locked).
-    fn lock_key_checked(&self, key: &Bytes, check_snapshot: bool) -> Result<()> {
+    fn lock_key_checked(&self, key: &[u8], check_snapshot: bool) -> Result<()> {
         if self.inner.signal.is_none() {
             return Err(Error::ReadOnly {
                 operation: "a write",
@@ -360,11 +360,11 @@ impl Transaction {
             self.inner.options.lock_wait
         };
         // The wait happens without the state lock, so the transaction's scans stay usable.
-        let acquired = self
-            .inner
-            .engine
+        let engine = &self.inner.engine;
+        let id = engine.locks.lock_id(key);
+        let acquired = engine
             .locks
-            .acquire(self.inner.id, key, wait, &self.inner.cancel)
+            .acquire(self.inner.id, id, wait, &self.inner.cancel)
             .inspect_err(|error| {
                 if no_wait && matches!(error, Error::LockNotAvailable { .. }) {
                     self.inner.refused.store(true, Ordering::Release);
@@ -372,7 +372,7 @@ impl Transaction {
             })?;
         let mut state = self.active_state()?;
         if acquired == Acquired::New {
-            state.locks.push(key.clone());
+            state.locks.push(id);
             if check_snapshot && self.inner.options.isolation != IsolationLevel::ReadCommitted {
                 // Every commit to the key is visible now: its writer released the lock
                 // only after its commit was applied. A key absent both in the snapshot
@@ -427,17 +427,24 @@ impl Transaction {
                 operation: "SELECT FOR UPDATE",
             });
         }
-        let key = Bytes::copy_from_slice(key);
-        self.lock_key(&key)?;
+        self.lock_key(key)?;
         let state = self.active_state()?;
-        if let Some(own) = state.writes.get(&key) {
+        if let Some(own) = state.writes.get(key) {
             return Ok(own.clone());
         }
         let value = match self.inner.options.isolation {
-            IsolationLevel::ReadCommitted => self.inner.engine.store.read_view().get(&key),
-            _ => state.view().get(&key),
+            IsolationLevel::ReadCommitted => self.newest(key),
+            _ => state.view().get(key).map(Bytes::from),
         };
-        Ok(value.map(Bytes::from))
+        Ok(value)
+    }
+
+    /// The newest committed value of a key this transaction has locked.
+    fn newest(&self, key: &[u8]) -> Option<Bytes> {
+        self.inner
+            .engine
+            .store
+            .newest_with(key, |value| value.map(Bytes::copy_from_slice))
     }
 
     /// Locks `key` and returns its latest committed value (or this transaction's own
@@ -451,19 +458,39 @@ impl Transaction {
                 operation: "a write",
             });
         }
-        let key = Bytes::copy_from_slice(key);
-        self.lock_key_checked(&key, false)?;
+        self.lock_key_checked(key, false)?;
         let state = self.active_state()?;
-        if let Some(own) = state.writes.get(&key) {
+        if let Some(own) = state.writes.get(key) {
             return Ok(own.clone());
         }
-        Ok(self
-            .inner
-            .engine
-            .store
-            .read_view()
-            .get(&key)
-            .map(Bytes::from))
+        Ok(self.newest(key))
+    }
+
+    /// Writes `key` → `value` unless the key holds a value, as `lock_latest` sees it;
+    /// then writes nothing and returns whether it did. Locks the key either way. One lock
+    /// and one look-up where `lock_latest` and `put` take two: for inserting new rows.
+    pub fn insert_absent(&self, key: Bytes, value: Bytes) -> Result<bool> {
+        if self.inner.options.read_only {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        self.lock_key_checked(&key, false)?;
+        let mut state = self.active_state()?;
+        let present = match state.writes.get(&key) {
+            Some(own) => own.is_some(),
+            None => self
+                .inner
+                .engine
+                .store
+                .newest_with(&key, |value| value.is_some()),
+        };
+        if present {
+            return Ok(false);
+        }
+        state.writes.insert(key, Some(value));
+        state.writes_made += 1;
+        Ok(true)
     }
 
     /// Defines a savepoint; a later one with the same name hides it until released.
@@ -503,7 +530,7 @@ impl Transaction {
         let savepoint = &state.savepoints[position];
         let (writes, locks) = (savepoint.writes.clone(), savepoint.locks);
         state.writes = writes;
-        let released: Vec<Bytes> = state.locks.split_off(locks);
+        let released: Vec<LockId> = state.locks.split_off(locks);
         drop(state);
         if let Some(signal) = &self.inner.signal {
             self.inner

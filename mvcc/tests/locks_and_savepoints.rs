@@ -226,6 +226,58 @@ fn lock_latest_sees_a_concurrent_commit_at_every_level() {
 }
 
 #[test]
+fn insert_absent_writes_only_a_key_nobody_holds_a_value_for() {
+    let engine = engine();
+    let setup = engine.begin(TxnOptions::default());
+    setup.put("committed", "old").unwrap();
+    setup.commit().unwrap();
+    for level in [
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::RepeatableRead,
+        IsolationLevel::Serializable,
+    ] {
+        let txn = engine.begin(TxnOptions::isolation(level));
+        assert!(!txn.insert_absent("committed".into(), "new".into()).unwrap());
+        assert!(txn.insert_absent("fresh".into(), "1".into()).unwrap());
+        assert!(
+            !txn.insert_absent("fresh".into(), "2".into()).unwrap(),
+            "its own write counts"
+        );
+        txn.delete("committed").unwrap();
+        assert!(
+            txn.insert_absent("committed".into(), "again".into())
+                .unwrap(),
+            "its own delete frees the key"
+        );
+        assert_eq!(txn.get(b"fresh").unwrap(), Some(Bytes::from("1")));
+        assert_eq!(txn.get(b"committed").unwrap(), Some(Bytes::from("again")));
+        txn.rollback().unwrap();
+    }
+
+    // A second inserter of the same key waits for the first, then finds it taken.
+    let first = engine.begin(TxnOptions::default());
+    let second = engine.begin(TxnOptions::default());
+    assert!(first.insert_absent("race".into(), "first".into()).unwrap());
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| second.insert_absent("race".into(), "second".into()));
+        first.commit().unwrap();
+        assert!(!waiter.join().unwrap().unwrap());
+    });
+    second.commit().unwrap();
+    let reader = engine.begin(TxnOptions::default());
+    assert_eq!(reader.get(b"race").unwrap(), Some(Bytes::from("first")));
+
+    let read_only = engine.begin(TxnOptions {
+        read_only: true,
+        ..TxnOptions::default()
+    });
+    assert!(matches!(
+        read_only.insert_absent("x".into(), "y".into()),
+        Err(Error::ReadOnly { .. })
+    ));
+}
+
+#[test]
 fn a_no_wait_scope_refuses_a_held_lock_at_once_and_says_whether_it_wrote() {
     let engine = engine();
     let holder = engine.begin(TxnOptions::default());

@@ -526,11 +526,20 @@ impl<'a> Writers<'a> {
     /// with and writes nothing.
     pub fn insert(&mut self, writer: &TableWriter, row: &[Value]) -> Result<Option<Conflict>> {
         writer.check_not_null(row)?;
-        let key = writer.codec.encode_key(row)?;
-        if let Some(conflict) = self.probe(writer, &key, row, None)? {
-            return Ok(Some(conflict));
+        let key = Bytes::from(writer.codec.encode_key(row)?);
+        let unique_indexes = writer.codec.indexes().iter().any(|i| i.descriptor.unique);
+        if unique_indexes {
+            if let Some(conflict) = self.probe(writer, &key, row, None)? {
+                return Ok(Some(conflict));
+            }
+            self.txn.put(key, writer.codec.encode_value(row)?)?;
+        } else {
+            // The key is the only constraint to probe: one lock and look-up for both.
+            let value = Bytes::from(writer.codec.encode_value(row)?);
+            if !self.txn.insert_absent(key.clone(), value)? {
+                return Ok(Some(Conflict::Primary { key }));
+            }
         }
-        self.txn.put(key, writer.codec.encode_value(row)?)?;
         for index in writer.codec.indexes() {
             let (entry, value) = writer.codec.index_entry(index, row)?;
             self.txn.put(entry, value)?;

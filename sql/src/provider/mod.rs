@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod checked;
+mod columns;
 pub mod scan;
 
 use std::collections::HashMap;

@@ -10,11 +10,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytedata_catalog::projection::RowProjection;
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::{Transaction, TxnReader, TxnScan};
 use bytes::Bytes;
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
@@ -26,7 +26,7 @@ use datafusion::physical_plan::{
 use futures::Stream;
 
 use super::access::{AccessPlan, KeyRange, Path};
-use crate::convert::{ColumnBuilder, finish_column};
+use super::columns::{ScanColumn, ScanColumns};
 use crate::error::{SqlError, into_datafusion};
 use crate::session::interrupt::Interrupt;
 
@@ -163,30 +163,45 @@ impl ExecutionPlan for KvScanExec {
         _context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
         let source = match &self.access.path {
-            Path::Points(keys) => Source::Points(keys.iter().cloned().collect()),
+            Path::Points(keys) => Source::Lookups(Lookups::Points(keys.iter().cloned().collect())),
             Path::Ranges(ranges) => Source::Ranges {
                 ranges: ranges.iter().cloned().collect(),
                 current: None,
             },
-            Path::Index { index, ranges } => Source::Index {
+            Path::Index { index, ranges } => Source::Lookups(Lookups::Index {
                 index: *index,
                 ranges: ranges.iter().cloned().collect(),
                 current: None,
-            },
+            }),
         };
+        // Each column is decoded once, however often the projection names it.
+        let mut decoded: Vec<usize> = Vec::with_capacity(self.projection.len());
+        let outputs = self
+            .projection
+            .iter()
+            .map(
+                |position| match decoded.iter().position(|p| p == position) {
+                    Some(at) => at,
+                    None => {
+                        decoded.push(*position);
+                        decoded.len() - 1
+                    }
+                },
+            )
+            .collect();
         // Frozen now, before the statement writes anything: it never reads its own output.
         let reader = self.txn.reader().map_err(|e| into_datafusion(e.into()))?;
         // Cooperative: each batch spends tokio budget, so a long query yields now and then
         // and its consumer can notice a cancel request or a timeout.
         Ok(Box::pin(datafusion::physical_plan::coop::cooperative(
             KvScanStream {
+                rows: RowProjection::new(&self.codec, &decoded),
                 codec: self.codec.clone(),
                 reader,
                 interrupt: self.interrupt.clone(),
                 source,
-                wanted: wanted_columns(&self.projection, self.codec.columns().len()),
-                row: vec![Value::Null; self.codec.columns().len()],
-                projection: self.projection.clone(),
+                decoded,
+                outputs,
                 remaining: self.limit.unwrap_or(usize::MAX),
                 schema: self.schema.clone(),
                 done: false,
@@ -196,15 +211,21 @@ impl ExecutionPlan for KvScanExec {
 }
 
 enum Source {
-    Points(VecDeque<Vec<u8>>),
+    /// Read in place, entry by entry.
     Ranges {
         ranges: VecDeque<KeyRange>,
         current: Option<TxnScan>,
     },
+    /// Read row by row, each looked up by its primary key.
+    Lookups(Lookups),
+}
+
+enum Lookups {
+    Points(VecDeque<Vec<u8>>),
     Index {
         index: usize,
         ranges: VecDeque<KeyRange>,
-        current: Option<TxnScan>,
+        current: Option<Box<TxnScan>>,
     },
 }
 
@@ -215,7 +236,7 @@ fn open(reader: &TxnReader, range: KeyRange) -> TxnScan {
     reader.scan((as_slice(&range.0), as_slice(&range.1)))
 }
 
-impl Source {
+impl Lookups {
     /// The next row as its primary key and stored value.
     fn next_row(
         &mut self,
@@ -223,7 +244,7 @@ impl Source {
         codec: &TableCodec,
     ) -> Result<Option<(Bytes, Bytes)>, SqlError> {
         match self {
-            Source::Points(keys) => {
+            Lookups::Points(keys) => {
                 while let Some(key) = keys.pop_front() {
                     if let Some(value) = reader.get(&key) {
                         return Ok(Some((Bytes::from(key), value)));
@@ -231,18 +252,7 @@ impl Source {
                 }
                 Ok(None)
             }
-            Source::Ranges { ranges, current } => loop {
-                if let Some(scan) = current
-                    && let Some(entry) = scan.next()
-                {
-                    return Ok(Some(entry));
-                }
-                let Some(range) = ranges.pop_front() else {
-                    return Ok(None);
-                };
-                *current = Some(open(reader, range));
-            },
-            Source::Index {
+            Lookups::Index {
                 index,
                 ranges,
                 current,
@@ -266,19 +276,10 @@ impl Source {
                 let Some(range) = ranges.pop_front() else {
                     return Ok(None);
                 };
-                *current = Some(open(reader, range));
+                *current = Some(Box::new(open(reader, range)));
             },
         }
     }
-}
-
-/// A flag per live column: whether the projection reads it.
-fn wanted_columns(projection: &[usize], width: usize) -> Vec<bool> {
-    let mut wanted = vec![false; width];
-    for &position in projection {
-        wanted[position] = true;
-    }
-    wanted
 }
 
 struct KvScanStream {
@@ -286,11 +287,12 @@ struct KvScanStream {
     reader: TxnReader,
     interrupt: Arc<Interrupt>,
     source: Source,
-    /// The projected columns as flags: only those are decoded.
-    wanted: Vec<bool>,
-    /// The row being decoded, reused from row to row.
-    row: Vec<Value>,
-    projection: Vec<usize>,
+    /// What to decode of each row: the columns at `decoded`.
+    rows: RowProjection,
+    /// Distinct positions among the codec's live columns, each decoded into one array.
+    decoded: Vec<usize>,
+    /// For each output column, its array in `decoded`.
+    outputs: Vec<usize>,
     remaining: usize,
     schema: SchemaRef,
     done: bool,
@@ -301,27 +303,25 @@ impl KvScanStream {
         self.interrupt.check()?;
         let wanted = self.remaining.min(BATCH_ROWS);
         let columns = self.codec.columns();
-        let mut builders: Vec<ColumnBuilder> = self
-            .projection
-            .iter()
-            .map(|&p| ColumnBuilder::new(&columns[p].data_type, wanted.min(1024)))
-            .collect();
-        let rows = match &mut self.source {
-            Source::Ranges { ranges, current } => {
-                let mut decoder = Decoder {
-                    codec: &self.codec,
-                    wanted: &self.wanted,
-                    row: &mut self.row,
-                    projection: &self.projection,
-                    builders: &mut builders,
-                };
-                let (rows, exhausted) =
-                    decoder.visit_ranges(&self.reader, ranges, current, wanted)?;
-                self.done |= exhausted;
-                rows
-            }
-            _ => self.batch_by_rows(&mut builders, wanted)?,
+        let mut builders = ScanColumns(
+            self.decoded
+                .iter()
+                .map(|&p| ScanColumn::new(&columns[p].data_type, wanted.min(1024)))
+                .collect(),
+        );
+        let mut decoder = Decoder {
+            rows: &self.rows,
+            columns: &mut builders,
         };
+        let (rows, exhausted) = match &mut self.source {
+            Source::Ranges { ranges, current } => {
+                decoder.visit_ranges(&self.reader, ranges, current, wanted)?
+            }
+            Source::Lookups(lookups) => {
+                decoder.look_up(lookups, &self.reader, &self.codec, wanted)?
+            }
+        };
+        self.done |= exhausted;
         self.remaining -= rows;
         if self.remaining == 0 {
             self.done = true;
@@ -329,7 +329,8 @@ impl KvScanStream {
         if rows == 0 {
             return Ok(None);
         }
-        let arrays = builders.iter_mut().map(finish_column).collect();
+        let arrays: Vec<ArrayRef> = builders.0.iter_mut().map(ScanColumn::finish).collect();
+        let arrays = self.outputs.iter().map(|&at| arrays[at].clone()).collect();
         let options =
             datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
         Ok(Some(RecordBatch::try_new_with_options(
@@ -338,47 +339,17 @@ impl KvScanStream {
             &options,
         )?))
     }
-
-    /// Up to `wanted` rows, one `next_row` at a time (points and index scans).
-    fn batch_by_rows(
-        &mut self,
-        builders: &mut [ColumnBuilder],
-        wanted: usize,
-    ) -> Result<usize, SqlError> {
-        let mut rows = 0;
-        while rows < wanted {
-            let Some((key, value)) = self.source.next_row(&self.reader, &self.codec)? else {
-                self.done = true;
-                break;
-            };
-            self.codec
-                .decode_wanted(&key, &value, &self.wanted, &mut self.row)?;
-            for (builder, &p) in builders.iter_mut().zip(&self.projection) {
-                builder.append(&self.row[p])?;
-            }
-            rows += 1;
-        }
-        Ok(rows)
-    }
 }
 
-/// Decodes rows straight from the store into the batch's builders.
+/// Decodes rows from the store into a batch's columns.
 struct Decoder<'a> {
-    codec: &'a TableCodec,
-    wanted: &'a [bool],
-    row: &'a mut [Value],
-    projection: &'a [usize],
-    builders: &'a mut [ColumnBuilder],
+    rows: &'a RowProjection,
+    columns: &'a mut ScanColumns,
 }
 
 impl Decoder<'_> {
     fn append(&mut self, key: &[u8], value: &[u8]) -> Result<(), SqlError> {
-        self.codec
-            .decode_wanted(key, value, self.wanted, self.row)?;
-        for (builder, &p) in self.builders.iter_mut().zip(self.projection) {
-            builder.append(&self.row[p])?;
-        }
-        Ok(())
+        self.rows.decode(key, value, self.columns)
     }
 
     /// Up to `wanted` rows from the ranges, visited in place; and whether the ranges are
@@ -405,6 +376,25 @@ impl Decoder<'_> {
             if visited < asked {
                 *current = None;
             }
+        }
+        Ok((rows, false))
+    }
+
+    /// Up to `wanted` rows looked up one at a time; and whether the lookups are exhausted.
+    fn look_up(
+        &mut self,
+        lookups: &mut Lookups,
+        reader: &TxnReader,
+        codec: &TableCodec,
+        wanted: usize,
+    ) -> Result<(usize, bool), SqlError> {
+        let mut rows = 0;
+        while rows < wanted {
+            let Some((key, value)) = lookups.next_row(reader, codec)? else {
+                return Ok((rows, true));
+            };
+            self.append(&key, &value)?;
+            rows += 1;
         }
         Ok((rows, false))
     }

@@ -40,7 +40,7 @@ use crate::provider::{SEARCH_PATH_SCHEMA, StatementContext};
 use crate::result::{QueryResult, Rows};
 use interrupt::{Canceller, Interrupt};
 pub use prepared::{Parsed, PreparedStatement};
-use prepared::{Source, TextCache};
+use prepared::{PlanKey, Source, TextCache};
 use settings::{Settings, isolation_name, parse_isolation};
 
 struct ActiveTransaction {
@@ -94,6 +94,8 @@ pub struct Session {
     texts: TextCache,
     /// Statements the fast path ran to completion (or to an error of its own).
     fast_runs: u64,
+    /// Executions that reused a kept logical plan.
+    plans_reused: u64,
 }
 
 impl Session {
@@ -154,6 +156,7 @@ impl Session {
             fast_tables: Default::default(),
             texts: Default::default(),
             fast_runs: 0,
+            plans_reused: 0,
         })
     }
 
@@ -577,6 +580,11 @@ impl Session {
         {
             return Ok((result, false));
         }
+        if let Source::Prepared(prepared) = &source
+            && let Statement::Query(_) = prepared.statement()
+        {
+            return Ok((self.query_prepared(prepared, params, txn).await?, false));
+        }
         match source.into_statement() {
             statement @ Statement::Query(_) => {
                 Ok((self.query(statement, params, txn).await?, false))
@@ -660,20 +668,77 @@ impl Session {
     /// Plans a query with DataFusion.
     pub(crate) async fn plan_query(
         &self,
-        mut statement: Statement,
+        statement: Statement,
         params: &[ScalarValue],
+        state: &SessionState,
+    ) -> Result<LogicalPlan> {
+        bind(self.logical_plan(statement, state).await?, params)
+    }
+
+    /// The logical plan of a query, its parameters unbound.
+    async fn logical_plan(
+        &self,
+        mut statement: Statement,
         state: &SessionState,
     ) -> Result<LogicalPlan> {
         crate::naming::disambiguate(&mut statement);
         crate::naming::name_function_columns(&mut statement);
-        let plan = state
+        Ok(state
             .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-            .await?;
-        if params.is_empty() {
-            Ok(plan)
-        } else {
-            Ok(plan.with_param_values(params.to_vec())?)
+            .await?)
+    }
+
+    /// What a plan made now is planned under; `None` while the transaction has changed
+    /// the catalog (its own DDL is not in the version yet), when no plan may be kept.
+    fn plan_key(&self) -> Option<PlanKey> {
+        if self.transaction.as_ref().is_some_and(|t| t.changed_catalog) {
+            return None;
         }
+        Some(PlanKey {
+            catalog_version: self.database.catalog.version(),
+            settings: self.settings.clone(),
+        })
+    }
+
+    /// Runs a prepared query with the logical plan kept from an earlier execution when it
+    /// is still valid (see `prepared`), else plans it and keeps the plan.
+    async fn query_prepared(
+        &mut self,
+        prepared: &PreparedStatement,
+        params: &[ScalarValue],
+        txn: &Transaction,
+    ) -> Result<QueryResult> {
+        let key = self.plan_key();
+        let (_, state) = self.statement_state(txn);
+        let plan = match key.as_ref().and_then(|key| prepared.cached_plan(key)) {
+            Some(plan) => {
+                self.plans_reused += 1;
+                plan
+            }
+            None => match self
+                .logical_plan(prepared.statement().clone(), &state)
+                .await
+            {
+                Ok(plan) => {
+                    if let Some(key) = key {
+                        prepared.keep_plan(key, &plan);
+                    }
+                    plan
+                }
+                // The general route tries what it can for queries DataFusion cannot plan.
+                Err(_) => return self.query(prepared.statement().clone(), params, txn).await,
+            },
+        };
+        let names = crate::naming::output_names(prepared.statement());
+        match crate::provider::checked::physical_plan(&state, &bind(plan, params)?).await {
+            Ok(physical) => stream_result(physical, &state, names.as_deref()),
+            Err(_) => self.query(prepared.statement().clone(), params, txn).await,
+        }
+    }
+
+    /// How many executions reused a kept logical plan (tests and diagnosis).
+    pub fn plans_reused(&self) -> u64 {
+        self.plans_reused
     }
 
     async fn query(
@@ -700,14 +765,7 @@ impl Session {
                 self.physical_plan(statement, params, &state).await?
             }
         };
-        let stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
-        let schema = crate::naming::rename(stream.schema(), names.as_deref());
-        let stream = crate::naming::renamed_stream(stream, schema.clone());
-        Ok(QueryResult::Rows {
-            schema,
-            rows: Rows::Stream(stream),
-            tag: None,
-        })
+        stream_result(physical, &state, names.as_deref())
     }
 
     async fn physical_plan(
@@ -1087,6 +1145,31 @@ impl Drop for Session {
 }
 
 /// In an implicit transaction, rows must be read before the transaction commits.
+/// A plan's parameters bound to `params` (none: the plan as it is).
+fn bind(plan: LogicalPlan, params: &[ScalarValue]) -> Result<LogicalPlan> {
+    if params.is_empty() {
+        Ok(plan)
+    } else {
+        Ok(plan.with_param_values(params.to_vec())?)
+    }
+}
+
+/// The rows of a physical plan as they stream, columns named as the query names them.
+fn stream_result(
+    physical: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    state: &SessionState,
+    names: Option<&[String]>,
+) -> Result<QueryResult> {
+    let stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
+    let schema = crate::naming::rename(stream.schema(), names);
+    let stream = crate::naming::renamed_stream(stream, schema.clone());
+    Ok(QueryResult::Rows {
+        schema,
+        rows: Rows::Stream(stream),
+        tag: None,
+    })
+}
+
 async fn materialize_in_implicit(result: QueryResult, implicit: bool) -> Result<QueryResult> {
     match result {
         QueryResult::Rows {

@@ -1,16 +1,33 @@
 //! Statements parsed once and run many times: a protocol-level prepared statement, or a
 //! query text the session has seen before.
 //!
-//! What is kept is the parse (the AST, after the catalog-syntax rewrites) and the fast
-//! path's recognition of it. Both depend on the text alone, so neither goes stale: the
-//! tables a fast statement names are resolved through the session's table cache, which
-//! DDL invalidates (`fast::tables`), and everything else is planned by DataFusion at each
-//! execution, against the catalog of that moment.
+//! What is kept is the parse (the AST, after the catalog-syntax rewrites), the fast
+//! path's recognition of it, and for a query DataFusion plans, its logical plan. The
+//! first two depend on the text alone, so neither goes stale: the tables a fast statement
+//! names are resolved through the session's table cache, which DDL invalidates
+//! (`fast::tables`).
+//!
+//! A logical plan depends on more than the text: the tables its names resolved to, and
+//! the settings it was planned under. It is kept with the catalog version and the
+//! session's settings of that moment and used only while both are unchanged — any
+//! committed DDL moves the version, any SET replaces the settings — and never while the
+//! transaction has DDL of its own. Only plans that read nothing but ordinary tables are
+//! kept (a view or a system table is resolved to what it shows at planning time). The
+//! plan is kept unoptimized and with its parameters unbound: each execution binds the
+//! values, then optimizes and plans it physically, so what depends on the moment
+//! (`now()`, the statement's transaction) is decided afresh.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
+use parking_lot::Mutex;
+
+use super::settings::Settings;
+use crate::provider::KvTable;
 
 use crate::error::Result;
 use crate::fast::Shape;
@@ -25,12 +42,53 @@ const MAX_TEXT_BYTES: usize = 4096;
 pub struct PreparedStatement {
     statement: Statement,
     pub(crate) shape: Option<Shape>,
+    plan: Mutex<Option<CachedPlan>>,
+}
+
+/// What a kept plan was planned under.
+#[derive(Debug)]
+pub(crate) struct PlanKey {
+    pub catalog_version: u64,
+    pub settings: Settings,
+}
+
+impl PlanKey {
+    fn still(&self, now: &PlanKey) -> bool {
+        self.catalog_version == now.catalog_version && self.settings.unchanged_since(&now.settings)
+    }
+}
+
+#[derive(Debug)]
+struct CachedPlan {
+    key: PlanKey,
+    plan: LogicalPlan,
 }
 
 impl PreparedStatement {
     pub fn new(statement: Statement) -> Self {
         let shape = crate::fast::recognize(&statement);
-        PreparedStatement { statement, shape }
+        PreparedStatement {
+            statement,
+            shape,
+            plan: Mutex::new(None),
+        }
+    }
+
+    /// The plan kept from an earlier execution, if planned under what `now` describes.
+    pub(crate) fn cached_plan(&self, now: &PlanKey) -> Option<LogicalPlan> {
+        let cached = self.plan.lock();
+        let cached = cached.as_ref()?;
+        cached.key.still(now).then(|| cached.plan.clone())
+    }
+
+    /// Keeps `plan` (planned under `key`) if it reads only ordinary tables.
+    pub(crate) fn keep_plan(&self, key: PlanKey, plan: &LogicalPlan) {
+        if reads_only_tables(plan) {
+            *self.plan.lock() = Some(CachedPlan {
+                key,
+                plan: plan.clone(),
+            });
+        }
     }
 
     pub fn statement(&self) -> &Statement {
@@ -41,6 +99,26 @@ impl PreparedStatement {
     pub fn is_fast(&self) -> bool {
         self.shape.is_some()
     }
+}
+
+/// Whether every table the plan (with its subqueries) reads is an ordinary table, whose
+/// provider holds nothing but its definition.
+fn reads_only_tables(plan: &LogicalPlan) -> bool {
+    let mut only_tables = true;
+    let visited = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let ordinary = source_as_provider(&scan.source).is_ok_and(|provider| {
+                let provider: &dyn std::any::Any = provider.as_ref();
+                provider.is::<KvTable>()
+            });
+            if !ordinary {
+                only_tables = false;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    visited.is_ok() && only_tables
 }
 
 /// The statements of one query text.

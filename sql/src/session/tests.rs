@@ -234,3 +234,124 @@ async fn statements_that_may_block_are_handed_back() {
     );
     assert_eq!(unblocked(&mut session, "COMMIT").await, ok("COMMIT"));
 }
+
+/// The rows of the last statement of `sql`, as text.
+async fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Option<String>>> {
+    let results = session.execute(sql).await.unwrap();
+    let QueryResult::Rows { rows, .. } = results.into_iter().last().unwrap() else {
+        panic!("{sql} returned no rows")
+    };
+    let batches = rows.collect().await.unwrap();
+    crate::result::text_rows(&batches, &session.text_options())
+}
+
+fn row(values: &[Option<&str>]) -> Vec<Option<String>> {
+    values.iter().map(|v| v.map(str::to_owned)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_query_reuses_its_plan_until_ddl_or_a_setting_changes() {
+    let mut session = session();
+    session
+        .execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')")
+        .await
+        .unwrap();
+    // Not a fast-path shape: DataFusion plans it.
+    let query = "SELECT * FROM t WHERE v <> 'x'";
+    assert_eq!(
+        rows(&mut session, query).await,
+        [row(&[Some("1"), Some("a")])]
+    );
+    assert_eq!(session.plans_reused(), 0);
+    assert_eq!(
+        rows(&mut session, query).await,
+        [row(&[Some("1"), Some("a")])]
+    );
+    assert_eq!(session.plans_reused(), 1);
+
+    // Committed DDL: planned again, and the new column is there.
+    session
+        .execute("ALTER TABLE t ADD COLUMN w int DEFAULT 7")
+        .await
+        .unwrap();
+    let widened = [row(&[Some("1"), Some("a"), Some("7")])];
+    assert_eq!(rows(&mut session, query).await, widened);
+    assert_eq!(session.plans_reused(), 1);
+    assert_eq!(rows(&mut session, query).await, widened);
+    assert_eq!(session.plans_reused(), 2);
+
+    // A setting: the name resolves elsewhere.
+    session
+        .execute("CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    session
+        .execute("INSERT INTO s.t VALUES (2, 'b')")
+        .await
+        .unwrap();
+    assert_eq!(rows(&mut session, query).await, widened);
+    let reused = session.plans_reused();
+    session
+        .execute("SET search_path = s, public")
+        .await
+        .unwrap();
+    let other = [row(&[Some("2"), Some("b")])];
+    assert_eq!(rows(&mut session, query).await, other);
+    assert_eq!(session.plans_reused(), reused);
+
+    // The transaction's own DDL: neither uses nor keeps a plan.
+    session.execute("BEGIN").await.unwrap();
+    session
+        .execute("ALTER TABLE s.t ADD COLUMN z int")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&mut session, query).await,
+        [row(&[Some("2"), Some("b"), None])]
+    );
+    assert_eq!(
+        rows(&mut session, query).await,
+        [row(&[Some("2"), Some("b"), None])]
+    );
+    assert_eq!(session.plans_reused(), reused);
+    session.execute("ROLLBACK").await.unwrap();
+    // Rolled back, the catalog is as the plan kept before BEGIN saw it.
+    assert_eq!(rows(&mut session, query).await, other);
+    assert_eq!(session.plans_reused(), reused + 1);
+
+    // A system table shows the catalog as of planning: such plans are not kept.
+    let catalog_query = "SELECT relname FROM pg_class WHERE relname = 't' ORDER BY 1";
+    let before = rows(&mut session, catalog_query).await;
+    assert_eq!(rows(&mut session, catalog_query).await, before);
+    assert_eq!(session.plans_reused(), reused + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_plan_binds_new_parameter_values_each_time() {
+    let mut session = session();
+    session
+        .execute("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)")
+        .await
+        .unwrap();
+    let parsed = session
+        .parse_cached("SELECT id FROM t WHERE v > $1 ORDER BY id")
+        .unwrap();
+    let prepared = parsed[0].clone();
+    let mut results = Vec::new();
+    for bound in [15, 25, 5] {
+        let result = session
+            .execute_prepared(
+                &prepared,
+                &[datafusion::scalar::ScalarValue::Int32(Some(bound))],
+            )
+            .await
+            .unwrap();
+        let QueryResult::Rows { rows, .. } = result else {
+            panic!("no rows")
+        };
+        let batches = rows.collect().await.unwrap();
+        results.push(crate::result::text_rows(&batches, &session.text_options()).len());
+    }
+    assert_eq!(results, [2, 1, 3]);
+    assert_eq!(session.plans_reused(), 2);
+}
