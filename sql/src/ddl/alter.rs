@@ -13,6 +13,7 @@ use bytedata_catalog::descriptor::{CheckConstraint, TableDescriptor};
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::table::TableCodec;
 use bytedata_catalog::value::Value;
+use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::DFSchema;
@@ -613,8 +614,9 @@ fn add_primary_key(
                 return Err(not_null_violated(&column.name, &table.name));
             }
         }
-        let new_key = new_codec.encode_key(&row)?;
-        if ddl.txn.lock_latest(&new_key)?.is_some() {
+        let new_key = Bytes::from(new_codec.encode_key(&row)?);
+        let new_value = Bytes::from(new_codec.encode_value(&row)?);
+        if !ddl.txn.insert_absent(new_key, new_value)? {
             let key_columns = new.primary_key.columns.clone();
             return Err(crate::dml::unique_violation(
                 &name,
@@ -624,7 +626,6 @@ fn add_primary_key(
                 &new_codec,
             ));
         }
-        ddl.txn.put(new_key, new_codec.encode_value(&row)?)?;
         for index in new_codec.indexes() {
             let (entry, value) = new_codec.index_entry(index, &row)?;
             if index.descriptor.unique
