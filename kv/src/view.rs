@@ -127,6 +127,14 @@ impl ReadView {
         Scan::new(self.clone(), &range, true)
     }
 
+    /// Keys that cut `range` into up to `parts` pieces of similar size, for scanning them
+    /// in parallel (see `Index::split_keys`); none for a range too small to be worth it.
+    pub fn split_keys(&self, range: impl KeyRange, parts: usize) -> Vec<Vec<u8>> {
+        let (start, end) = range.bounds();
+        let guard = epoch::pin();
+        self.index().split_keys(start, end, parts, &guard)
+    }
+
     /// Calls `f` on every entry of `range` in order without copying, until it breaks.
     pub fn for_each<B>(
         &self,

@@ -55,6 +55,49 @@ fn the_newest_value_is_read_without_a_view_and_old_views_keep_theirs() {
 }
 
 #[test]
+fn a_large_range_is_cut_into_similar_pieces_inside_it_and_a_small_one_is_not() {
+    let store = Store::open(Options::memory()).unwrap();
+    let key = |i: u32| format!("k{i:06}").into_bytes();
+    let keys = 50_000;
+    let mut batch = WriteBatch::new();
+    for i in 0..keys {
+        batch.put(key(i), b"v".to_vec());
+    }
+    store.write(batch).unwrap();
+    let view = store.read_view();
+
+    let cuts = view.split_keys(.., 4);
+    assert!((1..=3).contains(&cuts.len()), "{} cuts", cuts.len());
+    assert!(cuts.windows(2).all(|pair| pair[0] < pair[1]));
+    let mut lower = std::ops::Bound::Unbounded;
+    let mut sizes = Vec::new();
+    for cut in cuts.iter().map(Vec::as_slice) {
+        let upper = std::ops::Bound::Excluded(cut);
+        sizes.push(view.scan((lower, upper)).count());
+        lower = std::ops::Bound::Included(cut);
+    }
+    sizes.push(view.scan((lower, std::ops::Bound::Unbounded)).count());
+    assert_eq!(sizes.iter().sum::<usize>(), keys as usize, "{sizes:?}");
+    assert!(
+        sizes.iter().all(|&size| size >= keys as usize / 10),
+        "pieces of similar size: {sizes:?}"
+    );
+
+    let (start, end) = (key(10_000), key(40_000));
+    let inner = view.split_keys(start.clone()..end.clone(), 2);
+    assert_eq!(inner.len(), 1);
+    assert!(
+        inner[0] > start && inner[0] < end,
+        "strictly inside the range"
+    );
+    assert!(
+        view.split_keys(key(100)..key(200), 2).is_empty(),
+        "too small to cut"
+    );
+    assert!(view.split_keys(.., 1).is_empty());
+}
+
+#[test]
 fn a_batch_applies_in_order_and_as_one() {
     let store = Store::open(Options::memory()).unwrap();
     let mut batch = WriteBatch::new();

@@ -710,6 +710,13 @@ impl TxnReader {
         )
     }
 
+    /// Keys that cut `range` into up to `parts` pieces of similar size in the snapshot,
+    /// for scanning them in parallel; none when the range is too small to be worth it.
+    /// The own writes do not move the cuts (every piece still merges them in).
+    pub fn split_keys(&self, range: impl bytedata_kv::KeyRange, parts: usize) -> Vec<Vec<u8>> {
+        self.view.split_keys(range, parts)
+    }
+
     pub fn transaction(&self) -> &Transaction {
         &self.txn
     }

@@ -48,6 +48,8 @@ const ENTRY_OVERHEAD_BYTES: u64 = 40;
 pub(crate) const CHUNK_ENTRIES: usize = 256;
 /// How many entries ahead a walk prefetches versions.
 const PREFETCH_DISTANCE: usize = 8;
+/// `Index::split_keys` cuts only nodes at least this many levels above the leaves.
+const SPLIT_MIN_HEIGHT: usize = 2;
 
 pub(crate) struct Index {
     root: AtomicPtr<Node>,
@@ -204,6 +206,55 @@ impl Index {
         }
         let i = node.find(key)?;
         visible_at(node.slot(i).cast(), lsn, guard)
+    }
+
+    /// Keys that cut the range into up to `parts` pieces of similar size, ascending and
+    /// strictly inside it, for scanning the pieces in parallel: the lower bounds of evenly
+    /// spaced children of the highest node whose children the range spans several of.
+    /// Only a node at least `SPLIT_MIN_HEIGHT` levels above the leaves is cut, so each
+    /// piece spans whole subtrees of thousands of keys and a small range is never cut
+    /// (nothing is returned).
+    pub fn split_keys(
+        &self,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        parts: usize,
+        guard: &Guard,
+    ) -> Vec<Vec<u8>> {
+        let mut height = 0;
+        let mut node = self.root(guard);
+        while !node.leaf {
+            height += 1;
+            node = child(node, 0, guard);
+        }
+        let mut node = self.root(guard);
+        while !node.leaf && height >= SPLIT_MIN_HEIGHT && parts > 1 {
+            let first = match start {
+                Bound::Included(key) | Bound::Excluded(key) => node.route(key),
+                Bound::Unbounded => 0,
+            };
+            let last = match end {
+                Bound::Included(key) | Bound::Excluded(key) => node.route(key),
+                Bound::Unbounded => node.len() - 1,
+            };
+            if last > first {
+                let span = last - first + 1;
+                let mut keys: Vec<Vec<u8>> = (1..parts.min(span))
+                    .map(|k| node.key(first + k * span / parts.min(span)).to_vec())
+                    .collect();
+                keys.dedup();
+                // Each cut is a lower bound of a child after the one `start` routes to,
+                // and at most `end`: strictly inside unless it is `end` itself.
+                keys.retain(|key| match end {
+                    Bound::Included(end) | Bound::Excluded(end) => &key[..] < end,
+                    Bound::Unbounded => true,
+                });
+                return keys;
+            }
+            node = child(node, first, guard);
+            height -= 1;
+        }
+        Vec::new()
     }
 
     /// Visits the entries visible at `lsn` from `start` towards `end`, at most

@@ -468,15 +468,18 @@ impl TableProvider for KvTable {
         let scan_schema = Arc::new(self.schema.project(&wanted)?);
         let positions: Vec<usize> = wanted.iter().map(|&i| self.visible[i]).collect();
         let limit = if residual.is_empty() { limit } else { None };
-        let scan: Arc<dyn ExecutionPlan> = Arc::new(scan::KvScanExec::new(
-            self.descriptor.name.clone(),
-            self.codec.clone(),
-            &context,
-            access,
-            positions,
-            limit,
-            scan_schema.clone(),
-        ));
+        let scan: Arc<dyn ExecutionPlan> = Arc::new(
+            scan::KvScanExec::new(
+                self.descriptor.name.clone(),
+                self.codec.clone(),
+                &context,
+                access,
+                positions,
+                limit,
+                scan_schema.clone(),
+            )
+            .map_err(into_datafusion)?,
+        );
         if residual.is_empty() {
             return Ok(scan);
         }

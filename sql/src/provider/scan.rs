@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use bytedata_catalog::projection::RowProjection;
 use bytedata_catalog::table::TableCodec;
-use bytedata_mvcc::{Transaction, TxnReader, TxnScan};
+use bytedata_mvcc::{TxnReader, TxnScan};
 use bytes::Bytes;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -32,13 +32,28 @@ use crate::session::interrupt::Interrupt;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 8192;
+/// Most pieces one scan is cut into, to be read in parallel.
+const MAX_PARTITIONS: usize = 8;
+
+/// Pieces a large range scan is cut into: one per core the process may use.
+pub(crate) fn scan_partitions() -> usize {
+    static PARTITIONS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PARTITIONS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTITIONS))
+    })
+}
 
 pub struct KvScanExec {
     table: String,
     codec: Arc<TableCodec>,
-    txn: Transaction,
+    /// Frozen when the scan is planned, before the statement writes anything: it never
+    /// reads its own output. Every partition reads through it.
+    reader: TxnReader,
     interrupt: Arc<Interrupt>,
     access: AccessPlan,
+    /// A large range cut into pieces, one partition each, read in parallel; `None`: one
+    /// partition reads the whole path.
+    pieces: Option<Vec<KeyRange>>,
     /// Positions among the codec's live columns, in output order.
     projection: Vec<usize>,
     limit: Option<usize>,
@@ -64,25 +79,35 @@ impl KvScanExec {
         projection: Vec<usize>,
         limit: Option<usize>,
         schema: SchemaRef,
-    ) -> Self {
+    ) -> Result<Self, SqlError> {
+        let reader = context.txn.reader()?;
+        // A scan that may stop early keeps one partition (and its key order).
+        let pieces = match (&access.path, limit) {
+            (Path::Ranges(ranges), None) if ranges.len() == 1 => {
+                cut(&reader, &ranges[0], scan_partitions())
+            }
+            _ => None,
+        };
+        let partitions = pieces.as_ref().map_or(1, Vec::len);
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
+            Partitioning::UnknownPartitioning(partitions),
             EmissionType::Incremental,
             Boundedness::Bounded,
         )
         .with_scheduling_type(SchedulingType::Cooperative);
-        KvScanExec {
+        Ok(KvScanExec {
             table,
             codec,
-            txn: context.txn.clone(),
+            reader,
             interrupt: context.interrupt.clone(),
             access,
+            pieces,
             projection,
             limit,
             schema,
             properties: Arc::new(properties),
-        }
+        })
     }
 
     pub fn access_description(&self) -> &str {
@@ -99,6 +124,9 @@ impl DisplayAs for KvScanExec {
                     "KvScan: {} access={}",
                     self.table, self.access.description
                 )?;
+                if let Some(pieces) = &self.pieces {
+                    write!(f, " partitions={}", pieces.len())?;
+                }
                 let columns: Vec<&str> = self
                     .schema
                     .fields()
@@ -159,20 +187,23 @@ impl ExecutionPlan for KvScanExec {
 
     fn execute(
         &self,
-        _partition: usize,
+        partition: usize,
         _context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        let source = match &self.access.path {
-            Path::Points(keys) => Source::Lookups(Lookups::Points(keys.iter().cloned().collect())),
-            Path::Ranges(ranges) => Source::Ranges {
-                ranges: ranges.iter().cloned().collect(),
-                current: None,
-            },
-            Path::Index { index, ranges } => Source::Lookups(Lookups::Index {
-                index: *index,
-                ranges: ranges.iter().cloned().collect(),
-                current: None,
-            }),
+        let source = match (&self.pieces, &self.access.path) {
+            (Some(pieces), _) => {
+                let piece = pieces.get(partition).ok_or_else(|| {
+                    into_datafusion(SqlError::internal(format!(
+                        "scan partition {partition} of {}",
+                        pieces.len()
+                    )))
+                })?;
+                Source::Ranges {
+                    ranges: VecDeque::from([piece.clone()]),
+                    current: None,
+                }
+            }
+            (None, path) => Self::whole(path),
         };
         // Each column is decoded once, however often the projection names it.
         let mut decoded: Vec<usize> = Vec::with_capacity(self.projection.len());
@@ -189,8 +220,7 @@ impl ExecutionPlan for KvScanExec {
                 },
             )
             .collect();
-        // Frozen now, before the statement writes anything: it never reads its own output.
-        let reader = self.txn.reader().map_err(|e| into_datafusion(e.into()))?;
+        let reader = self.reader.clone();
         // Cooperative: each batch spends tokio budget, so a long query yields now and then
         // and its consumer can notice a cancel request or a timeout.
         Ok(Box::pin(datafusion::physical_plan::coop::cooperative(
@@ -208,6 +238,49 @@ impl ExecutionPlan for KvScanExec {
             },
         )))
     }
+}
+
+impl KvScanExec {
+    /// The source of a scan in one partition: the whole access path.
+    fn whole(path: &Path) -> Source {
+        match path {
+            Path::Points(keys) => Source::Lookups(Lookups::Points(keys.iter().cloned().collect())),
+            Path::Ranges(ranges) => Source::Ranges {
+                ranges: ranges.iter().cloned().collect(),
+                current: None,
+            },
+            Path::Index { index, ranges } => Source::Lookups(Lookups::Index {
+                index: *index,
+                ranges: ranges.iter().cloned().collect(),
+                current: None,
+            }),
+        }
+    }
+}
+
+/// `range` cut into up to `parts` pieces of similar size, in key order; `None` when it is
+/// too small to be worth cutting.
+fn cut(reader: &TxnReader, range: &KeyRange, parts: usize) -> Option<Vec<KeyRange>> {
+    if parts < 2 {
+        return None;
+    }
+    let (start, end) = range;
+    let cuts = reader.split_keys((as_slice(start), as_slice(end)), parts);
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut lower = start.clone();
+    for cut in cuts {
+        pieces.push((lower, Bound::Excluded(cut.clone())));
+        lower = Bound::Included(cut);
+    }
+    pieces.push((lower, end.clone()));
+    Some(pieces)
+}
+
+fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    bound.as_ref().map(Vec::as_slice)
 }
 
 enum Source {
@@ -230,9 +303,6 @@ enum Lookups {
 }
 
 fn open(reader: &TxnReader, range: KeyRange) -> TxnScan {
-    fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-        bound.as_ref().map(Vec::as_slice)
-    }
     reader.scan((as_slice(&range.0), as_slice(&range.1)))
 }
 

@@ -355,3 +355,60 @@ async fn a_kept_plan_binds_new_parameter_values_each_time() {
     assert_eq!(results, [2, 1, 3]);
     assert_eq!(session.plans_reused(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_scan_read_in_parallel_pieces_sees_every_row_once() {
+    let mut session = session();
+    session
+        .execute("CREATE TABLE big (k int PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    session
+        .execute("INSERT INTO big SELECT g, g % 7 FROM generate_series(1, 60000) g")
+        .await
+        .unwrap();
+    let totals = "SELECT count(*), sum(v), count(DISTINCT k), min(k), max(k) FROM big";
+    assert_eq!(
+        rows(&mut session, totals).await,
+        [row(&[
+            Some("60000"),
+            Some("179997"),
+            Some("60000"),
+            Some("1"),
+            Some("60000")
+        ])]
+    );
+    let plan = rows(&mut session, "EXPLAIN SELECT count(*) FROM big").await;
+    let cut = plan
+        .iter()
+        .flatten()
+        .flatten()
+        .any(|line| line.contains("partitions="));
+    assert_eq!(
+        cut,
+        crate::provider::scan::scan_partitions() > 1,
+        "{plan:?}"
+    );
+
+    // The transaction's own writes are merged into every piece.
+    session.execute("BEGIN").await.unwrap();
+    session
+        .execute("DELETE FROM big WHERE k % 2 = 0")
+        .await
+        .unwrap();
+    session
+        .execute("INSERT INTO big VALUES (60001, 1)")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&mut session, "SELECT count(*), max(k) FROM big").await,
+        [row(&[Some("30001"), Some("60001")])]
+    );
+    session.execute("ROLLBACK").await.unwrap();
+
+    // A scan that may stop early is not cut: it keeps the key order.
+    assert_eq!(
+        rows(&mut session, "SELECT k FROM big LIMIT 3").await,
+        [row(&[Some("1")]), row(&[Some("2")]), row(&[Some("3")])]
+    );
+}
