@@ -535,8 +535,11 @@ impl<'a> Writers<'a> {
             self.txn.put(key, writer.codec.encode_value(row)?)?;
         } else {
             // The key is the only constraint to probe: one lock and look-up for both.
+            // The key moves into the write buffer; a conflict (rare) encodes it again
+            // rather than every row paying for a shared copy.
             let value = Bytes::from(writer.codec.encode_value(row)?);
-            if !self.txn.insert_absent(key.clone(), value)? {
+            if !self.txn.insert_absent(key, value)? {
+                let key = Bytes::from(writer.codec.encode_key(row)?);
                 return Ok(Some(Conflict::Primary { key }));
             }
         }

@@ -1,7 +1,12 @@
 //! The scan node: reads a table through its access path, at the statement's transaction
 //! snapshot, and streams Arrow batches of at most `BATCH_ROWS` rows. Nothing is read
-//! before DataFusion pulls a batch, and at most one batch is held at a time, so a scan of
-//! any size runs in bounded memory.
+//! before DataFusion pulls a batch, and at most one batch is held at a time (per
+//! partition), so a scan of any size runs in bounded memory.
+//!
+//! A large primary-key range without a LIMIT is cut into pieces, one partition each, at
+//! keys the index's upper levels provide (`TxnReader::split_keys`); DataFusion reads the
+//! partitions in parallel. Every partition reads through the one `TxnReader` frozen when
+//! the scan was planned, so together they see exactly what one scan would have seen.
 
 use std::collections::VecDeque;
 use std::fmt;
