@@ -40,6 +40,8 @@ struct VersionPlan {
     outputs: Vec<Option<usize>>,
     /// Outputs read from the key: (key column index, output).
     from_key: Vec<(usize, usize)>,
+    /// Key columns to decode: up to the last one `from_key` reads.
+    key_fields: usize,
     /// Outputs the version does not hold, with the value they read as.
     missing: Vec<(usize, Value)>,
 }
@@ -64,7 +66,6 @@ impl RowProjection {
             output_of[position] = Some(output);
         }
         let key = codec.key_columns();
-        let mut key_len = 0;
         let versions = codec
             .layout_targets()
             .map(|(types, targets)| {
@@ -72,6 +73,7 @@ impl RowProjection {
                     types: Vec::new(),
                     outputs: Vec::new(),
                     from_key: Vec::new(),
+                    key_fields: 0,
                     missing: Vec::new(),
                 };
                 let held = |position: usize| targets.contains(&Some(position));
@@ -95,7 +97,7 @@ impl RowProjection {
                     match key.iter().position(|(p, _, _)| *p == position) {
                         Some(index) => {
                             plan.from_key.push((index, output));
-                            key_len = key_len.max(index + 1);
+                            plan.key_fields = plan.key_fields.max(index + 1);
                         }
                         None => plan
                             .missing
@@ -104,7 +106,12 @@ impl RowProjection {
                 }
                 plan
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let key_len = versions
+            .iter()
+            .map(|plan| plan.key_fields)
+            .max()
+            .unwrap_or(0);
         RowProjection {
             primary_prefix: codec.primary_prefix(),
             key_types: key[..key_len]
@@ -164,13 +171,7 @@ impl RowProjection {
         let mut body = key
             .strip_prefix(&self.primary_prefix[..])
             .ok_or_else(|| CatalogError::Corrupt("a row key of another table".into()))?;
-        let last = plan
-            .from_key
-            .iter()
-            .map(|(index, _)| *index)
-            .max()
-            .unwrap_or(0);
-        for (index, (ty, direction)) in self.key_types[..=last].iter().enumerate() {
+        for (index, (ty, direction)) in self.key_types[..plan.key_fields].iter().enumerate() {
             let (value, used) =
                 keycode::decode_field(body, ty, *direction).map_err(CatalogError::from)?;
             body = &body[used..];

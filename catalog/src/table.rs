@@ -114,6 +114,11 @@ impl TableCodec {
         &self.indexes
     }
 
+    /// Whether a secondary index is unique (so an insert has more than its key to probe).
+    pub fn has_unique_index(&self) -> bool {
+        self.indexes.iter().any(|index| index.descriptor.unique)
+    }
+
     /// `[table][1]`: the start of the primary index's range.
     pub fn primary_prefix(&self) -> [u8; 8] {
         index_prefix(self.table_id, PRIMARY_INDEX)

@@ -527,8 +527,7 @@ impl<'a> Writers<'a> {
     pub fn insert(&mut self, writer: &TableWriter, row: &[Value]) -> Result<Option<Conflict>> {
         writer.check_not_null(row)?;
         let key = Bytes::from(writer.codec.encode_key(row)?);
-        let unique_indexes = writer.codec.indexes().iter().any(|i| i.descriptor.unique);
-        if unique_indexes {
+        if writer.codec.has_unique_index() {
             if let Some(conflict) = self.probe(writer, &key, row, None)? {
                 return Ok(Some(conflict));
             }

@@ -185,9 +185,7 @@ pub(crate) fn locks_before_writing(shape: &Shape, writer: &TableWriter) -> bool 
     match shape {
         Shape::Get { .. } => true,
         Shape::Insert { rows, .. } => rows.len() == 1,
-        Shape::Update { .. } | Shape::Delete { .. } => {
-            !writer.codec.indexes().iter().any(|i| i.descriptor.unique)
-        }
+        Shape::Update { .. } | Shape::Delete { .. } => !writer.codec.has_unique_index(),
     }
 }
 

@@ -59,8 +59,12 @@ pub struct KvScanExec {
     /// A large range cut into pieces, one partition each, read in parallel; `None`: one
     /// partition reads the whole path.
     pieces: Option<Vec<KeyRange>>,
-    /// Positions among the codec's live columns, in output order.
-    projection: Vec<usize>,
+    /// What to decode of each row: the columns at `decoded`.
+    rows: Arc<RowProjection>,
+    /// Distinct positions among the codec's live columns, each decoded into one array.
+    decoded: Arc<[usize]>,
+    /// For each output column, its array in `decoded`.
+    outputs: Arc<[usize]>,
     limit: Option<usize>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
@@ -94,6 +98,21 @@ impl KvScanExec {
             _ => None,
         };
         let partitions = pieces.as_ref().map_or(1, Vec::len);
+        // Each column is decoded once, however often the projection names it.
+        let mut decoded: Vec<usize> = Vec::with_capacity(projection.len());
+        let outputs = projection
+            .iter()
+            .map(
+                |position| match decoded.iter().position(|p| p == position) {
+                    Some(at) => at,
+                    None => {
+                        decoded.push(*position);
+                        decoded.len() - 1
+                    }
+                },
+            )
+            .collect();
+        let rows = Arc::new(RowProjection::new(&codec, &decoded));
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions),
@@ -108,7 +127,9 @@ impl KvScanExec {
             interrupt: context.interrupt.clone(),
             access,
             pieces,
-            projection,
+            rows,
+            decoded: decoded.into(),
+            outputs,
             limit,
             schema,
             properties: Arc::new(properties),
@@ -210,33 +231,18 @@ impl ExecutionPlan for KvScanExec {
             }
             (None, path) => Self::whole(path),
         };
-        // Each column is decoded once, however often the projection names it.
-        let mut decoded: Vec<usize> = Vec::with_capacity(self.projection.len());
-        let outputs = self
-            .projection
-            .iter()
-            .map(
-                |position| match decoded.iter().position(|p| p == position) {
-                    Some(at) => at,
-                    None => {
-                        decoded.push(*position);
-                        decoded.len() - 1
-                    }
-                },
-            )
-            .collect();
         let reader = self.reader.clone();
         // Cooperative: each batch spends tokio budget, so a long query yields now and then
         // and its consumer can notice a cancel request or a timeout.
         Ok(Box::pin(datafusion::physical_plan::coop::cooperative(
             KvScanStream {
-                rows: RowProjection::new(&self.codec, &decoded),
+                rows: self.rows.clone(),
                 codec: self.codec.clone(),
                 reader,
                 interrupt: self.interrupt.clone(),
                 source,
-                decoded,
-                outputs,
+                decoded: self.decoded.clone(),
+                outputs: self.outputs.clone(),
                 remaining: self.limit.unwrap_or(usize::MAX),
                 schema: self.schema.clone(),
                 done: false,
@@ -362,12 +368,10 @@ struct KvScanStream {
     reader: TxnReader,
     interrupt: Arc<Interrupt>,
     source: Source,
-    /// What to decode of each row: the columns at `decoded`.
-    rows: RowProjection,
-    /// Distinct positions among the codec's live columns, each decoded into one array.
-    decoded: Vec<usize>,
-    /// For each output column, its array in `decoded`.
-    outputs: Vec<usize>,
+    /// As the plan's (`KvScanExec`).
+    rows: Arc<RowProjection>,
+    decoded: Arc<[usize]>,
+    outputs: Arc<[usize]>,
     remaining: usize,
     schema: SchemaRef,
     done: bool,
@@ -385,7 +389,7 @@ impl KvScanStream {
                 .collect(),
         );
         let mut decoder = Decoder {
-            rows: &self.rows,
+            rows: self.rows.as_ref(),
             columns: &mut builders,
         };
         let (rows, exhausted) = match &mut self.source {
