@@ -74,7 +74,7 @@ pub use commit::CommitTicket;
 pub use error::{Error, Result};
 pub use options::{FsyncPolicy, Options, StorageMode};
 pub use snapshot::SnapshotInfo;
-pub use store::{Stats, Store};
+pub use store::{NewestReader, Stats, Store};
 pub use view::{KeyRange, ReadView, Scan};
 
 /// A log sequence number: the position of a committed batch in the total order of

@@ -214,6 +214,24 @@ impl Inner {
     }
 }
 
+/// See `Store::newest_reader`. Holding one keeps the versions it could read from being
+/// freed, so it is for one burst of look-ups, not to keep.
+pub struct NewestReader<'a> {
+    store: &'a Store,
+    guard: crossbeam_epoch::Guard,
+}
+
+impl NewestReader<'_> {
+    /// Whether the newest version of `key` holds a value (not a delete, not absent).
+    pub fn has_value(&self, key: &[u8]) -> bool {
+        self.store
+            .inner()
+            .index
+            .read(key, u64::MAX, &self.guard)
+            .is_some_and(|version| version.value().is_some())
+    }
+}
+
 /// An ordered key-value store. Cheap to clone; all clones share one store, which closes
 /// when the last one is dropped (or on an explicit `close`).
 #[derive(Clone)]
@@ -362,6 +380,15 @@ impl Store {
             .read(key, u64::MAX, &guard)
             .and_then(|version| version.value());
         f(value)
+    }
+
+    /// `newest_with` for many keys under one epoch pin, with the same caveat: for keys
+    /// the caller holds the write locks of.
+    pub fn newest_reader(&self) -> NewestReader<'_> {
+        NewestReader {
+            store: self,
+            guard: crossbeam_epoch::pin(),
+        }
     }
 
     /// The LSN up to which every batch is visible.

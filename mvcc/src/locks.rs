@@ -243,6 +243,49 @@ impl LockManager {
         }
     }
 
+    /// Takes every lock of `ids` for `txn`, as `acquire` one by one would, and pushes
+    /// each newly taken one onto `taken` — also when it fails part-way, so the caller can
+    /// release what it holds. Free locks are taken shard by shard, one shard lock for
+    /// all of a shard's ids (a bulk write's locks fall in random shards, and locking and
+    /// unlocking per id fences every cache miss in the table); ids another transaction
+    /// holds are then waited for one at a time.
+    pub fn acquire_many(
+        &self,
+        txn: TxnId,
+        ids: &[LockId],
+        wait: LockWait,
+        cancel: &AtomicBool,
+        taken: &mut Vec<LockId>,
+    ) -> Result<()> {
+        let mut by_shard: Vec<Vec<LockId>> = vec![Vec::new(); SHARDS];
+        for &id in ids {
+            by_shard[Self::shard_index(id)].push(id);
+        }
+        let mut held_by_others = Vec::new();
+        for (shard, ids) in self.shards.iter().zip(by_shard) {
+            if ids.is_empty() {
+                continue;
+            }
+            let mut shard = shard.lock();
+            for id in ids {
+                match shard.entry(id) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(txn);
+                        taken.push(id);
+                    }
+                    Entry::Occupied(entry) if *entry.get() == txn => {}
+                    Entry::Occupied(_) => held_by_others.push(id),
+                }
+            }
+        }
+        for id in held_by_others {
+            if self.acquire(txn, id, wait, cancel)? == Acquired::New {
+                taken.push(id);
+            }
+        }
+        Ok(())
+    }
+
     /// Records that `txn` waits for `holder`, unless that closes a cycle.
     fn start_waiting(&self, txn: TxnId, holder: TxnId) -> Result<()> {
         let mut waits_for = self.waits_for.lock();

@@ -345,6 +345,24 @@ impl Transaction {
         self.lock_key_checked(key, true)
     }
 
+    /// How to wait for a lock another transaction holds: not at all inside a no-wait scope.
+    fn lock_wait(&self) -> LockWait {
+        if self.inner.no_wait.load(Ordering::Acquire) {
+            LockWait::NoWait
+        } else {
+            self.inner.options.lock_wait
+        }
+    }
+
+    /// Remembers that a no-wait scope refused a lock.
+    fn note_refusal(&self, error: &Error) {
+        if self.inner.no_wait.load(Ordering::Acquire)
+            && matches!(error, Error::LockNotAvailable { .. })
+        {
+            self.inner.refused.store(true, Ordering::Release);
+        }
+    }
+
     /// Locks `key`; with `check_snapshot`, fails at REPEATABLE READ and above if a commit
     /// after the snapshot changed it (when newly locked).
     fn lock_key_checked(&self, key: &[u8], check_snapshot: bool) -> Result<()> {
@@ -353,23 +371,14 @@ impl Transaction {
                 operation: "a write",
             });
         }
-        let no_wait = self.inner.no_wait.load(Ordering::Acquire);
-        let wait = if no_wait {
-            LockWait::NoWait
-        } else {
-            self.inner.options.lock_wait
-        };
+        let wait = self.lock_wait();
         // The wait happens without the state lock, so the transaction's scans stay usable.
         let engine = &self.inner.engine;
         let id = engine.locks.lock_id(key);
         let acquired = engine
             .locks
             .acquire(self.inner.id, id, wait, &self.inner.cancel)
-            .inspect_err(|error| {
-                if no_wait && matches!(error, Error::LockNotAvailable { .. }) {
-                    self.inner.refused.store(true, Ordering::Release);
-                }
-            })?;
+            .inspect_err(|error| self.note_refusal(error))?;
         let mut state = self.active_state()?;
         if acquired == Acquired::New {
             state.locks.push(id);
@@ -493,6 +502,69 @@ impl Transaction {
         Ok(true)
     }
 
+    /// `insert_absent` for many entries, in order: an entry whose key holds a value (a
+    /// committed one, or one this call or an earlier write of the transaction put there)
+    /// is not written. Returns the positions of those refused. The locks are taken first,
+    /// all together, and the entries then written under one hold of the transaction's
+    /// state: for bulk inserts, where taking both per row costs more than the write.
+    pub fn insert_absent_many(&self, entries: Vec<(Bytes, Bytes)>) -> Result<Vec<usize>> {
+        if self.inner.options.read_only || self.inner.signal.is_none() {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        drop(self.active_state()?);
+        let engine = &self.inner.engine;
+        let ids: Vec<LockId> = entries
+            .iter()
+            .map(|(key, _)| engine.locks.lock_id(key))
+            .collect();
+        let mut taken = Vec::with_capacity(ids.len());
+        let acquired = engine.locks.acquire_many(
+            self.inner.id,
+            &ids,
+            self.lock_wait(),
+            &self.inner.cancel,
+            &mut taken,
+        );
+        let mut state = self.inner.state.lock();
+        // Recorded whatever happened, so that the end of the transaction releases them.
+        state.locks.extend_from_slice(&taken);
+        acquired.inspect_err(|error| self.note_refusal(error))?;
+        if state.status != Status::Active {
+            return Err(Error::NotActive);
+        }
+        let newest = engine.store.newest_reader();
+        let mut refused = Vec::new();
+        let mut written = 0;
+        // Bulk loads mostly come in key order: a key past the greatest own write cannot
+        // be among them, which spares the look-up in the buffer.
+        let mut greatest_own = state.writes.get_max().map(|(key, _)| key.clone());
+        for (position, (key, value)) in entries.into_iter().enumerate() {
+            let past_own = greatest_own.as_ref().is_none_or(|greatest| key > greatest);
+            let own = if past_own {
+                None
+            } else {
+                state.writes.get(&key)
+            };
+            let present = match own {
+                Some(own) => own.is_some(),
+                None => newest.has_value(&key),
+            };
+            if present {
+                refused.push(position);
+                continue;
+            }
+            if past_own {
+                greatest_own = Some(key.clone());
+            }
+            state.writes.insert(key, Some(value));
+            written += 1;
+        }
+        state.writes_made += written;
+        Ok(refused)
+    }
+
     /// Defines a savepoint; a later one with the same name hides it until released.
     pub fn savepoint(&self, name: &str) -> Result<()> {
         let mut state = self.active_state()?;
@@ -550,14 +622,17 @@ impl Transaction {
             self.finish(&mut state, Status::Committed);
             return Ok(lsn);
         }
-        let mut batch = WriteBatch::with_capacity(state.writes.len());
-        let mut keys = Vec::with_capacity(state.writes.len());
-        for (key, value) in state.writes.iter() {
+        let writes = std::mem::take(&mut state.writes);
+        let mut batch = WriteBatch::with_capacity(writes.len());
+        let mut keys = Vec::with_capacity(writes.len());
+        // The buffer is consumed: a value nothing else holds (no savepoint, no reader)
+        // moves into the batch without a copy. The key stays shared with the commit log.
+        for (key, value) in writes {
             match value {
-                Some(value) => batch.put(key.to_vec(), value.to_vec()),
+                Some(value) => batch.put(key.to_vec(), Vec::from(value)),
                 None => batch.delete(key.to_vec()),
             };
-            keys.push(key.clone());
+            keys.push(key);
         }
         // No more reads: the snapshot goes before the commit is applied, so the garbage
         // collector running then need not keep the versions it could see.

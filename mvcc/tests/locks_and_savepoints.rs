@@ -277,6 +277,127 @@ fn insert_absent_writes_only_a_key_nobody_holds_a_value_for() {
     ));
 }
 
+fn entries(pairs: &[(&str, &str)]) -> Vec<(Bytes, Bytes)> {
+    pairs
+        .iter()
+        .map(|&(key, value)| (Bytes::from(key.to_owned()), Bytes::from(value.to_owned())))
+        .collect()
+}
+
+#[test]
+fn insert_absent_many_refuses_what_insert_absent_one_by_one_would() {
+    let engine = engine();
+    let setup = engine.begin(TxnOptions::default());
+    setup.put("committed", "old").unwrap();
+    setup.put("gone", "old").unwrap();
+    setup.commit().unwrap();
+    for level in [
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::RepeatableRead,
+        IsolationLevel::Serializable,
+    ] {
+        let txn = engine.begin(TxnOptions::isolation(level));
+        txn.delete("gone").unwrap();
+        txn.put("own", "mine").unwrap();
+        let refused = txn
+            .insert_absent_many(entries(&[
+                ("fresh", "1"),
+                ("committed", "new"),
+                ("gone", "again"),
+                ("fresh", "2"),
+                ("own", "theirs"),
+                ("other", "3"),
+            ]))
+            .unwrap();
+        assert_eq!(refused, vec![1, 3, 4], "{level:?}");
+        for (key, expected) in [
+            ("fresh", "1"),
+            ("committed", "old"),
+            ("gone", "again"),
+            ("own", "mine"),
+            ("other", "3"),
+        ] {
+            assert_eq!(
+                value(&txn, key),
+                Some(Bytes::from(expected)),
+                "{level:?} {key}"
+            );
+        }
+        txn.rollback().unwrap();
+        assert_eq!(engine.stats().locks_held, 0, "{level:?}");
+    }
+
+    let read_only = engine.begin(TxnOptions {
+        read_only: true,
+        ..TxnOptions::default()
+    });
+    assert!(matches!(
+        read_only.insert_absent_many(entries(&[("x", "y")])),
+        Err(Error::ReadOnly { .. })
+    ));
+}
+
+#[test]
+fn insert_absent_many_waits_for_a_held_key_and_then_finds_it_taken() {
+    let engine = engine();
+    let first = engine.begin(TxnOptions::default());
+    assert!(first.insert_absent("b".into(), "first".into()).unwrap());
+    let second = engine.begin(TxnOptions::default());
+    std::thread::scope(|scope| {
+        let waiter = scope
+            .spawn(|| second.insert_absent_many(entries(&[("a", "2"), ("b", "2"), ("c", "2")])));
+        while engine.stats().lock_waits < 1 {
+            std::thread::yield_now();
+        }
+        first.commit().unwrap();
+        assert_eq!(waiter.join().unwrap().unwrap(), vec![1]);
+    });
+    second.commit().unwrap();
+    let reader = engine.begin(TxnOptions::default());
+    for (key, expected) in [("a", "2"), ("b", "first"), ("c", "2")] {
+        assert_eq!(value(&reader, key), Some(Bytes::from(expected)), "{key}");
+    }
+    assert_eq!(engine.stats().locks_held, 0);
+}
+
+#[test]
+fn a_batch_that_cannot_get_every_lock_writes_nothing_and_releases_what_it_took() {
+    let engine = engine();
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("held", "1").unwrap();
+    let txn = engine.begin(TxnOptions {
+        lock_wait: LockWait::NoWait,
+        ..TxnOptions::default()
+    });
+    let batch = entries(&[("a", "1"), ("held", "2"), ("z", "3")]);
+    assert!(matches!(
+        txn.insert_absent_many(batch),
+        Err(Error::LockNotAvailable { .. })
+    ));
+    assert_eq!((value(&txn, "a"), value(&txn, "z")), (None, None));
+    assert!(!txn.has_writes());
+    // The free keys' locks are the transaction's until it ends, and then nobody's.
+    assert_eq!(engine.stats().locks_held, 3);
+    txn.rollback().unwrap();
+    assert_eq!(engine.stats().locks_held, 1);
+
+    // Inside a no-wait scope the refusal is recorded, as for a single key.
+    let scoped = engine.begin(TxnOptions::default());
+    {
+        let scope = scoped.no_wait_scope();
+        let batch = entries(&[("a", "1"), ("held", "2")]);
+        assert!(matches!(
+            scoped.insert_absent_many(batch),
+            Err(Error::LockNotAvailable { .. })
+        ));
+        assert!(scope.refused());
+        assert!(!scope.wrote());
+    }
+    scoped.rollback().unwrap();
+    holder.rollback().unwrap();
+    assert_eq!(engine.stats().locks_held, 0);
+}
+
 #[test]
 fn a_no_wait_scope_refuses_a_held_lock_at_once_and_says_whether_it_wrote() {
     let engine = engine();

@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the SQL layer's hot pieces: key encoding, row decoding into
-//! Arrow, and point statements on the fast path beside the same statements planned by
-//! DataFusion (`SET bytedata.fast_path = off`), measured in one run. Run with
+//! Arrow, point statements on the fast path beside the same statements planned by
+//! DataFusion (`SET bytedata.fast_path = off`), measured in one run, and statements over
+//! many rows (a whole-table aggregate, a bulk INSERT … SELECT). Run with
 //! `cargo bench -p bytedata-sql`; the table in docs/benchmarks.md comes from this file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -165,5 +166,48 @@ fn statements(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, codec, statements);
+/// Statements over many rows: an aggregate reading the whole table through the scan's
+/// decoder, and INSERT … SELECT writing through the bulk path.
+fn bulk_statements(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    let mut session = Session::new(Arc::clone(&cluster), "bytedata", "bytedata").unwrap();
+    let mut execute = |sql: &str| {
+        runtime.block_on(async {
+            let mut results = session.execute(sql).await.unwrap();
+            match results.pop().unwrap() {
+                QueryResult::Rows { rows, .. } => rows.collect().await.unwrap().len(),
+                QueryResult::Command { tag } => tag.len(),
+                QueryResult::CopyIn(_) => 0,
+            }
+        })
+    };
+    execute("CREATE TABLE t (a int PRIMARY KEY, b int, c text)");
+    let load =
+        format!("INSERT INTO t SELECT g, g % 100, md5(g::text) FROM generate_series(1, {ROWS}) g");
+    execute(&load);
+    let mut group = c.benchmark_group("bulk statement");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("SELECT count(*), sum(b) over the table", |b| {
+        b.iter(|| execute("SELECT count(*), sum(b) FROM t"))
+    });
+    group.bench_function("INSERT … SELECT into an empty table", |b| {
+        b.iter_custom(|iterations| {
+            let mut measured = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                execute("TRUNCATE t");
+                let start = std::time::Instant::now();
+                black_box(execute(&load));
+                measured += start.elapsed();
+            }
+            measured
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec, statements, bulk_statements);
 criterion_main!(benches);

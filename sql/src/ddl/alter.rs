@@ -1,5 +1,5 @@
 //! ALTER TABLE: columns (add, drop, rename, NOT NULL, defaults), constraints (primary
-//! key, unique, foreign key, check), renaming the table.
+//! key — in `rekey` —, unique, foreign key, check), renaming the table.
 //!
 //! Adding a column rewrites nothing: rows written before read it as its default, fixed
 //! when the column is added (PostgreSQL's "missing value"). Only a volatile default
@@ -13,7 +13,6 @@ use bytedata_catalog::descriptor::{CheckConstraint, TableDescriptor};
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::table::TableCodec;
 use bytedata_catalog::value::Value;
-use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::DFSchema;
@@ -27,7 +26,7 @@ use super::create_table::{
     default_expression, resolve_foreign_key, unique_name,
 };
 use super::objects::{backfill_index, table_rows};
-use super::{Ddl, delete_range, delete_table_data};
+use super::{Ddl, delete_range};
 use crate::convert::value_at;
 use crate::dml::writer::Writers;
 use crate::error::{Result, SqlError};
@@ -53,7 +52,11 @@ pub async fn alter_table(ddl: &Ddl<'_>, alter: AlterTable) -> Result<QueryResult
 }
 
 /// Writes the new descriptor and returns it.
-fn save(ddl: &Ddl, old: &TableDescriptor, new: TableDescriptor) -> Result<TableDescriptor> {
+pub(super) fn save(
+    ddl: &Ddl,
+    old: &TableDescriptor,
+    new: TableDescriptor,
+) -> Result<TableDescriptor> {
     ddl.catalog().update_table(ddl.txn, old, &new)?;
     Ok(new)
 }
@@ -343,7 +346,7 @@ async fn add_column(
     Ok(table)
 }
 
-fn not_null_violated(column: &str, table: &str) -> SqlError {
+pub(super) fn not_null_violated(column: &str, table: &str) -> SqlError {
     SqlError::new(
         "23502",
         format!("column \"{column}\" of relation \"{table}\" contains null values"),
@@ -434,7 +437,7 @@ fn add_constraint(
     let mut definition = Definition::default();
     definition.add_constraint(constraint)?;
     if let Some((name, columns)) = definition.primary_key {
-        return add_primary_key(ddl, table, name, &columns);
+        return super::rekey::add_primary_key(ddl, table, name, &columns);
     }
     let mut table = table;
     for (name, columns) in definition.uniques {
@@ -555,95 +558,6 @@ fn add_foreign_key(
     let new = save(ddl, &table, new)?;
     Writers::new(ddl.txn, &ddl.state, ddl.catalog()).validate_foreign_key(&new, &name)?;
     Ok(new)
-}
-
-/// ADD PRIMARY KEY: the table's rows move from their hidden row ids to the new key.
-fn add_primary_key(
-    ddl: &Ddl,
-    table: TableDescriptor,
-    name: Option<String>,
-    columns: &[(String, Direction)],
-) -> Result<TableDescriptor> {
-    let name = name.unwrap_or_else(|| format!("{}_pkey", table.name));
-    if !table.has_hidden_row_id() {
-        return Err(SqlError::new(
-            "42P16",
-            format!(
-                "multiple primary keys for table \"{}\" are not allowed",
-                table.name
-            ),
-        ));
-    }
-    if ddl
-        .catalog()
-        .relation(ddl.txn, table.schema_id, &name)?
-        .is_some()
-    {
-        return Err(SqlError::new(
-            "42P07",
-            format!("relation \"{name}\" already exists"),
-        ));
-    }
-    let mut new = table.clone();
-    new.set_primary_key(&name, columns)?;
-    let old_codec = TableCodec::new(&table);
-    let new_codec = TableCodec::new(&new);
-    // Old and new keys share the primary index's key space: clear it all, then write the
-    // rows again, reading them as they were.
-    let reader = ddl.txn.reader()?;
-    delete_table_data(ddl.txn, table.id)?;
-    let new_ids: Vec<u32> = new_codec.columns().iter().map(|c| c.id).collect();
-    let old_positions: Vec<usize> = new_ids
-        .iter()
-        .map(|id| {
-            old_codec
-                .columns()
-                .iter()
-                .position(|c| c.id == *id)
-                .ok_or_else(|| SqlError::internal("column lost in key rebuild"))
-        })
-        .collect::<Result<_>>()?;
-    let start = old_codec.primary_prefix().to_vec();
-    let end =
-        bytedata_catalog::keys::index_end(table.id, bytedata_catalog::keys::PRIMARY_INDEX).to_vec();
-    for (key, value) in reader.scan(start..end) {
-        let old_row = old_codec.decode(&key, &value)?;
-        let row: Vec<Value> = old_positions.iter().map(|&p| old_row[p].clone()).collect();
-        for (value, column) in row.iter().zip(new_codec.columns()) {
-            if value.is_null() && !column.nullable {
-                return Err(not_null_violated(&column.name, &table.name));
-            }
-        }
-        let new_key = Bytes::from(new_codec.encode_key(&row)?);
-        let new_value = Bytes::from(new_codec.encode_value(&row)?);
-        if !ddl.txn.insert_absent(new_key, new_value)? {
-            let key_columns = new.primary_key.columns.clone();
-            return Err(crate::dml::unique_violation(
-                &name,
-                &new,
-                &key_columns,
-                &row,
-                &new_codec,
-            ));
-        }
-        for index in new_codec.indexes() {
-            let (entry, value) = new_codec.index_entry(index, &row)?;
-            if index.descriptor.unique
-                && !value.is_empty()
-                && ddl.txn.lock_latest(&entry)?.is_some()
-            {
-                return Err(crate::dml::unique_violation(
-                    &index.descriptor.name,
-                    &new,
-                    &index.descriptor.columns,
-                    &row,
-                    &new_codec,
-                ));
-            }
-            ddl.txn.put(entry, value)?;
-        }
-    }
-    save(ddl, &table, new)
 }
 
 fn drop_constraint(

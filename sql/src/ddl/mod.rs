@@ -17,6 +17,7 @@
 mod alter;
 mod create_table;
 mod objects;
+mod rekey;
 pub mod typename;
 
 use std::ops::Bound;

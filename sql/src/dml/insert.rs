@@ -528,11 +528,19 @@ async fn write_rows(
     // Keys this statement inserted or updated: DO UPDATE may not touch a row twice.
     let mut touched: HashSet<Bytes> = HashSet::new();
     let columns = writer.codec.columns().to_vec();
+    // Rows of a table whose only unique constraint is the primary key go in batch by
+    // batch, unless DO UPDATE may change a row that a later one then meets.
+    let bulk =
+        !writer.codec.has_unique_index() && !matches!(on_conflict, OnConflictPlan::Update(..));
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         crate::provider::StatementContext::check_interrupt(state)?;
         let rows = batch_rows(&batch, &columns, 0, zone)?;
         writer.check_rows(&rows)?;
+        if bulk {
+            count += insert_bulk(writers, writer, rows, on_conflict, &mut kept, keep_rows)?;
+            continue;
+        }
         for row in rows {
             let conflict = match writers.insert(writer, &row)? {
                 None => {
@@ -580,6 +588,52 @@ async fn write_rows(
         }
     }
     Ok((count, kept))
+}
+
+/// Writes one batch of rows through `Writers::insert_many`, with the outcome `insert`
+/// row after row would have: the first error in row order wins, whether a NOT NULL
+/// violation or a taken key. Returns the number of rows written.
+fn insert_bulk(
+    writers: &mut Writers<'_>,
+    writer: &TableWriter,
+    mut rows: Vec<Vec<Value>>,
+    on_conflict: &OnConflictPlan,
+    kept: &mut Vec<Vec<Value>>,
+    keep_rows: bool,
+) -> Result<u64> {
+    let null_at = rows
+        .iter()
+        .position(|row| writer.check_not_null(row).is_err());
+    let checked = null_at.unwrap_or(rows.len());
+    let refused = writers.insert_many(writer, &rows[..checked])?;
+    if let Some(&first) = refused.first() {
+        let conflict = Conflict::Primary {
+            key: Bytes::from(writer.codec.encode_key(&rows[first])?),
+        };
+        let ignored = match on_conflict {
+            OnConflictPlan::Nothing(None) => true,
+            OnConflictPlan::Nothing(Some(target)) => matches_target(&conflict, *target),
+            OnConflictPlan::Error | OnConflictPlan::Update(..) => false,
+        };
+        if !ignored {
+            return Err(writer.conflict_error(&conflict, &rows[first]));
+        }
+    }
+    if let Some(row) = null_at {
+        writer.check_not_null(&rows[row])?;
+    }
+    let written = checked - refused.len();
+    if keep_rows {
+        let mut next_refused = refused.iter().copied().peekable();
+        let mut position = 0;
+        rows.retain(|_| {
+            let keep = next_refused.next_if_eq(&position).is_none();
+            position += 1;
+            keep
+        });
+        kept.append(&mut rows);
+    }
+    Ok(written as u64)
 }
 
 /// The row DO UPDATE makes of an existing row and the proposed one, or `None` when its

@@ -550,6 +550,36 @@ impl<'a> Writers<'a> {
         Ok(None)
     }
 
+    /// Inserts rows (NOT NULL and CHECKs already checked) as `insert` one after another
+    /// would, into a table whose only unique constraint is its primary key: returns the
+    /// positions of the rows whose key is taken, which are not written. The rows' locks
+    /// are taken together and their entries written in one go (`insert_absent_many`).
+    pub fn insert_many(&mut self, writer: &TableWriter, rows: &[Vec<Value>]) -> Result<Vec<usize>> {
+        assert!(
+            !writer.codec.has_unique_index(),
+            "rows of a table with unique indexes are inserted one by one"
+        );
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            debug_assert!(writer.check_not_null(row).is_ok());
+            let key = Bytes::from(writer.codec.encode_key(row)?);
+            entries.push((key, Bytes::from(writer.codec.encode_value(row)?)));
+        }
+        let refused = self.txn.insert_absent_many(entries)?;
+        let mut next_refused = refused.iter().copied().peekable();
+        for (position, row) in rows.iter().enumerate() {
+            if next_refused.next_if_eq(&position).is_some() {
+                continue;
+            }
+            for index in writer.codec.indexes() {
+                let (entry, value) = writer.codec.index_entry(index, row)?;
+                self.txn.put(entry, value)?;
+            }
+            self.defer_parents(writer, row, None);
+        }
+        Ok(refused)
+    }
+
     fn defer_parents(&mut self, writer: &TableWriter, row: &[Value], old: Option<&[Value]>) {
         for (i, fk) in writer.outgoing.iter().enumerate() {
             let values: Vec<Value> = fk.positions.iter().map(|&p| row[p].clone()).collect();

@@ -1,0 +1,160 @@
+//! ADD PRIMARY KEY on a table that had only a hidden row id: every row moves from its
+//! row id to its new key. Old and new keys share the primary index's key space, so the
+//! old entries are all deleted first and the rows written again as they were read.
+//!
+//! Without unique secondary indexes the only constraint a rewritten row can break is the
+//! new key (and NOT NULL), so rows go in batches through `insert_absent_many`; with them,
+//! each row's unique entries are probed in row order, one row at a time. Either way the
+//! first duplicate in row order is the error reported, and a NULL in a key column only
+//! when there is no duplicate.
+
+use bytedata_catalog::descriptor::TableDescriptor;
+use bytedata_catalog::keycode::Direction;
+use bytedata_catalog::table::TableCodec;
+use bytedata_catalog::value::Value;
+use bytes::Bytes;
+
+use super::Ddl;
+use super::alter::{not_null_violated, save};
+use super::delete_table_data;
+use crate::error::{Result, SqlError};
+
+/// Rows rewritten under one batch of locks.
+const REKEY_BATCH_ROWS: usize = 4096;
+
+/// ADD PRIMARY KEY: the table's rows move from their hidden row ids to the new key.
+pub(super) fn add_primary_key(
+    ddl: &Ddl,
+    table: TableDescriptor,
+    name: Option<String>,
+    columns: &[(String, Direction)],
+) -> Result<TableDescriptor> {
+    let name = name.unwrap_or_else(|| format!("{}_pkey", table.name));
+    if !table.has_hidden_row_id() {
+        return Err(SqlError::new(
+            "42P16",
+            format!(
+                "multiple primary keys for table \"{}\" are not allowed",
+                table.name
+            ),
+        ));
+    }
+    if ddl
+        .catalog()
+        .relation(ddl.txn, table.schema_id, &name)?
+        .is_some()
+    {
+        return Err(SqlError::new(
+            "42P07",
+            format!("relation \"{name}\" already exists"),
+        ));
+    }
+    let mut new = table.clone();
+    new.set_primary_key(&name, columns)?;
+    let old_codec = TableCodec::new(&table);
+    let new_codec = TableCodec::new(&new);
+    let reader = ddl.txn.reader()?;
+    delete_table_data(ddl.txn, table.id)?;
+    let new_ids: Vec<u32> = new_codec.columns().iter().map(|c| c.id).collect();
+    let old_positions: Vec<usize> = new_ids
+        .iter()
+        .map(|id| {
+            old_codec
+                .columns()
+                .iter()
+                .position(|c| c.id == *id)
+                .ok_or_else(|| SqlError::internal("column lost in key rebuild"))
+        })
+        .collect::<Result<_>>()?;
+    let start = old_codec.primary_prefix().to_vec();
+    let end =
+        bytedata_catalog::keys::index_end(table.id, bytedata_catalog::keys::PRIMARY_INDEX).to_vec();
+    let rekey = Rekey {
+        ddl,
+        table: &new,
+        codec: &new_codec,
+        key_name: &name,
+    };
+    let batch_limit = if new_codec.has_unique_index() {
+        1
+    } else {
+        REKEY_BATCH_ROWS
+    };
+    let mut batch = Vec::with_capacity(batch_limit);
+    // As in PostgreSQL, which builds the index before it checks for NULLs, a duplicate
+    // key is the error to report even when a NULL comes before it.
+    let mut null_in = None;
+    for (key, value) in reader.scan(start..end) {
+        let old_row = old_codec.decode(&key, &value)?;
+        let row: Vec<Value> = old_positions.iter().map(|&p| old_row[p].clone()).collect();
+        let null_column = row
+            .iter()
+            .zip(new_codec.columns())
+            .find(|(value, column)| value.is_null() && !column.nullable);
+        if let Some((_, column)) = null_column {
+            null_in.get_or_insert_with(|| column.name.clone());
+            continue;
+        }
+        batch.push(row);
+        if batch.len() == batch_limit {
+            rekey.write(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(batch_limit),
+            ))?;
+        }
+    }
+    rekey.write(batch)?;
+    if let Some(column) = null_in {
+        return Err(not_null_violated(&column, &table.name));
+    }
+    save(ddl, &table, new)
+}
+
+/// Writes rows under the table's new primary key.
+struct Rekey<'a> {
+    ddl: &'a Ddl<'a>,
+    table: &'a TableDescriptor,
+    codec: &'a TableCodec,
+    key_name: &'a str,
+}
+
+impl Rekey<'_> {
+    /// Writes `rows` in order, or fails with the first one's violation. More than one
+    /// row at a time only when the table has no unique secondary index.
+    fn write(&self, rows: Vec<Vec<Value>>) -> Result<()> {
+        assert!(rows.len() <= 1 || !self.codec.has_unique_index());
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let key = Bytes::from(self.codec.encode_key(row)?);
+            entries.push((key, Bytes::from(self.codec.encode_value(row)?)));
+        }
+        let refused = self.ddl.txn.insert_absent_many(entries)?;
+        if let Some(&first) = refused.first() {
+            let key_columns = &self.table.primary_key.columns;
+            return Err(self.violation(self.key_name, key_columns, &rows[first]));
+        }
+        for row in &rows {
+            for index in self.codec.indexes() {
+                let (entry, value) = self.codec.index_entry(index, row)?;
+                if index.descriptor.unique
+                    && !value.is_empty()
+                    && self.ddl.txn.lock_latest(&entry)?.is_some()
+                {
+                    let descriptor = &index.descriptor;
+                    return Err(self.violation(&descriptor.name, &descriptor.columns, row));
+                }
+                self.ddl.txn.put(entry, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn violation(
+        &self,
+        name: &str,
+        columns: &[bytedata_catalog::descriptor::KeyColumn],
+        row: &[Value],
+    ) -> SqlError {
+        crate::dml::unique_violation(name, self.table, columns, row, self.codec)
+    }
+}
