@@ -88,6 +88,19 @@ impl WriteBatch {
 
     /// Checks every limit before anything is logged, so an oversized write fails alone
     /// and cleanly instead of after part of it reached the log.
+    /// The most memory applying the batch adds to the index; 0 for deletes only.
+    pub(crate) fn memory_charge_bytes(&self) -> u64 {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                BatchOp::Put { key, value } => {
+                    crate::index::put_charge_bytes(key.len(), value.len())
+                }
+                BatchOp::Delete { .. } => 0,
+            })
+            .sum()
+    }
+
     pub(crate) fn check_limits(&self, options: &Options) -> Result<()> {
         if self.size_bytes > options.max_batch_bytes {
             return Err(Error::BatchTooLarge {

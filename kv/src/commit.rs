@@ -31,6 +31,8 @@ pub(crate) struct Pending {
     lsn: u64,
     encoded: Vec<u8>,
     batch: WriteBatch,
+    /// What applying it may add to the index's memory (`WriteBatch::memory_charge_bytes`).
+    charge_bytes: u64,
 }
 
 pub(crate) struct Queue {
@@ -88,9 +90,30 @@ impl Inner {
         if self.durable.is_some() {
             batch.encode_into(&mut encoded);
         }
+        let charge_bytes = if self.options.memory_limit_bytes.is_some() {
+            batch.memory_charge_bytes()
+        } else {
+            0
+        };
         let mut queue = self.queue.lock();
         if queue.closed {
             return Err(Error::Closed);
+        }
+        if let Some(limit_bytes) = self.options.memory_limit_bytes
+            && charge_bytes > 0
+        {
+            // Batches queued ahead are not in the index yet; a group being written
+            // right now (already off the queue) is missed, so the budget can be
+            // overrun by at most one group of commits.
+            let queued_bytes: u64 = queue.pending.iter().map(|p| p.charge_bytes).sum();
+            let used_bytes = self.index.approx_bytes() + queued_bytes;
+            if used_bytes.saturating_add(charge_bytes) > limit_bytes {
+                return Err(Error::MemoryLimit {
+                    needed_bytes: charge_bytes,
+                    used_bytes,
+                    limit_bytes,
+                });
+            }
         }
         let lsn = queue.next_lsn;
         queue.next_lsn += 1;
@@ -98,6 +121,7 @@ impl Inner {
             lsn,
             encoded,
             batch,
+            charge_bytes,
         });
         drop(queue);
         Ok(CommitTicket {

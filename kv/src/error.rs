@@ -18,6 +18,17 @@ pub enum Error {
     #[error("write batch of {bytes} bytes exceeds the limit of {max} bytes")]
     BatchTooLarge { bytes: usize, max: usize },
 
+    /// The write would take the store past its memory budget; nothing was written.
+    /// Deletes and reads still work.
+    #[error(
+        "out of memory: the write needs about {needed_bytes} bytes, {used_bytes} of the store's memory limit of {limit_bytes} bytes are in use"
+    )]
+    MemoryLimit {
+        needed_bytes: u64,
+        used_bytes: u64,
+        limit_bytes: u64,
+    },
+
     /// Data on disk is damaged in a way recovery must not paper over.
     #[error("corruption in {}: {reason} (at byte offset {offset})", file.display())]
     Corruption {

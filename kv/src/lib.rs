@@ -72,7 +72,7 @@ mod wal;
 pub use batch::{BatchOp, WriteBatch};
 pub use commit::CommitTicket;
 pub use error::{Error, Result};
-pub use options::{FsyncPolicy, Options, StorageMode};
+pub use options::{FsyncPolicy, MIN_MEMORY_LIMIT_BYTES, Options, StorageMode};
 pub use snapshot::SnapshotInfo;
 pub use store::{NewestReader, Stats, Store};
 pub use view::{KeyRange, ReadView, Scan};

@@ -51,12 +51,19 @@ pub struct Options {
     pub max_batch_bytes: usize,
     /// Concurrent batches are written as one log frame up to this size.
     pub group_commit_bytes: usize,
+    /// The memory budget: a batch that writes values is refused (`Error::MemoryLimit`)
+    /// when the index's approximate memory plus what the batch and the batches queued
+    /// ahead of it would add exceeds it. Batches of deletes only, and reads, are never
+    /// refused, so a full store can always be shrunk. `None`: no budget.
+    pub memory_limit_bytes: Option<u64>,
 }
 
 /// Hard limits of the on-disk formats; options may not exceed them.
 pub const FORMAT_MAX_KEY_BYTES: usize = 1 << 20;
 pub const FORMAT_MAX_VALUE_BYTES: usize = 1 << 30;
 pub const FORMAT_MAX_BATCH_BYTES: usize = 1 << 30;
+/// A smaller budget could not hold an empty database's catalog.
+pub const MIN_MEMORY_LIMIT_BYTES: u64 = 1 << 20;
 
 impl Options {
     pub fn memory() -> Self {
@@ -80,11 +87,17 @@ impl Options {
             max_value_bytes: 64 << 20,
             max_batch_bytes: 512 << 20,
             group_commit_bytes: 4 << 20,
+            memory_limit_bytes: None,
         }
     }
 
     pub fn fsync(mut self, policy: FsyncPolicy) -> Self {
         self.fsync = policy;
+        self
+    }
+
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit_bytes = Some(bytes);
         self
     }
 
@@ -110,6 +123,14 @@ impl Options {
         if self.max_value_bytes > FORMAT_MAX_VALUE_BYTES {
             return fail(format!(
                 "max_value_bytes must be at most {FORMAT_MAX_VALUE_BYTES}"
+            ));
+        }
+        if self
+            .memory_limit_bytes
+            .is_some_and(|limit| limit < MIN_MEMORY_LIMIT_BYTES)
+        {
+            return fail(format!(
+                "memory_limit_bytes must be at least {MIN_MEMORY_LIMIT_BYTES} (1 MiB)"
             ));
         }
         if self.max_batch_bytes == 0 || self.max_batch_bytes > FORMAT_MAX_BATCH_BYTES {

@@ -75,6 +75,8 @@ pub struct Stats {
     /// collector has not trimmed yet or registered views still need.
     pub versions: u64,
     pub approx_memory_bytes: u64,
+    /// The budget `approx_memory_bytes` is held to (`Options::memory_limit_bytes`).
+    pub memory_limit_bytes: Option<u64>,
     pub visible_lsn: u64,
     /// Highest LSN known to be on stable storage (equals `visible_lsn` in memory mode).
     pub durable_lsn: u64,
@@ -458,6 +460,7 @@ impl Store {
             index_entries: inner.index.entries(),
             versions: inner.index.versions(),
             approx_memory_bytes: inner.index.approx_bytes(),
+            memory_limit_bytes: inner.options.memory_limit_bytes,
             visible_lsn,
             durable_lsn,
             wal_segments,

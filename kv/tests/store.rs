@@ -295,6 +295,88 @@ fn limits_fail_cleanly_and_write_nothing() {
     store.put(b"ok".to_vec(), b"fine".to_vec()).unwrap();
 }
 
+/// Puts 1 KB values under ascending keys until the store refuses one; returns how many
+/// went in and the refusal.
+fn fill(store: &Store) -> (u32, Error) {
+    let mut written = 0u32;
+    loop {
+        match store.put(written.to_be_bytes().to_vec(), vec![7; 1000]) {
+            Ok(_) => written += 1,
+            Err(error) => return (written, error),
+        }
+        assert!(written < 100_000, "the budget never refused a write");
+    }
+}
+
+#[test]
+fn a_store_at_its_memory_limit_refuses_writes_but_serves_reads_and_deletes() {
+    const LIMIT_BYTES: u64 = 1 << 20;
+    let store = Store::open(Options::memory().memory_limit(LIMIT_BYTES)).unwrap();
+    let (written, refused) = fill(&store);
+    assert!(
+        matches!(
+            refused,
+            Error::MemoryLimit {
+                limit_bytes: LIMIT_BYTES,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().starts_with("out of memory"),
+        "{refused}"
+    );
+    let stats = store.stats();
+    assert_eq!(stats.memory_limit_bytes, Some(LIMIT_BYTES));
+    assert!(stats.approx_memory_bytes <= LIMIT_BYTES, "{stats:?}");
+    assert!(
+        stats.approx_memory_bytes > LIMIT_BYTES * 9 / 10,
+        "refused well before the limit: {stats:?}"
+    );
+    assert_eq!(stats.live_keys, u64::from(written));
+    assert_eq!(
+        store.get(&written.to_be_bytes()),
+        None,
+        "the refused put left nothing"
+    );
+    assert_eq!(store.get(&0u32.to_be_bytes()), Some(vec![7; 1000]));
+
+    // Deletes go through at the limit; once collected, they make room again.
+    let mut deletes = WriteBatch::new();
+    for key in 0..written / 2 {
+        deletes.delete(key.to_be_bytes().to_vec());
+    }
+    store.write(deletes).unwrap();
+    store.collect_garbage();
+    assert!(store.stats().approx_memory_bytes < LIMIT_BYTES * 6 / 10);
+    store
+        .put(written.to_be_bytes().to_vec(), vec![7; 1000])
+        .unwrap();
+}
+
+#[test]
+fn a_store_opened_with_a_limit_below_its_data_recovers_all_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(Options::disk(dir.path()).memory_limit(2 << 20)).unwrap();
+    let (written, _) = fill(&store);
+    store.close().unwrap();
+    drop(store);
+
+    let store = Store::open(Options::disk(dir.path()).memory_limit(1 << 20)).unwrap();
+    assert_eq!(
+        store.stats().live_keys,
+        u64::from(written),
+        "nothing acknowledged is lost"
+    );
+    assert_eq!(store.get(&(written - 1).to_be_bytes()), Some(vec![7; 1000]));
+    assert!(matches!(
+        store.put(b"more".to_vec(), b"x".to_vec()),
+        Err(Error::MemoryLimit { .. })
+    ));
+    store.delete(0u32.to_be_bytes().to_vec()).unwrap();
+}
+
 #[test]
 fn invalid_options_are_rejected_at_open() {
     let error = Store::open(Options {
@@ -308,6 +390,10 @@ fn invalid_options_are_rejected_at_open() {
         Store::open(Options::memory().fsync(FsyncPolicy::Interval(std::time::Duration::ZERO)))
             .err()
             .unwrap();
+    assert!(matches!(error, Error::Config(_)), "{error}");
+    let error = Store::open(Options::memory().memory_limit(4096))
+        .err()
+        .unwrap();
     assert!(matches!(error, Error::Config(_)), "{error}");
 }
 

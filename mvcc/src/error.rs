@@ -62,6 +62,7 @@ fn storage_sqlstate(error: &bytedata_kv::Error) -> &'static str {
     use bytedata_kv::Error as Kv;
     match error {
         Kv::KeyTooLarge { .. } | Kv::ValueTooLarge { .. } | Kv::BatchTooLarge { .. } => "54000",
+        Kv::MemoryLimit { .. } => "53200",
         Kv::Corruption { .. } => "XX001",
         Kv::Io { .. } | Kv::Failed(_) => "58030",
         Kv::Closed => "57P01",

@@ -336,6 +336,14 @@ impl Config {
             "memory_limit",
             args.memory_limit.clone().or(file.memory_limit),
         )?;
+        if let Some(bytes) = memory_limit_bytes
+            && bytes < bytedata_sql::cluster::MIN_MEMORY_LIMIT_BYTES
+        {
+            return Err(invalid(
+                "memory_limit",
+                format!("{bytes} bytes (expected 1MB or more)"),
+            ));
+        }
         let snapshot_after_wal_bytes = size(
             "snapshot_after_wal_bytes",
             args.snapshot_after_wal_bytes
@@ -491,6 +499,7 @@ mod tests {
             ("fsync = \"sometimes\"", "fsync"),
             ("max_connections = 0", "max_connections"),
             ("memory_limit = \"lots\"", "memory_limit"),
+            ("memory_limit = \"64kB\"", "memory_limit"),
             ("tls_cert = \"a.pem\"", "tls"),
             ("listen = \"nowhere\"", "listen"),
             ("auth = \"md5\"", "auth"),

@@ -84,6 +84,9 @@ pub struct Cluster {
     open: Mutex<HashMap<u32, Arc<Database>>>,
 }
 
+/// The smallest memory budget a database may have.
+pub use bytedata_kv::MIN_MEMORY_LIMIT_BYTES;
+
 fn kv_options(
     cluster: &ClusterOptions,
     storage: &StorageConfig,
@@ -116,10 +119,8 @@ fn kv_options(
     if storage.encrypted {
         return Err(SqlError::unsupported("encryption at rest"));
     }
-    if storage.memory_limit_bytes.is_some() {
-        return Err(SqlError::unsupported("memory limits"));
-    }
     let mut options = options.fsync(fsync);
+    options.memory_limit_bytes = storage.memory_limit_bytes;
     if let Some(bytes) = cluster.snapshot_after_wal_bytes {
         options.snapshot_after_wal_bytes = bytes;
     }

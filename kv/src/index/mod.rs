@@ -44,6 +44,12 @@ use version::{VERSION_OVERHEAD_BYTES, Version, visible_at};
 
 /// Bytes of bookkeeping per key on top of its length (node slot, head, offset, slack).
 const ENTRY_OVERHEAD_BYTES: u64 = 40;
+/// The most memory a put of this key and value adds to the index (as a new key; a new
+/// version of an existing key adds less), in the units of `approx_bytes`.
+pub(crate) fn put_charge_bytes(key_len: usize, value_len: usize) -> u64 {
+    ENTRY_OVERHEAD_BYTES + key_len as u64 + VERSION_OVERHEAD_BYTES + value_len as u64
+}
+
 /// Entries examined per walk before the caller must re-pin and resume.
 pub(crate) const CHUNK_ENTRIES: usize = 256;
 /// How many entries ahead a walk prefetches versions.

@@ -780,8 +780,12 @@ fn storage_options(
                     .ok_or_else(|| invalid(name, value))?
             }
             "memory_limit" => {
-                storage.memory_limit_bytes =
-                    Some(parse_bytes(&lower).ok_or_else(|| invalid(name, value))?)
+                let bytes = parse_bytes(&lower)
+                    .filter(|&bytes| bytes >= bytedata_kv::MIN_MEMORY_LIMIT_BYTES)
+                    .ok_or_else(|| {
+                        invalid(name, value).with_hint("memory_limit is a size of 1MB or more")
+                    })?;
+                storage.memory_limit_bytes = Some(bytes);
             }
             "encrypted" => {
                 storage.encrypted = match lower.as_str() {

@@ -624,6 +624,7 @@ fn insert_bulk(
     }
     let written = checked - refused.len();
     if keep_rows {
+        rows.truncate(checked);
         let mut next_refused = refused.iter().copied().peekable();
         let mut position = 0;
         rows.retain(|_| {

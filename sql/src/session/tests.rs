@@ -412,3 +412,57 @@ async fn a_large_scan_read_in_parallel_pieces_sees_every_row_once() {
         [row(&[Some("1")]), row(&[Some("2")]), row(&[Some("3")])]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_its_memory_limit_refuses_writes_with_53200_and_still_reads_and_deletes() {
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    let mut admin = Session::new(Arc::clone(&cluster), "bytedata", "bytedata").unwrap();
+    admin
+        .execute("CREATE DATABASE small WITH (memory_limit = '2MB')")
+        .await
+        .unwrap();
+    let mut small = Session::new(cluster, "small", "bytedata").unwrap();
+    small
+        .execute("CREATE TABLE t (id int PRIMARY KEY, pad text)")
+        .await
+        .unwrap();
+    let mut inserted = 0;
+    let refused = loop {
+        let sql = format!(
+            "INSERT INTO t SELECT g, repeat('x', 1000) FROM generate_series({}, {}) g",
+            inserted + 1,
+            inserted + 100
+        );
+        match small.execute(&sql).await {
+            Ok(_) => inserted += 100,
+            Err(error) => break error,
+        }
+        assert!(inserted < 100_000, "the limit never refused a write");
+    };
+    assert_eq!(refused.code, "53200", "{refused:?}");
+    assert!(refused.message.starts_with("out of memory"), "{refused:?}");
+    assert!(inserted > 0);
+    let count = inserted.to_string();
+    assert_eq!(
+        rows(&mut small, "SELECT count(*) FROM t").await,
+        vec![row(&[Some(&count)])],
+        "the refused statement wrote nothing, the others everything"
+    );
+    small
+        .execute("DELETE FROM t WHERE id <= 100")
+        .await
+        .unwrap();
+    // The limit is the database's own: others write on.
+    admin
+        .execute("CREATE TABLE big AS SELECT g, repeat('x', 100) AS pad FROM generate_series(1, 50000) g")
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(
+            &mut admin,
+            "CREATE DATABASE tiny WITH (memory_limit = '64kB')"
+        )
+        .await,
+        "22023"
+    );
+}
