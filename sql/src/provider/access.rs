@@ -93,6 +93,34 @@ pub fn exact_value(scalar: &ScalarValue, ty: &SqlType) -> Option<Value> {
     if scalar.is_null() {
         return None;
     }
+    if let Some(integer) = integer_of(scalar) {
+        // The common key, converted without building a one-row array (a point
+        // statement's look-up runs through here every time).
+        return match ty {
+            SqlType::Int2 => i16::try_from(integer).ok().map(Value::Int2),
+            SqlType::Int4 => i32::try_from(integer).ok().map(Value::Int4),
+            SqlType::Int8 => i64::try_from(integer).ok().map(Value::Int8),
+            _ => exact_value_through_array(scalar, ty),
+        };
+    }
+    exact_value_through_array(scalar, ty)
+}
+
+fn integer_of(scalar: &ScalarValue) -> Option<i128> {
+    match *scalar {
+        ScalarValue::Int8(Some(v)) => Some(v.into()),
+        ScalarValue::Int16(Some(v)) => Some(v.into()),
+        ScalarValue::Int32(Some(v)) => Some(v.into()),
+        ScalarValue::Int64(Some(v)) => Some(v.into()),
+        ScalarValue::UInt8(Some(v)) => Some(v.into()),
+        ScalarValue::UInt16(Some(v)) => Some(v.into()),
+        ScalarValue::UInt32(Some(v)) => Some(v.into()),
+        ScalarValue::UInt64(Some(v)) => Some(v.into()),
+        _ => None,
+    }
+}
+
+fn exact_value_through_array(scalar: &ScalarValue, ty: &SqlType) -> Option<Value> {
     let array = scalar.to_array().ok()?;
     match (ty, scalar) {
         (SqlType::Int2 | SqlType::Int4 | SqlType::Int8, s) if !s.data_type().is_integer() => {
@@ -560,5 +588,43 @@ fn plural_ranges(n: usize) -> String {
         String::new()
     } else {
         format!(", {n} ranges")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_literals_convert_as_they_would_through_an_array() {
+        let scalars = [
+            ScalarValue::Int8(Some(-128)),
+            ScalarValue::Int16(Some(300)),
+            ScalarValue::Int32(Some(-5)),
+            ScalarValue::Int32(Some(i32::MAX)),
+            ScalarValue::Int64(Some(i64::MIN)),
+            ScalarValue::Int64(Some(1 << 40)),
+            ScalarValue::UInt8(Some(255)),
+            ScalarValue::UInt32(Some(70_000)),
+            ScalarValue::UInt64(Some(u64::MAX)),
+            ScalarValue::Int32(None),
+        ];
+        for ty in [SqlType::Int2, SqlType::Int4, SqlType::Int8, SqlType::Float8] {
+            for scalar in &scalars {
+                let expected = if scalar.is_null() {
+                    None
+                } else {
+                    exact_value_through_array(scalar, &ty)
+                };
+                let got = exact_value(scalar, &ty);
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{expected:?}"),
+                    "{scalar:?} as {ty:?}"
+                );
+            }
+        }
+        let seven = exact_value(&ScalarValue::Int64(Some(7)), &SqlType::Int4);
+        assert!(matches!(seven, Some(Value::Int4(7))), "{seven:?}");
     }
 }
