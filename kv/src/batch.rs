@@ -86,8 +86,6 @@ impl WriteBatch {
         self.ops
     }
 
-    /// Checks every limit before anything is logged, so an oversized write fails alone
-    /// and cleanly instead of after part of it reached the log.
     /// The most memory applying the batch adds to the index; 0 for deletes only.
     pub(crate) fn memory_charge_bytes(&self) -> u64 {
         self.ops
@@ -101,6 +99,8 @@ impl WriteBatch {
             .sum()
     }
 
+    /// Checks every limit before anything is logged, so an oversized write fails alone
+    /// and cleanly instead of after part of it reached the log.
     pub(crate) fn check_limits(&self, options: &Options) -> Result<()> {
         if self.size_bytes > options.max_batch_bytes {
             return Err(Error::BatchTooLarge {

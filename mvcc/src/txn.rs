@@ -345,6 +345,25 @@ impl Transaction {
         self.lock_key_checked(key, true)
     }
 
+    /// Records locks just taken as the transaction's, to be released when it ends, and
+    /// returns its state. A transaction that ended while they were being taken (rolled
+    /// back through another handle) releases them at once instead: nothing else would.
+    fn keep_locks(&self, taken: &[LockId]) -> Result<parking_lot::MutexGuard<'_, State>> {
+        let mut state = self.inner.state.lock();
+        if state.status != Status::Active {
+            drop(state);
+            if let Some(signal) = &self.inner.signal {
+                self.inner
+                    .engine
+                    .locks
+                    .release(self.inner.id, taken, signal);
+            }
+            return Err(Error::NotActive);
+        }
+        state.locks.extend_from_slice(taken);
+        Ok(state)
+    }
+
     /// How to wait for a lock another transaction holds: not at all inside a no-wait scope.
     fn lock_wait(&self) -> LockWait {
         if self.inner.no_wait.load(Ordering::Acquire) {
@@ -379,9 +398,13 @@ impl Transaction {
             .locks
             .acquire(self.inner.id, id, wait, &self.inner.cancel)
             .inspect_err(|error| self.note_refusal(error))?;
-        let mut state = self.active_state()?;
+        let new: &[LockId] = if acquired == Acquired::New {
+            std::slice::from_ref(&id)
+        } else {
+            &[]
+        };
+        let mut state = self.keep_locks(new)?;
         if acquired == Acquired::New {
-            state.locks.push(id);
             if check_snapshot && self.inner.options.isolation != IsolationLevel::ReadCommitted {
                 // Every commit to the key is visible now: its writer released the lock
                 // only after its commit was applied. A key absent both in the snapshot
@@ -527,13 +550,9 @@ impl Transaction {
             &self.inner.cancel,
             &mut taken,
         );
-        let mut state = self.inner.state.lock();
-        // Recorded whatever happened, so that the end of the transaction releases them.
-        state.locks.extend_from_slice(&taken);
+        // Kept whatever happened, so that the end of the transaction releases them.
+        let mut state = self.keep_locks(&taken)?;
         acquired.inspect_err(|error| self.note_refusal(error))?;
-        if state.status != Status::Active {
-            return Err(Error::NotActive);
-        }
         let newest = engine.store.newest_reader();
         let mut refused = Vec::new();
         let mut written = 0;

@@ -361,6 +361,30 @@ fn insert_absent_many_waits_for_a_held_key_and_then_finds_it_taken() {
 }
 
 #[test]
+fn locks_a_batch_takes_for_a_transaction_that_ended_meanwhile_are_released() {
+    let engine = engine();
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("b", "held").unwrap();
+    let txn = engine.begin(TxnOptions::default());
+    std::thread::scope(|scope| {
+        let waiter =
+            scope.spawn(|| txn.insert_absent_many(entries(&[("a", "2"), ("b", "2"), ("c", "2")])));
+        while engine.stats().lock_waits < 1 {
+            std::thread::yield_now();
+        }
+        // Rolled back through another handle while the batch waits for "b".
+        txn.rollback().unwrap();
+        holder.rollback().unwrap();
+        assert!(matches!(waiter.join().unwrap(), Err(Error::NotActive)));
+    });
+    assert_eq!(
+        engine.stats().locks_held,
+        0,
+        "no lock outlives its transaction"
+    );
+}
+
+#[test]
 fn a_batch_that_cannot_get_every_lock_writes_nothing_and_releases_what_it_took() {
     let engine = engine();
     let holder = engine.begin(TxnOptions::default());
