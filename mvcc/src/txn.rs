@@ -403,21 +403,22 @@ impl Transaction {
         } else {
             &[]
         };
-        let mut state = self.keep_locks(new)?;
-        if acquired == Acquired::New {
-            if check_snapshot && self.inner.options.isolation != IsolationLevel::ReadCommitted {
-                // Every commit to the key is visible now: its writer released the lock
-                // only after its commit was applied. A key absent both in the snapshot
-                // and now lost nothing (and its versions may already be collected).
-                let latest = self.inner.engine.store.read_view();
-                let changed = latest
-                    .last_write(key)
-                    .is_some_and(|lsn| lsn.0 > state.snapshot_lsn);
-                if changed && (latest.contains_key(key) || state.view().contains_key(key)) {
-                    return Err(Error::Serialization {
-                        reason: "concurrent update",
-                    });
-                }
+        let state = self.keep_locks(new)?;
+        if acquired == Acquired::New
+            && check_snapshot
+            && self.inner.options.isolation != IsolationLevel::ReadCommitted
+        {
+            // Every commit to the key is visible now: its writer released the lock
+            // only after its commit was applied. A key absent both in the snapshot
+            // and now lost nothing (and its versions may already be collected).
+            let latest = self.inner.engine.store.read_view();
+            let changed = latest
+                .last_write(key)
+                .is_some_and(|lsn| lsn.0 > state.snapshot_lsn);
+            if changed && (latest.contains_key(key) || state.view().contains_key(key)) {
+                return Err(Error::Serialization {
+                    reason: "concurrent update",
+                });
             }
         }
         Ok(())
