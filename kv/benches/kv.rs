@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bytedata_kv::{FsyncPolicy, Options, Store, WriteBatch};
+use bytedata_kv::{FsyncPolicy, MasterKey, Options, Store, WriteBatch};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 #[global_allocator]
@@ -193,5 +193,86 @@ fn recovery(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reads, puts, commits, recovery);
+/// The cost of encryption at rest: the same commits and the same recoveries, plain and
+/// sealed, side by side in one run.
+fn encryption(c: &mut Criterion) {
+    let master = MasterKey::from_hex(&MasterKey::generate_hex().unwrap()).unwrap();
+    let variants = [("plain", None), ("sealed", Some(master))];
+    let mut group = c.benchmark_group("encryption");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    for (policy_name, policy) in [
+        ("never", FsyncPolicy::Never),
+        ("always", FsyncPolicy::Always),
+    ] {
+        for (variant, master) in &variants {
+            let dir = tempfile::tempdir_in(bench_dir()).unwrap();
+            let mut options = Options {
+                snapshot_on_close: false,
+                ..Options::disk(dir.path()).fsync(policy)
+            };
+            options.encryption = master.clone();
+            let store = Store::open(options).unwrap();
+            let value = vec![3u8; 100];
+            let mut i = 0u64;
+            group.throughput(Throughput::Elements(1));
+            group.bench_function(
+                BenchmarkId::new(format!("commit 1 x 100 B, {policy_name}"), variant),
+                |b| {
+                    b.iter(|| {
+                        i += 1;
+                        let mut batch = WriteBatch::with_capacity(1);
+                        batch.put(key(i).to_vec(), value.clone());
+                        store.write(batch).unwrap()
+                    })
+                },
+            );
+        }
+    }
+    group.throughput(Throughput::Elements(MILLION));
+    for from_snapshot in [true, false] {
+        for (variant, master) in &variants {
+            let dir = tempfile::tempdir_in(bench_dir()).unwrap();
+            let mut options = Options {
+                snapshot_on_close: from_snapshot,
+                snapshot_after_wal_bytes: u64::MAX,
+                snapshot_interval: None,
+                ..Options::disk(dir.path()).fsync(FsyncPolicy::Never)
+            };
+            options.encryption = master.clone();
+            let store = Store::open(options.clone()).unwrap();
+            load(&store, MILLION, 100);
+            store.close().unwrap();
+            drop(store);
+            let source = if from_snapshot {
+                "a snapshot"
+            } else {
+                "the log"
+            };
+            group.bench_function(
+                BenchmarkId::new(format!("open 1M keys x 100 B from {source}"), variant),
+                |b| {
+                    b.iter_custom(|iters| {
+                        let mut opening = Duration::ZERO;
+                        for _ in 0..iters {
+                            let started = Instant::now();
+                            let store = Store::open(Options {
+                                snapshot_on_close: false,
+                                ..options.clone()
+                            })
+                            .unwrap();
+                            opening += started.elapsed();
+                            assert_eq!(store.stats().live_keys, MILLION);
+                            drop(store);
+                        }
+                        opening
+                    })
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, reads, puts, commits, recovery, encryption);
 criterion_main!(benches);

@@ -42,7 +42,15 @@ impl Inner {
             .wal_bytes_since_snapshot
             .load(std::sync::atomic::Ordering::Relaxed);
 
-        let mut writer = SnapshotWriter::begin(durable.fs.clone(), &durable.snapshot_dir, lsn)?;
+        let sealing = durable.keyring.as_ref().map(|keyring| keyring.lock());
+        let writer = SnapshotWriter::begin(
+            durable.fs.clone(),
+            &durable.snapshot_dir,
+            lsn,
+            sealing.as_deref(),
+        );
+        drop(sealing);
+        let mut writer = writer?;
         let failed = view.for_each(.., false, |key, value| match writer.add(key, value) {
             Ok(()) => ControlFlow::Continue(()),
             Err(error) => ControlFlow::Break(error),

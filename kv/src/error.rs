@@ -37,6 +37,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A sealed record failed authentication: it was altered, moved from elsewhere, or
+    /// sealed under another key. Never mistaken for a torn write (those fail the
+    /// checksum first), so recovery stops instead of truncating or falling back.
+    #[error(
+        "authentication failed in {} at byte offset {offset}: the data was altered or does not belong there", file.display()
+    )]
+    AuthenticationFailed { file: PathBuf, offset: u64 },
+
+    /// A missing, wrong or malformed key, or an encryption setting the store's data
+    /// contradicts. Nothing was loaded.
+    #[error("encryption: {0}")]
+    Encryption(String),
+
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::crypto::MasterKey;
 use crate::error::{Error, Result};
 
 /// Where the data of a store is kept.
@@ -56,6 +57,10 @@ pub struct Options {
     /// ahead of it would add exceeds it. Batches of deletes only, and reads, are never
     /// refused, so a full store can always be shrunk. `None`: no budget.
     pub memory_limit_bytes: Option<u64>,
+    /// Seal everything written to disk under data keys wrapped by this master key
+    /// (disk mode only). A store created with a key can only be opened with it (or
+    /// the key it was rotated to); one created without cannot be opened with one.
+    pub encryption: Option<MasterKey>,
 }
 
 /// Hard limits of the on-disk formats; options may not exceed them.
@@ -88,6 +93,7 @@ impl Options {
             max_batch_bytes: 512 << 20,
             group_commit_bytes: 4 << 20,
             memory_limit_bytes: None,
+            encryption: None,
         }
     }
 
@@ -98,6 +104,11 @@ impl Options {
 
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.memory_limit_bytes = Some(bytes);
+        self
+    }
+
+    pub fn encrypted(mut self, master_key: MasterKey) -> Self {
+        self.encryption = Some(master_key);
         self
     }
 
@@ -137,6 +148,11 @@ impl Options {
             return fail(format!(
                 "max_batch_bytes must be between 1 and {FORMAT_MAX_BATCH_BYTES}"
             ));
+        }
+        if self.encryption.is_some() && self.mode == StorageMode::Memory {
+            return fail(
+                "encryption at rest needs a store on disk; a memory store writes no files".into(),
+            );
         }
         if let FsyncPolicy::Interval(every) = self.fsync
             && every.is_zero()

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! <dir>/LOCK                      held (flock) while the store is open
+//! <dir>/KEYRING                   data keys sealed under the master key (encrypted stores)
 //! <dir>/wal/<lsn>.wal             log segments, see `wal`
 //! <dir>/snapshots/<lsn>.snap      snapshots, see `snapshot`
 //! <dir>/snapshots/<lsn>.snap.tmp  a snapshot being written (removed at open)
@@ -16,12 +17,16 @@
 //! verify, the next older usable one is loaded and more of the log replayed; if there is
 //! none, opening fails with the snapshot's corruption error. Nothing is changed on disk
 //! before recovery is known to succeed, except truncating a torn log tail.
+//!
+//! The key is checked before any data is read: an encrypted store opened without its
+//! master key, or with another, and a plain store opened with one, fail at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossbeam_epoch as epoch;
 
+use crate::crypto::keyring::{Keyring, SharedKeyring};
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
@@ -45,6 +50,41 @@ pub(crate) struct Recovered {
     pub wal_bytes_since_snapshot: u64,
     pub snapshot_dir: PathBuf,
     pub dir_lock: Box<dyn DirLock>,
+    pub keyring: Option<SharedKeyring>,
+}
+
+/// The keyring of the store in `dir`, created for a new encrypted store; `None` for a
+/// plain one. Refuses a key the store was not created with, and the lack of one.
+fn open_keyring(
+    fs: &dyn Fs,
+    dir: &Path,
+    options: &Options,
+    has_data: bool,
+) -> Result<Option<SharedKeyring>> {
+    let exists = Keyring::exists(fs, dir)?;
+    let keyring = match (&options.encryption, exists) {
+        (None, false) => return Ok(None),
+        (None, true) => {
+            return Err(Error::Encryption(format!(
+                "the store in {} is encrypted: a master key is needed to open it",
+                dir.display()
+            )));
+        }
+        (Some(_), false) if has_data => {
+            return Err(Error::Encryption(format!(
+                "the store in {} was created without encryption and cannot be opened with a master key",
+                dir.display()
+            )));
+        }
+        (Some(master), false) => {
+            let keyring = Keyring::generate(master)?;
+            keyring.write(fs, dir, master)?;
+            tracing::info!(dir = %dir.display(), master_key_id = %master.id(), "created an encrypted store");
+            keyring
+        }
+        (Some(master), true) => Keyring::load(fs, dir, master)?,
+    };
+    Ok(Some(std::sync::Arc::new(parking_lot::Mutex::new(keyring))))
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
@@ -85,17 +125,24 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
     })?;
 
     let segments = list_segments(&*fs, &wal_dir)?;
+    let snapshots = list_snapshots(&*fs, &snapshot_dir)?;
+    let has_data = !segments.is_empty() || !snapshots.is_empty();
+    let keyring = open_keyring(&*fs, dir, options, has_data)?;
     let log_start = segments.first().map(|(lsn, _)| *lsn);
     let mut chosen = None;
     let mut rejected = Vec::new();
     let mut first_error = None;
-    for (lsn, path) in list_snapshots(&*fs, &snapshot_dir)? {
+    for (lsn, path) in snapshots {
         if log_start.is_some_and(|start| start > lsn + 1) {
             // The log no longer reaches back to this snapshot, nor to any older one.
             break;
         }
         let mut loader = BulkLoader::new(lsn);
-        let loaded = snapshot::load(&*fs, &path, |key, value| loader.push(key, value));
+        let unsealing = keyring.as_ref().map(|keyring| keyring.lock());
+        let loaded = snapshot::load(&*fs, &path, unsealing.as_deref(), |key, value| {
+            loader.push(key, value)
+        });
+        drop(unsealing);
         match loaded {
             Ok(info) if info.lsn == lsn => {
                 chosen = Some((loader.finish(), info));
@@ -149,6 +196,7 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         segments,
         snapshot_lsn,
         options.wal_segment_bytes,
+        keyring.clone(),
         |lsn, batch| {
             for op in batch.into_ops() {
                 let op = KeyOp::from_batch(op, lsn);
@@ -185,5 +233,6 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         wal_bytes_since_snapshot,
         snapshot_dir,
         dir_lock,
+        keyring,
     })
 }

@@ -7,10 +7,11 @@
 //! header (48 bytes)
 //!      0    8  magic           "BYTESNAP"
 //!      8    4  version         1
-//!     12    4  flags           0
+//!     12    4  flags           0, or 1: sealed
 //!     16    8  lsn             every batch up to this LSN is in the snapshot; equals the name
 //!     24    8  created_unix_ms
-//!     32   12  reserved        zeros
+//!     32    8  file_id         random (zero when not sealed)
+//!     40    4  data_key_id     the keyring's data key the file key derives from (sealed)
 //!     44    4  crc32           of bytes 0..44
 //! blocks, each
 //!      0    4  body_len        > 0
@@ -27,7 +28,12 @@
 //! ```
 //!
 //! Keys are strictly ascending across the whole file; `kind` 0 is an inline value (the
-//! seam for values stored elsewhere). Loading verifies every checksum, the order, the
+//! seam for values stored elsewhere).
+//!
+//! A sealed snapshot seals each block body (nonce | encrypted body | tag; associated data:
+//! file id, block offset, LSN and entry count) and ends its blocks with a *seal block*:
+//! entry_count 0 and an empty sealed body whose associated data holds the totals, so
+//! dropping blocks from the end fails authentication too. Loading verifies every checksum, the order, the
 //! counts and that the file ends right after the footer; any failure is corruption of
 //! this snapshot, and the caller may fall back to an older one.
 
@@ -37,6 +43,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{Reader, le_u32, le_u64, put_u32, put_u64, put_varint};
+use crate::crypto::keyring::Keyring;
+use crate::crypto::{FileCipher, SEAL_OVERHEAD_BYTES};
 use crate::error::{Error, Result};
 use crate::fs::{File, FileReader, Fs};
 use crate::options::{FORMAT_MAX_KEY_BYTES, FORMAT_MAX_VALUE_BYTES};
@@ -48,13 +56,32 @@ const HEADER_BYTES: usize = 48;
 const BLOCK_HEADER_BYTES: usize = 12;
 const FOOTER_BYTES: usize = 40;
 const KIND_INLINE: u8 = 0;
+const FLAG_SEALED: u32 = 1;
 /// A block is closed once its body reaches this size.
 const BLOCK_TARGET_BYTES: usize = 64 << 10;
 /// Blocks are written to the file in chunks of about this size.
 const WRITE_CHUNK_BYTES: usize = 1 << 20;
 /// A block holds one entry at most at the format limits, or many smaller ones.
 const MAX_BLOCK_BYTES: usize =
-    BLOCK_TARGET_BYTES + FORMAT_MAX_KEY_BYTES + FORMAT_MAX_VALUE_BYTES + 32;
+    BLOCK_TARGET_BYTES + FORMAT_MAX_KEY_BYTES + FORMAT_MAX_VALUE_BYTES + 32 + SEAL_OVERHEAD_BYTES;
+
+/// Associated data of a sealed block besides file id and offset.
+fn block_context(lsn: u64, entry_count: u32) -> [u8; 12] {
+    let mut context = [0u8; 12];
+    context[..8].copy_from_slice(&lsn.to_le_bytes());
+    context[8..].copy_from_slice(&entry_count.to_le_bytes());
+    context
+}
+
+/// Associated data of the seal block: the totals the footer will repeat.
+fn seal_block_context(lsn: u64, entries: u64, blocks: u64) -> [u8; 27] {
+    let mut context = [0u8; 27];
+    context[..3].copy_from_slice(b"END");
+    context[3..11].copy_from_slice(&lsn.to_le_bytes());
+    context[11..19].copy_from_slice(&entries.to_le_bytes());
+    context[19..].copy_from_slice(&blocks.to_le_bytes());
+    context
+}
 
 pub(crate) fn snapshot_name(lsn: u64) -> String {
     crate::codec::lsn_file_name(lsn, "snap")
@@ -87,6 +114,8 @@ pub(crate) struct SnapshotWriter {
     file: Arc<dyn File>,
     dir: PathBuf,
     tmp_path: PathBuf,
+    cipher: Option<FileCipher>,
+    sealed_body: Vec<u8>,
     lsn: u64,
     created_unix_ms: u64,
     offset: u64,
@@ -100,7 +129,15 @@ pub(crate) struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    pub fn begin(fs: Arc<dyn Fs>, dir: &Path, lsn: u64) -> Result<Self> {
+    /// Starts a snapshot at `lsn`, sealed with the keyring's current data key if given.
+    pub fn begin(fs: Arc<dyn Fs>, dir: &Path, lsn: u64, keyring: Option<&Keyring>) -> Result<Self> {
+        let (data_key_id, cipher) = match keyring {
+            Some(keyring) => {
+                let (id, cipher) = keyring.new_file_cipher()?;
+                (id, Some(cipher))
+            }
+            None => (0, None),
+        };
         let tmp_path = dir.join(format!("{}.tmp", snapshot_name(lsn)));
         // A temporary file can only be left over from an interrupted attempt.
         let _ = fs.remove_file(&tmp_path);
@@ -111,10 +148,11 @@ impl SnapshotWriter {
         let mut out = Vec::with_capacity(WRITE_CHUNK_BYTES + BLOCK_TARGET_BYTES);
         out.extend_from_slice(MAGIC);
         put_u32(&mut out, VERSION);
-        put_u32(&mut out, 0);
+        put_u32(&mut out, if cipher.is_some() { FLAG_SEALED } else { 0 });
         put_u64(&mut out, lsn);
         put_u64(&mut out, created_unix_ms);
-        out.extend_from_slice(&[0; 12]);
+        put_u64(&mut out, cipher.as_ref().map_or(0, FileCipher::file_id));
+        put_u32(&mut out, data_key_id);
         let crc = crc32fast::hash(&out);
         put_u32(&mut out, crc);
         debug_assert_eq!(out.len(), HEADER_BYTES);
@@ -123,6 +161,8 @@ impl SnapshotWriter {
             file,
             dir: dir.to_path_buf(),
             tmp_path,
+            cipher,
+            sealed_body: Vec::new(),
             lsn,
             created_unix_ms,
             offset: 0,
@@ -162,16 +202,21 @@ impl SnapshotWriter {
         if self.block_entries == 0 {
             return Ok(());
         }
-        let start = self.out.len();
-        put_u32(&mut self.out, self.block.len() as u32);
-        put_u32(&mut self.out, 0);
-        put_u32(&mut self.out, self.block_entries);
-        self.out.extend_from_slice(&self.block);
-        let mut hasher = crc32fast::Hasher::new();
-        hasher.update(&self.out[start..start + 4]);
-        hasher.update(&self.out[start + 8..]);
-        let crc = hasher.finalize();
-        self.out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+        let body = match &self.cipher {
+            None => &self.block,
+            Some(cipher) => {
+                let block_offset = self.offset + self.out.len() as u64;
+                self.sealed_body.clear();
+                cipher.seal_into(
+                    &mut self.sealed_body,
+                    block_offset,
+                    &block_context(self.lsn, self.block_entries),
+                    &self.block,
+                )?;
+                &self.sealed_body
+            }
+        };
+        put_block(&mut self.out, self.block_entries, body);
         self.block.clear();
         self.block_entries = 0;
         self.blocks += 1;
@@ -193,6 +238,13 @@ impl SnapshotWriter {
     /// Writes the footer and makes the snapshot durable under its final name.
     pub fn finish(mut self) -> Result<SnapshotInfo> {
         self.close_block()?;
+        if let Some(cipher) = &self.cipher {
+            let block_offset = self.offset + self.out.len() as u64;
+            let mut seal = Vec::with_capacity(SEAL_OVERHEAD_BYTES);
+            let context = seal_block_context(self.lsn, self.entries, self.blocks);
+            cipher.seal_into(&mut seal, block_offset, &context, &[])?;
+            put_block(&mut self.out, 0, &seal);
+        }
         let start = self.out.len();
         put_u32(&mut self.out, 0);
         put_u32(&mut self.out, 0);
@@ -233,11 +285,27 @@ impl SnapshotWriter {
     }
 }
 
+/// Appends a block: header, then `body` as it goes to disk (sealed or not).
+fn put_block(out: &mut Vec<u8>, entry_count: u32, body: &[u8]) {
+    let start = out.len();
+    put_u32(out, body.len() as u32);
+    put_u32(out, 0);
+    put_u32(out, entry_count);
+    out.extend_from_slice(body);
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&out[start..start + 4]);
+    hasher.update(&out[start + 8..]);
+    let crc = hasher.finalize();
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
 /// Reads a snapshot, verifying it whole, and hands every entry to `load` in key order.
-/// `load` may be called for part of the entries before corruption is found.
+/// `load` may be called for part of the entries before corruption is found. An
+/// encrypted store passes its keyring: every snapshot of it must be sealed.
 pub(crate) fn load(
     fs: &dyn Fs,
     path: &Path,
+    keyring: Option<&Keyring>,
     mut load: impl FnMut(&[u8], &[u8]),
 ) -> Result<SnapshotInfo> {
     let corrupt = |offset: u64, reason: String| Error::corruption(path, offset, reason);
@@ -269,7 +337,8 @@ pub(crate) fn load(
     if crc32fast::hash(&header[..44]) != le_u32(&header, 44) {
         return Err(corrupt(0, "snapshot header checksum mismatch".into()));
     }
-    if le_u32(&header, 8) != VERSION || le_u32(&header, 12) != 0 {
+    let flags = le_u32(&header, 12);
+    if le_u32(&header, 8) != VERSION || (flags != 0 && flags != FLAG_SEALED) {
         return Err(corrupt(
             8,
             "unsupported snapshot format version or flags".into(),
@@ -277,6 +346,35 @@ pub(crate) fn load(
     }
     let lsn = le_u64(&header, 16);
     let created_unix_ms = le_u64(&header, 24);
+    let cipher = match (flags == FLAG_SEALED, keyring) {
+        (false, None) => None,
+        (true, Some(keyring)) => {
+            let data_key_id = le_u32(&header, 40);
+            Some(
+                keyring
+                    .file_cipher(data_key_id, le_u64(&header, 32))
+                    .ok_or_else(|| {
+                        corrupt(
+                            40,
+                            format!("sealed under data key {data_key_id}, which the keyring does not hold"),
+                        )
+                    })?,
+            )
+        }
+        (false, Some(_)) => {
+            return Err(corrupt(
+                12,
+                "a plaintext snapshot in an encrypted store".into(),
+            ));
+        }
+        (true, None) => {
+            return Err(Error::Encryption(format!(
+                "{} is sealed but the store has no keyring; was its KEYRING file removed?",
+                path.display()
+            )));
+        }
+    };
+    let mut sealed_up = cipher.is_none();
 
     let mut entries = 0u64;
     let mut blocks = 0u64;
@@ -291,6 +389,12 @@ pub(crate) fn load(
         read(&mut block_header[..8], &mut offset)?;
         let body_len = le_u32(&block_header, 0) as usize;
         if body_len == 0 {
+            if !sealed_up {
+                return Err(Error::AuthenticationFailed {
+                    file: path.to_path_buf(),
+                    offset: block_offset,
+                });
+            }
             footer[..8].copy_from_slice(&block_header[..8]);
             read(&mut footer[8..], &mut offset)?;
             break block_offset;
@@ -309,7 +413,31 @@ pub(crate) fn load(
             return Err(corrupt(block_offset, "block checksum mismatch".into()));
         }
         let count = le_u32(&block_header, 8);
-        let mut reader = Reader::new(&body);
+        if sealed_up && cipher.is_some() {
+            return Err(corrupt(block_offset, "a block after the seal block".into()));
+        }
+        let authentication_failed = || Error::AuthenticationFailed {
+            file: path.to_path_buf(),
+            offset: block_offset,
+        };
+        let plain: &[u8] = match &cipher {
+            None => &body,
+            Some(cipher) if count == 0 => {
+                let context = seal_block_context(lsn, entries, blocks);
+                let rest = cipher
+                    .open_in_place(&mut body, block_offset, &context)
+                    .map_err(|_| authentication_failed())?;
+                if !rest.is_empty() {
+                    return Err(corrupt(block_offset, "seal block with content".into()));
+                }
+                sealed_up = true;
+                continue;
+            }
+            Some(cipher) => cipher
+                .open_in_place(&mut body, block_offset, &block_context(lsn, count))
+                .map_err(|_| authentication_failed())?,
+        };
+        let mut reader = Reader::new(plain);
         let malformed = |e: crate::codec::DecodeError| {
             corrupt(block_offset, format!("block does not parse: {}", e.reason))
         };

@@ -12,6 +12,8 @@ use parking_lot::{Condvar, Mutex};
 use crate::Lsn;
 use crate::batch::WriteBatch;
 use crate::commit::{CommitTicket, Queue, SyncState};
+use crate::crypto::keyring::SharedKeyring;
+use crate::crypto::{KeyId, MasterKey};
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs, RealFs};
 use crate::gc::Collector;
@@ -57,6 +59,9 @@ pub(crate) struct Durable {
     pub checkpoints: Mutex<CheckpointState>,
     pub wal_bytes_since_snapshot: AtomicU64,
     pub dir_lock: Mutex<Option<Box<dyn DirLock>>>,
+    pub dir: PathBuf,
+    /// The data keys of an encrypted store.
+    pub keyring: Option<SharedKeyring>,
 }
 
 pub(crate) struct CheckpointState {
@@ -89,6 +94,8 @@ pub struct Stats {
     pub last_snapshot: Option<SnapshotInfo>,
     pub open_views: usize,
     pub gc_pending_keys: usize,
+    /// In an encrypted store: the id of the master key its data keys are sealed under.
+    pub master_key_id: Option<KeyId>,
 }
 
 impl Inner {
@@ -290,6 +297,8 @@ impl Store {
                     }),
                     wal_bytes_since_snapshot: AtomicU64::new(recovered.wal_bytes_since_snapshot),
                     dir_lock: Mutex::new(Some(recovered.dir_lock)),
+                    dir: dir.clone(),
+                    keyring: recovered.keyring,
                 };
                 (
                     recovered.index,
@@ -434,6 +443,34 @@ impl Store {
         self.inner().checkpoint()
     }
 
+    /// Re-seals the data keys of an encrypted store under `new_master` and adds a fresh
+    /// data key that files created from now on use. Only the keyring is rewritten
+    /// (atomically: a crash leaves the old keyring or the new one); from then on the
+    /// store opens with `new_master` only. Returns the new key's id.
+    pub fn rotate_master_key(&self, new_master: &MasterKey) -> Result<KeyId> {
+        let inner = self.inner();
+        let Some((durable, keyring)) = inner
+            .durable
+            .as_ref()
+            .and_then(|durable| Some((durable, durable.keyring.as_ref()?)))
+        else {
+            return Err(Error::Encryption(
+                "the store is not encrypted; there is no master key to rotate".into(),
+            ));
+        };
+        let mut keyring = keyring.lock();
+        let rotated = keyring.rotated(new_master)?;
+        rotated.write(&*durable.fs, &durable.dir, new_master)?;
+        tracing::info!(
+            from = %keyring.master_id(),
+            to = %rotated.master_id(),
+            data_keys = rotated.data_key_count(),
+            "master key rotated"
+        );
+        *keyring = rotated;
+        Ok(new_master.id())
+    }
+
     pub fn stats(&self) -> Stats {
         let inner = self.inner();
         let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);
@@ -470,6 +507,11 @@ impl Store {
             last_snapshot,
             open_views: inner.views.count(),
             gc_pending_keys: inner.apply.lock().pending(),
+            master_key_id: inner
+                .durable
+                .as_ref()
+                .and_then(|durable| durable.keyring.as_ref())
+                .map(|keyring| keyring.lock().master_id()),
         }
     }
 

@@ -3,23 +3,36 @@
 //! store must open and hold every acknowledged batch, plus at most the one in flight —
 //! never part of a batch. Recovery itself is then interrupted at a point that varies with
 //! the run, and must still end in the same state.
+//!
+//! The encrypted run also rotates the master key midway: at every crash point, the store
+//! must open under the old key or the new one, and hold the same data either way.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytedata_kv::fs::SimFs;
-use bytedata_kv::{Options, Store, WriteBatch};
+use bytedata_kv::{Error, MasterKey, Options, Store, WriteBatch};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn options() -> Options {
-    Options {
+fn options(key: Option<&MasterKey>) -> Options {
+    let options = Options {
         wal_segment_bytes: 4096,
         snapshot_after_wal_bytes: u64::MAX,
         snapshot_interval: None,
         ..Options::disk("/db")
+    };
+    match key {
+        Some(key) => options.encrypted(key.clone()),
+        None => options,
     }
+}
+
+/// The master key a store starts with and the one it is rotated to.
+struct Keys {
+    old: MasterKey,
+    new: MasterKey,
 }
 
 fn batch(i: u32) -> (WriteBatch, impl Fn(&mut Model)) {
@@ -41,9 +54,15 @@ fn batch(i: u32) -> (WriteBatch, impl Fn(&mut Model)) {
 
 /// Runs the workload until it finishes or a write fails. Returns the model after every
 /// acknowledged batch and the model the failing batch would have produced.
-fn workload(store: &Store) -> (Model, Option<Model>, bool) {
+fn workload(store: &Store, keys: Option<&Keys>) -> (Model, Option<Model>, bool) {
     let mut model = Model::new();
     for i in 0..40 {
+        if i == 15
+            && let Some(keys) = keys
+            && store.rotate_master_key(&keys.new).is_err()
+        {
+            return (model, None, false);
+        }
         let (batch, apply) = batch(i);
         let mut next = model.clone();
         apply(&mut next);
@@ -59,28 +78,43 @@ fn workload(store: &Store) -> (Model, Option<Model>, bool) {
     (model, None, closed)
 }
 
-fn open(fs: &SimFs) -> bytedata_kv::Result<Store> {
-    Store::open_with_fs(options(), Arc::new(fs.clone()))
+/// Opens the store under the new key, or the old one if the rotation did not complete.
+fn open(fs: &SimFs, keys: Option<&Keys>) -> bytedata_kv::Result<Store> {
+    let open_with = |key| Store::open_with_fs(options(key), Arc::new(fs.clone()));
+    match keys {
+        None => open_with(None),
+        Some(keys) => match open_with(Some(&keys.new)) {
+            Err(Error::Encryption(_)) => open_with(Some(&keys.old)),
+            opened => opened,
+        },
+    }
 }
 
 fn contents(store: &Store) -> Model {
     store.read_view().scan(..).collect()
 }
 
-#[test]
-fn every_crash_point_recovers_acknowledged_batches_whole() {
+fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
     let mut crash_point = 0u64;
     loop {
         let fs = SimFs::new(crash_point);
-        let store = open(&fs).unwrap();
+        let store = open(
+            &fs,
+            keys.map(|keys| Keys {
+                old: keys.old.clone(),
+                new: keys.old.clone(),
+            })
+            .as_ref(),
+        )
+        .unwrap();
         fs.fail_after(crash_point);
-        let (acknowledged, in_flight, finished) = workload(&store);
+        let (acknowledged, in_flight, finished) = workload(&store, keys);
         let fs = fs.crash();
         drop(store);
 
         // Interrupt recovery too, at a point that varies from run to run.
         fs.fail_after(crash_point % 13);
-        let fs = match open(&fs) {
+        let fs = match open(&fs, keys) {
             Ok(store) => {
                 drop(store);
                 fs.crash()
@@ -88,7 +122,7 @@ fn every_crash_point_recovers_acknowledged_batches_whole() {
             Err(_) => fs.crash(),
         };
 
-        let store = open(&fs).unwrap();
+        let store = open(&fs, keys).unwrap();
         let recovered = contents(&store);
         assert!(
             recovered == acknowledged || Some(&recovered) == in_flight.as_ref(),
@@ -99,7 +133,7 @@ fn every_crash_point_recovers_acknowledged_batches_whole() {
         store.put(b"after".to_vec(), b"crash".to_vec()).unwrap();
         let fs = fs.crash();
         drop(store);
-        let store = open(&fs).unwrap();
+        let store = open(&fs, keys).unwrap();
         assert_eq!(store.get(b"after"), Some(b"crash".to_vec()));
 
         if finished {
@@ -111,4 +145,20 @@ fn every_crash_point_recovers_acknowledged_batches_whole() {
         }
         crash_point += 1;
     }
+}
+
+#[test]
+fn every_crash_point_of_a_plain_store_recovers_acknowledged_batches_whole() {
+    every_crash_point_recovers_acknowledged_batches_whole(None);
+}
+
+#[test]
+fn every_crash_point_of_an_encrypted_store_and_its_key_rotation_recovers_acknowledged_batches_whole()
+ {
+    let key = || MasterKey::from_hex(&MasterKey::generate_hex().unwrap()).unwrap();
+    let keys = Keys {
+        old: key(),
+        new: key(),
+    };
+    every_crash_point_recovers_acknowledged_batches_whole(Some(&keys));
 }

@@ -63,9 +63,9 @@ fn storage_sqlstate(error: &bytedata_kv::Error) -> &'static str {
     match error {
         Kv::KeyTooLarge { .. } | Kv::ValueTooLarge { .. } | Kv::BatchTooLarge { .. } => "54000",
         Kv::MemoryLimit { .. } => "53200",
-        Kv::Corruption { .. } => "XX001",
+        Kv::Corruption { .. } | Kv::AuthenticationFailed { .. } => "XX001",
         Kv::Io { .. } | Kv::Failed(_) => "58030",
         Kv::Closed => "57P01",
-        Kv::Locked(_) | Kv::Config(_) => "XX000",
+        Kv::Locked(_) | Kv::Config(_) | Kv::Encryption(_) => "XX000",
     }
 }

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use bytedata_sql::cluster::MasterKey;
 use serde::Deserialize;
 
 /// The port `bytedata serve` listens on by default: PostgreSQL's plus one, so that both
@@ -94,6 +95,10 @@ pub struct Config {
     pub memory_limit_bytes: Option<u64>,
     pub snapshot_after_wal_bytes: Option<u64>,
     pub snapshot_interval_ms: Option<u64>,
+    /// The master key of encrypted databases, read from `master_key_file`.
+    pub master_key: Option<MasterKey>,
+    /// Whether new databases (and a new data directory's system store) are encrypted.
+    pub encrypt: bool,
     pub max_connections: usize,
     pub superuser: String,
     pub superuser_password: Option<String>,
@@ -116,6 +121,8 @@ pub struct FileConfig {
     pub memory_limit: Option<String>,
     pub snapshot_after_wal_bytes: Option<String>,
     pub snapshot_interval_ms: Option<u64>,
+    pub master_key_file: Option<PathBuf>,
+    pub encrypt: Option<bool>,
     pub max_connections: Option<usize>,
     pub auth: Option<String>,
     pub superuser: Option<String>,
@@ -168,6 +175,13 @@ pub struct ServeArgs {
     /// Write a snapshot at least this often.
     #[arg(long, env = "BYTEDATA_SNAPSHOT_INTERVAL_MS", value_name = "MS")]
     pub snapshot_interval_ms: Option<u64>,
+    /// File holding the master key of encrypted databases: 64 hexadecimal digits
+    /// (`bytedata keygen` makes one).
+    #[arg(long, env = "BYTEDATA_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Encrypt new databases at rest (needs a master key) [default: false].
+    #[arg(long, env = "BYTEDATA_ENCRYPT", value_name = "BOOL")]
+    pub encrypt: Option<bool>,
     /// Most client connections at once [default: 100].
     #[arg(long, env = "BYTEDATA_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
@@ -351,6 +365,27 @@ impl Config {
                 .or(file.snapshot_after_wal_bytes),
         )?;
         let snapshot_interval_ms = args.snapshot_interval_ms.or(file.snapshot_interval_ms);
+        let master_key = args
+            .master_key_file
+            .clone()
+            .or(file.master_key_file)
+            .map(|path| {
+                MasterKey::from_file(&path).map_err(|e| invalid("master_key_file", e.to_string()))
+            })
+            .transpose()?;
+        let encrypt = args.encrypt.or(file.encrypt).unwrap_or(false);
+        if encrypt && master_key.is_none() {
+            return Err(invalid(
+                "encrypt",
+                "encrypting databases needs a master key: give master_key_file too",
+            ));
+        }
+        if encrypt && storage == "memory" {
+            return Err(invalid(
+                "encrypt",
+                "memory storage writes nothing to disk, so there is nothing to encrypt",
+            ));
+        }
         let max_connections = args
             .max_connections
             .or(file.max_connections)
@@ -422,6 +457,8 @@ impl Config {
             memory_limit_bytes,
             snapshot_after_wal_bytes,
             snapshot_interval_ms,
+            master_key,
+            encrypt,
             max_connections,
             superuser,
             superuser_password,
@@ -503,6 +540,8 @@ mod tests {
             ("tls_cert = \"a.pem\"", "tls"),
             ("listen = \"nowhere\"", "listen"),
             ("auth = \"md5\"", "auth"),
+            ("encrypt = true", "encrypt"),
+            ("master_key_file = \"/nonexistent/key\"", "master_key_file"),
         ] {
             let error = Config::merge(&ServeArgs::default(), file(text))
                 .expect_err(text)
@@ -511,6 +550,28 @@ mod tests {
         }
         let unknown = toml::from_str::<FileConfig>("listen_port = 5").expect_err("unknown key");
         assert!(unknown.to_string().contains("listen_port"), "{unknown}");
+    }
+
+    #[test]
+    fn a_master_key_file_gives_the_key_and_enables_encryption() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("master.key");
+        let hex = MasterKey::generate_hex().expect("random");
+        std::fs::write(&path, format!("{hex}\n")).expect("write");
+        let text = format!("master_key_file = {:?}\nencrypt = true\n", path);
+        let config = Config::merge(&ServeArgs::default(), file(&text)).expect("ok");
+        assert!(config.encrypt);
+        let expected = MasterKey::from_hex(&hex).expect("hex").id();
+        assert_eq!(config.master_key.map(|key| key.id()), Some(expected));
+
+        std::fs::write(&path, "not a key").expect("write");
+        let error = Config::merge(&ServeArgs::default(), file(&text))
+            .expect_err("a malformed key")
+            .to_string();
+        assert!(
+            error.contains("master_key_file") && error.contains("64 hexadecimal"),
+            "{error}"
+        );
     }
 
     #[test]

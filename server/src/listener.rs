@@ -38,8 +38,9 @@ fn cluster_options(config: &Config) -> ClusterOptions {
         fsync: config.fsync.clone(),
         fsync_interval_ms: config.fsync_interval_ms,
         memory_limit_bytes: config.memory_limit_bytes,
-        encrypted: false,
+        encrypted: config.encrypt,
     };
+    options.master_key = config.master_key.clone();
     options.superuser = config.superuser.clone();
     options.superuser_password = config.superuser_password.clone();
     options.snapshot_after_wal_bytes = config.snapshot_after_wal_bytes;

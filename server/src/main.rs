@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use bytedata_server::config::{Config, LogFormat, ServeArgs};
 use bytedata_server::listener::Server;
 use bytedata_server::shell::SqlArgs;
+use bytedata_sql::cluster::MasterKey;
 use clap::{Parser, Subcommand};
 
 // Statements allocate many small, short-lived objects (rows, values, protocol messages):
@@ -30,6 +31,71 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Run SQL against a server and print the results.
     Sql(SqlArgs),
+    /// Print a new random master key (64 hexadecimal digits) for --master-key-file.
+    Keygen,
+    /// Re-seal the data keys of every encrypted database under a new master key. Run it
+    /// with the server stopped; only key files are rewritten, never data. It can be run
+    /// again after an interruption.
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(clap::Args)]
+struct RotateKeyArgs {
+    /// Data directory [default: ./bytedata-data].
+    #[arg(long, env = "BYTEDATA_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// The current master key file.
+    #[arg(long, value_name = "FILE")]
+    master_key_file: std::path::PathBuf,
+    /// The master key file to rotate to; start the server with it afterwards.
+    #[arg(long, value_name = "FILE")]
+    new_master_key_file: std::path::PathBuf,
+}
+
+fn keygen() -> ExitCode {
+    match MasterKey::generate_hex() {
+        Ok(hex) => {
+            println!("{hex}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("bytedata: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn rotate_key(args: RotateKeyArgs) -> ExitCode {
+    let data_dir = args
+        .data_dir
+        .unwrap_or_else(|| bytedata_server::config::DEFAULT_DATA_DIR.into());
+    let keys = MasterKey::from_file(&args.master_key_file)
+        .and_then(|old| Ok((old, MasterKey::from_file(&args.new_master_key_file)?)));
+    let (old, new) = match keys {
+        Ok(keys) => keys,
+        Err(error) => {
+            eprintln!("bytedata: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match bytedata_sql::cluster::rotate_master_key(&data_dir, &old, &new) {
+        Ok(stores) => {
+            for store in &stores {
+                println!("rotated {}", store.display());
+            }
+            println!(
+                "{} store(s) now under master key {}; start the server with --master-key-file {}",
+                stores.len(),
+                new.id(),
+                args.new_master_key_file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("bytedata: {}", error.message);
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn init_logging(config: &Config) {
@@ -127,5 +193,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::Sql(args) => bytedata_server::shell::run(args),
+        Command::Keygen => keygen(),
+        Command::RotateKey(args) => rotate_key(args),
     }
 }

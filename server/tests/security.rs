@@ -175,3 +175,121 @@ fn a_tls_setup_error_stops_the_start() {
         "the error names the file: {stderr}"
     );
 }
+
+/// Runs the bytedata binary to its exit; a server that starts when it should not is
+/// killed after a minute and fails the test instead of hanging it.
+fn bytedata(args: &[&str]) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_bytedata"))
+        .args(args)
+        .env_remove("BYTEDATA_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the bytedata binary runs");
+    let pid = child.id() as i32;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait_with_output()));
+    match receiver.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(output) => output.expect("the bytedata binary's output"),
+        Err(_) => {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            panic!("bytedata {args:?} did not exit");
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a readable directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_encrypted_server_writes_no_plaintext_and_rotates_its_master_key() {
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = |name: &str| {
+        let output = bytedata(&["keygen"]);
+        assert!(output.status.success());
+        let path = keys.path().join(name);
+        std::fs::write(&path, &output.stdout).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (old, new) = (key_file("old.key"), key_file("new.key"));
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(
+        data_dir,
+        &["--storage", "disk"],
+        &["--master-key-file", &old, "--encrypt", "true"],
+    );
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE secrets (id int PRIMARY KEY, note text);
+             INSERT INTO secrets VALUES (1, 'MARKER-topsecret');",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    assert!(server.terminate().success());
+    let data_dir = std::mem::replace(&mut server.data_dir, tempfile::tempdir().unwrap());
+    drop(server);
+    for path in files_under(data_dir.path()) {
+        let data = std::fs::read(&path).unwrap();
+        assert!(
+            !data.windows(6).any(|window| window == b"MARKER"),
+            "{} holds the secret in plaintext",
+            path.display()
+        );
+    }
+
+    let dir = data_dir.path().to_str().unwrap();
+    let refused = bytedata(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir]);
+    assert!(!refused.status.success(), "started without the master key");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("master key"), "{stderr}");
+
+    let rotate = [
+        "rotate-key",
+        "--data-dir",
+        dir,
+        "--master-key-file",
+        &old,
+        "--new-master-key-file",
+        &new,
+    ];
+    let output = bytedata(&rotate);
+    assert!(output.status.success(), "{output:?}");
+    let refused = bytedata(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir,
+        "--master-key-file",
+        &old,
+    ]);
+    assert!(!refused.status.success(), "started with the retired key");
+
+    let server = Server::start_in(
+        data_dir,
+        &["--storage", "disk"],
+        &["--master-key-file", &new],
+    );
+    let client = server.connect().await;
+    let row = client
+        .query_one("SELECT note FROM secrets WHERE id = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "MARKER-topsecret");
+}

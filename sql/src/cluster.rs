@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytedata_catalog::descriptor::{DatabaseDescriptor, RoleDescriptor, StorageConfig};
 use bytedata_catalog::{Catalog, SystemCatalog};
-use bytedata_kv::{FsyncPolicy, Options};
+use bytedata_kv::{FsyncPolicy, Options, Store};
 use bytedata_mvcc::{Engine, TxnOptions};
 use parking_lot::Mutex;
 
@@ -37,6 +37,8 @@ pub struct ClusterOptions {
     /// Snapshot thresholds of every disk store (the kv defaults where `None`).
     pub snapshot_after_wal_bytes: Option<u64>,
     pub snapshot_interval: Option<Duration>,
+    /// Seals the data keys of encrypted databases; needed to create or open one.
+    pub master_key: Option<MasterKey>,
 }
 
 impl ClusterOptions {
@@ -51,6 +53,7 @@ impl ClusterOptions {
             superuser_password: None,
             snapshot_after_wal_bytes: None,
             snapshot_interval: None,
+            master_key: None,
         }
     }
 
@@ -62,6 +65,7 @@ impl ClusterOptions {
             superuser_password: None,
             snapshot_after_wal_bytes: None,
             snapshot_interval: None,
+            master_key: None,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct Cluster {
 
 /// The smallest memory budget a database may have.
 pub use bytedata_kv::MIN_MEMORY_LIMIT_BYTES;
+/// The key encrypted databases are sealed under, and its public id.
+pub use bytedata_kv::{KeyId, MasterKey};
 
 fn kv_options(
     cluster: &ClusterOptions,
@@ -105,6 +111,7 @@ fn kv_options(
             ));
         }
     };
+    let on_disk = dir.is_some();
     let options = match (storage.mode.as_str(), dir) {
         ("memory", _) | (_, None) => Options::memory(),
         ("disk", Some(dir)) => Options::disk(dir),
@@ -116,10 +123,25 @@ fn kv_options(
             ));
         }
     };
-    if storage.encrypted {
-        return Err(SqlError::unsupported("encryption at rest"));
-    }
     let mut options = options.fsync(fsync);
+    if storage.encrypted {
+        if storage.mode == "memory" || cluster.data_dir.is_none() {
+            return Err(SqlError::new(
+                "22023",
+                "encryption at rest applies to databases stored on disk; this one is kept in memory",
+            ));
+        }
+        let Some(key) = &cluster.master_key else {
+            return Err(SqlError::new(
+                "55000",
+                "an encrypted database needs the server's master key, and none is configured",
+            )
+            .with_hint("start the server with --master-key-file"));
+        };
+        if on_disk {
+            options = options.encrypted(key.clone());
+        }
+    }
     options.memory_limit_bytes = storage.memory_limit_bytes;
     if let Some(bytes) = cluster.snapshot_after_wal_bytes {
         options.snapshot_after_wal_bytes = bytes;
@@ -130,12 +152,71 @@ fn kv_options(
     Ok(options)
 }
 
+/// Re-seals the data keys of every encrypted store of the data directory `data_dir`
+/// under `new_key` (the server must be stopped). Stores already under `new_key` are left
+/// as they are, so an interrupted rotation can simply be run again. Returns the stores
+/// rotated.
+pub fn rotate_master_key(
+    data_dir: &std::path::Path,
+    old_key: &MasterKey,
+    new_key: &MasterKey,
+) -> Result<Vec<PathBuf>> {
+    let mut stores = vec![data_dir.join("system")];
+    if let Ok(entries) = std::fs::read_dir(data_dir.join("base")) {
+        let mut databases: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .collect();
+        databases.sort();
+        stores.extend(databases);
+    }
+    let mut rotated = Vec::new();
+    for dir in stores {
+        if !dir.join("KEYRING").exists() {
+            continue;
+        }
+        let open = |key: &MasterKey| {
+            let mut options = Options::disk(&dir).encrypted(key.clone());
+            options.snapshot_on_close = false;
+            options.snapshot_interval = None;
+            Store::open(options)
+        };
+        match open(old_key) {
+            Ok(store) => {
+                store.rotate_master_key(new_key)?;
+                store.close()?;
+                rotated.push(dir);
+            }
+            Err(bytedata_kv::Error::Encryption(reason)) => {
+                if open(new_key).is_err() {
+                    return Err(SqlError::new("XX000", reason));
+                }
+                tracing::info!(store = %dir.display(), "already under the new master key");
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(rotated)
+}
+
 impl Cluster {
     /// Opens (or creates) a cluster. A new one gets the databases `postgres` and
     /// `bytedata` and a superuser role.
     pub fn open(options: ClusterOptions) -> Result<Arc<Cluster>> {
         let system_options = match &options.data_dir {
-            Some(dir) => kv_options(&options, &options.default_storage, Some(dir.join("system")))?,
+            Some(dir) => {
+                // The system store keeps the encryption it was created with: turning
+                // `encrypt` on for an existing data directory encrypts new databases.
+                let system_dir = dir.join("system");
+                let mut storage = options.default_storage.clone();
+                storage.encrypted = system_dir.join("KEYRING").exists()
+                    || (storage.encrypted && !system_dir.exists());
+                if options.default_storage.encrypted && !storage.encrypted {
+                    tracing::warn!(
+                        "the system store was created without encryption and stays so; new databases are encrypted"
+                    );
+                }
+                kv_options(&options, &storage, Some(system_dir))?
+            }
             None => Options::memory(),
         };
         let system = SystemCatalog::open(Engine::open(system_options)?);

@@ -1,6 +1,8 @@
 //! A cluster on disk: data survives a reopen, and each database keeps the storage its
-//! `CREATE DATABASE … WITH (storage = …)` asked for.
+//! `CREATE DATABASE … WITH (storage = …)` asked for — encryption included.
+#![allow(clippy::unwrap_used)]
 
+use bytedata_sql::cluster::MasterKey;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session};
 
 async fn run(session: &mut Session, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
@@ -71,4 +73,101 @@ async fn databases_keep_their_storage_across_a_reopen() {
         Err("42P01".to_owned())
     );
     assert!(Session::new(main.cluster().clone(), "later", "bytedata").is_err());
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn new_key() -> MasterKey {
+    MasterKey::from_hex(&MasterKey::generate_hex().unwrap()).unwrap()
+}
+
+fn with_key(dir: &std::path::Path, key: Option<&MasterKey>) -> ClusterOptions {
+    ClusterOptions {
+        master_key: key.cloned(),
+        ..ClusterOptions::disk(dir)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_database_writes_no_plaintext_and_opens_with_its_current_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (new_key(), new_key());
+    {
+        let cluster = Cluster::open(with_key(dir.path(), Some(&old))).unwrap();
+        let mut main = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+        run(&mut main, "CREATE DATABASE vault WITH (encrypted = true)")
+            .await
+            .unwrap();
+        assert_eq!(
+            run(
+                &mut main,
+                "CREATE DATABASE nowhere WITH (storage = 'memory', encrypted = true)"
+            )
+            .await,
+            Err("22023".to_owned())
+        );
+        let mut vault = Session::new(cluster.clone(), "vault", "bytedata").unwrap();
+        run(
+            &mut vault,
+            "CREATE TABLE secrets (id int PRIMARY KEY, note text)",
+        )
+        .await
+        .unwrap();
+        run(
+            &mut vault,
+            "INSERT INTO secrets VALUES (1, 'MARKER-topsecret')",
+        )
+        .await
+        .unwrap();
+        cluster.close().unwrap();
+    }
+    for path in files_under(dir.path()) {
+        let data = std::fs::read(&path).unwrap();
+        assert!(
+            !data.windows(6).any(|window| window == b"MARKER"),
+            "{} holds the secret in plaintext",
+            path.display()
+        );
+    }
+
+    // Without the key the database does not open; the rest of the cluster does.
+    let cluster = Cluster::open(with_key(dir.path(), None)).unwrap();
+    let refused = Session::new(cluster.clone(), "vault", "bytedata")
+        .err()
+        .unwrap();
+    assert!(refused.message.contains("master key"), "{refused:?}");
+    let mut main = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+    assert_eq!(
+        run(&mut main, "CREATE DATABASE more WITH (encrypted = true)").await,
+        Err("55000".to_owned())
+    );
+    cluster.close().unwrap();
+    drop((main, cluster));
+
+    let rotated = bytedata_sql::cluster::rotate_master_key(dir.path(), &old, &new).unwrap();
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    let again = bytedata_sql::cluster::rotate_master_key(dir.path(), &old, &new).unwrap();
+    assert!(again.is_empty(), "a repeated rotation finds nothing to do");
+
+    let cluster = Cluster::open(with_key(dir.path(), Some(&old))).unwrap();
+    assert!(Session::new(cluster.clone(), "vault", "bytedata").is_err());
+    cluster.close().unwrap();
+    drop(cluster);
+    let cluster = Cluster::open(with_key(dir.path(), Some(&new))).unwrap();
+    let mut vault = Session::new(cluster, "vault", "bytedata").unwrap();
+    assert_eq!(
+        run(&mut vault, "SELECT note FROM secrets").await.unwrap(),
+        text(&["MARKER-topsecret"])
+    );
 }

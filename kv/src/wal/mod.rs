@@ -6,12 +6,12 @@
 //! offset size
 //!      0    8  magic         "BYTEWAL\0"
 //!      8    4  version       1
-//!     12    4  flags         0 (bit 0 will mark an encrypted segment)
+//!     12    4  flags         0, or 1: a sealed segment (every frame in it is sealed)
 //!     16    8  first_lsn     LSN of the segment's first frame; equals the file name
-//!     24    8  file_id       random, identifies this file (binds sealed records later)
+//!     24    8  file_id       random, identifies this file (bound into sealed frames)
 //!     32    4  ext_len       bytes of header extension that follow the fixed header
 //!     36    4  crc32         CRC-32 of bytes 0..36 and the extension
-//!     40    …  extension     ext_len bytes (none in version 1)
+//!     40    …  extension     ext_len bytes: none when plain; sealed, u32 data_key_id
 //!      …    …  frames        see `frame`
 //! ```
 //!
@@ -33,12 +33,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::codec::{le_u32, le_u64, put_u32, put_u64};
+use crate::crypto::FileCipher;
+use crate::crypto::keyring::SharedKeyring;
 use crate::error::{Error, Result};
 use crate::fs::{File, Fs};
 
 const MAGIC: &[u8; 8] = b"BYTEWAL\0";
 const VERSION: u32 = 1;
 pub(crate) const SEGMENT_HEADER_BYTES: usize = 40;
+const FLAG_SEALED: u32 = 1;
 
 pub(crate) fn segment_name(first_lsn: u64) -> String {
     crate::codec::lsn_file_name(first_lsn, "wal")
@@ -48,22 +51,38 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     crate::codec::parse_lsn_file_name(name, "wal")
 }
 
-fn encode_header(first_lsn: u64, file_id: u64) -> Vec<u8> {
-    let mut header = Vec::with_capacity(SEGMENT_HEADER_BYTES);
+fn encode_header(first_lsn: u64, file_id: u64, data_key_id: Option<u32>) -> Vec<u8> {
+    let mut header = Vec::with_capacity(SEGMENT_HEADER_BYTES + 4);
     header.extend_from_slice(MAGIC);
     put_u32(&mut header, VERSION);
-    put_u32(&mut header, 0);
+    put_u32(
+        &mut header,
+        if data_key_id.is_some() {
+            FLAG_SEALED
+        } else {
+            0
+        },
+    );
     put_u64(&mut header, first_lsn);
     put_u64(&mut header, file_id);
-    put_u32(&mut header, 0);
-    let crc = crc32fast::hash(&header);
-    put_u32(&mut header, crc);
+    put_u32(&mut header, if data_key_id.is_some() { 4 } else { 0 });
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&header);
+    let extension = data_key_id.map(u32::to_le_bytes);
+    if let Some(extension) = &extension {
+        hasher.update(extension);
+    }
+    put_u32(&mut header, hasher.finalize());
     debug_assert_eq!(header.len(), SEGMENT_HEADER_BYTES);
+    header.extend_from_slice(extension.as_ref().map_or(&[][..], |e| &e[..]));
     header
 }
 
 pub(crate) struct SegmentHeader {
     pub first_lsn: u64,
+    pub file_id: u64,
+    /// The data key of a sealed segment.
+    pub data_key_id: Option<u32>,
     pub len: usize,
 }
 
@@ -79,20 +98,25 @@ pub(crate) fn decode_header(data: &[u8]) -> Result<SegmentHeader, &'static str> 
     if ext_len > 4096 || data.len() < SEGMENT_HEADER_BYTES + ext_len {
         return Err("segment header extension out of range");
     }
+    let extension = &data[SEGMENT_HEADER_BYTES..SEGMENT_HEADER_BYTES + ext_len];
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&data[..36]);
-    hasher.update(&data[SEGMENT_HEADER_BYTES..SEGMENT_HEADER_BYTES + ext_len]);
+    hasher.update(extension);
     if hasher.finalize() != le_u32(data, 36) {
         return Err("segment header checksum mismatch");
     }
     if le_u32(data, 8) != VERSION {
         return Err("unsupported WAL format version");
     }
-    if le_u32(data, 12) != 0 {
-        return Err("unsupported WAL segment flags");
-    }
+    let data_key_id = match le_u32(data, 12) {
+        0 if ext_len == 0 => None,
+        FLAG_SEALED if ext_len == 4 => Some(le_u32(extension, 0)),
+        _ => return Err("unsupported WAL segment flags"),
+    };
     Ok(SegmentHeader {
         first_lsn: le_u64(data, 16),
+        file_id: le_u64(data, 24),
+        data_key_id,
         len: SEGMENT_HEADER_BYTES + ext_len,
     })
 }
@@ -107,6 +131,8 @@ pub(crate) struct ClosedSegment {
 
 struct ActiveSegment {
     file: Arc<dyn File>,
+    /// Seals the frames of a segment of an encrypted store.
+    cipher: Option<FileCipher>,
     first_lsn: u64,
     len: u64,
     path: PathBuf,
@@ -121,6 +147,8 @@ pub(crate) struct Wal {
     active: ActiveSegment,
     segment_limit_bytes: u64,
     buf: Vec<u8>,
+    /// Where new segments get their keys, in an encrypted store.
+    keyring: Option<SharedKeyring>,
     written_lsn: u64,
     durable_lsn: u64,
     /// fdatasyncs of segments with frames in them, for monitoring group commit.
@@ -135,13 +163,28 @@ pub(crate) struct LogItem<'a> {
 
 impl Wal {
     /// Creates a new segment whose first frame will have `first_lsn`.
-    fn create_segment(fs: &dyn Fs, dir: &Path, first_lsn: u64) -> Result<ActiveSegment> {
+    fn create_segment(
+        fs: &dyn Fs,
+        dir: &Path,
+        first_lsn: u64,
+        keyring: Option<&SharedKeyring>,
+    ) -> Result<ActiveSegment> {
         let path = dir.join(segment_name(first_lsn));
         let context = |what: &str| format!("{what} WAL segment {}", path.display());
+        let (header, cipher) = match keyring {
+            Some(keyring) => {
+                let (data_key_id, cipher) = keyring.lock().new_file_cipher()?;
+                let header = encode_header(first_lsn, cipher.file_id(), Some(data_key_id));
+                (header, Some(cipher))
+            }
+            None => (
+                encode_header(first_lsn, crate::crypto::random_file_id()?, None),
+                None,
+            ),
+        };
         let file = fs
             .create_new(&path)
             .map_err(|e| Error::io(context("creating"), e))?;
-        let header = encode_header(first_lsn, fastrand::u64(..));
         file.write_all_at(&header, 0)
             .map_err(|e| Error::io(context("writing the header of"), e))?;
         file.sync_data()
@@ -150,6 +193,7 @@ impl Wal {
             .map_err(|e| Error::io(format!("syncing directory {}", dir.display()), e))?;
         Ok(ActiveSegment {
             file,
+            cipher,
             first_lsn,
             len: header.len() as u64,
             path,
@@ -163,8 +207,9 @@ impl Wal {
         first_lsn: u64,
         closed: Vec<ClosedSegment>,
         segment_limit_bytes: u64,
+        keyring: Option<SharedKeyring>,
     ) -> Result<Wal> {
-        let active = Self::create_segment(&*fs, dir, first_lsn)?;
+        let active = Self::create_segment(&*fs, dir, first_lsn, keyring.as_ref())?;
         Ok(Wal {
             fs,
             dir: dir.to_path_buf(),
@@ -172,6 +217,7 @@ impl Wal {
             active,
             segment_limit_bytes,
             buf: Vec::new(),
+            keyring,
             written_lsn: first_lsn - 1,
             durable_lsn: first_lsn - 1,
             syncs: 0,
@@ -179,27 +225,33 @@ impl Wal {
     }
 
     /// Continues an existing segment, recovered up to `len` bytes and `last_lsn`, whose
-    /// content is durable.
+    /// content is durable. `cipher` is the segment's, if it is sealed.
+    #[allow(clippy::too_many_arguments)]
     pub fn resume(
         fs: Arc<dyn Fs>,
         dir: &Path,
         segment: ClosedSegment,
         file: Arc<dyn File>,
+        cipher: Option<FileCipher>,
         closed: Vec<ClosedSegment>,
         segment_limit_bytes: u64,
+        keyring: Option<SharedKeyring>,
     ) -> Wal {
+        assert_eq!(cipher.is_some(), keyring.is_some());
         Wal {
             fs,
             dir: dir.to_path_buf(),
             closed,
             active: ActiveSegment {
                 file,
+                cipher,
                 first_lsn: segment.first_lsn,
                 len: segment.bytes,
                 path: segment.path,
             },
             segment_limit_bytes,
             buf: Vec::new(),
+            keyring,
             written_lsn: segment.last_lsn,
             durable_lsn: segment.last_lsn,
             syncs: 0,
@@ -234,7 +286,17 @@ impl Wal {
                 end += 1;
             }
             let batches: Vec<&[u8]> = items[start..end].iter().map(|item| item.encoded).collect();
-            frame::encode(&mut self.buf, items[start].lsn, self.durable_lsn, &batches);
+            let sealing = self.active.cipher.as_ref().map(|cipher| frame::Sealing {
+                cipher,
+                file_offset: self.active.len + self.buf.len() as u64,
+            });
+            frame::encode(
+                &mut self.buf,
+                items[start].lsn,
+                self.durable_lsn,
+                &batches,
+                sealing,
+            )?;
             start = end;
         }
         let last_lsn = items[items.len() - 1].lsn;
@@ -295,7 +357,12 @@ impl Wal {
 
     fn rotate(&mut self) -> Result<()> {
         self.sync()?;
-        let next = Self::create_segment(&*self.fs, &self.dir, self.written_lsn + 1)?;
+        let next = Self::create_segment(
+            &*self.fs,
+            &self.dir,
+            self.written_lsn + 1,
+            self.keyring.as_ref(),
+        )?;
         let old = std::mem::replace(&mut self.active, next);
         self.closed.push(ClosedSegment {
             first_lsn: old.first_lsn,

@@ -14,6 +14,9 @@
 //!   and any gap or disorder in LSNs.
 //! - A last segment whose header is incomplete was being created when the process
 //!   stopped; it holds no frames and is removed.
+//! - In an encrypted store every segment and frame must be sealed, and a sealed frame
+//!   that passes its checksum but fails authentication was altered or put there: a hard
+//!   error wherever it is, never a torn tail (a torn write fails the checksum first).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +25,7 @@ use super::frame::{self, FRAME_HEADER_BYTES, Parsed};
 use super::{ClosedSegment, Wal, decode_header, parse_segment_name};
 use crate::batch::WriteBatch;
 use crate::codec::le_u64;
+use crate::crypto::keyring::SharedKeyring;
 use crate::error::{Error, Result};
 use crate::fs::{Fs, read_all};
 
@@ -74,8 +78,10 @@ pub(crate) fn replay(
     segments: Vec<(u64, PathBuf)>,
     snapshot_lsn: u64,
     segment_limit_bytes: u64,
+    keyring: Option<SharedKeyring>,
     mut apply: impl FnMut(u64, WriteBatch),
 ) -> Result<Replayed> {
+    let mut opened = Vec::new();
     let count = segments.len();
     let mut closed = Vec::new();
     let mut resume = None;
@@ -118,6 +124,34 @@ pub(crate) fn replay(
                 ),
             ));
         }
+        let cipher = match (header.data_key_id, &keyring) {
+            (None, None) => None,
+            (Some(data_key_id), Some(keyring)) => Some(
+                keyring
+                    .lock()
+                    .file_cipher(data_key_id, header.file_id)
+                    .ok_or_else(|| {
+                        Error::corruption(
+                            &path,
+                            40,
+                            format!("sealed under data key {data_key_id}, which the keyring does not hold"),
+                        )
+                    })?,
+            ),
+            (None, Some(_)) => {
+                return Err(Error::corruption(
+                    &path,
+                    12,
+                    "a plaintext segment in an encrypted store",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(Error::Encryption(format!(
+                    "{} is sealed but the store has no keyring; was its KEYRING file removed?",
+                    path.display()
+                )));
+            }
+        };
         match prev_last {
             None if header.first_lsn > snapshot_lsn + 1 => {
                 return Err(Error::corruption(
@@ -160,7 +194,30 @@ pub(crate) fn replay(
                             format!("frame has LSN {}, expected {}", frame.first_lsn, last + 1),
                         ));
                     }
-                    for (i, encoded) in frame.batches.iter().enumerate() {
+                    let frame_last_lsn = frame.last_lsn();
+                    if frame.sealed != cipher.is_some() {
+                        return Err(Error::corruption(
+                            &path,
+                            offset as u64,
+                            "frame sealing does not match its segment's",
+                        ));
+                    }
+                    let batches = match &cipher {
+                        None => frame.batches,
+                        Some(cipher) => {
+                            opened.clear();
+                            opened.extend_from_slice(frame.body);
+                            let plain = cipher
+                                .open_in_place(&mut opened, offset as u64, &frame.context)
+                                .map_err(|_| Error::AuthenticationFailed {
+                                    file: path.clone(),
+                                    offset: offset as u64,
+                                })?;
+                            frame::split_batches(plain, frame.batch_count)
+                                .map_err(|reason| Error::corruption(&path, offset as u64, reason))?
+                        }
+                    };
+                    for (i, encoded) in batches.iter().enumerate() {
                         let lsn = frame.first_lsn + i as u64;
                         if lsn <= snapshot_lsn {
                             continue;
@@ -175,7 +232,7 @@ pub(crate) fn replay(
                         apply(lsn, batch);
                         batches_applied += 1;
                     }
-                    last = frame.last_lsn();
+                    last = frame_last_lsn;
                     offset += frame.len;
                 }
                 Parsed::End => break,
@@ -221,7 +278,7 @@ pub(crate) fn replay(
             path,
         };
         if is_last {
-            resume = Some((segment, file));
+            resume = Some((segment, file, cipher));
         } else {
             closed.push(segment);
         }
@@ -230,15 +287,24 @@ pub(crate) fn replay(
     let log_last = prev_last.unwrap_or(0);
     let last_lsn = log_last.max(snapshot_lsn);
     let wal = match resume {
-        Some((segment, file)) if segment.last_lsn >= snapshot_lsn => {
+        Some((segment, file, cipher)) if segment.last_lsn >= snapshot_lsn => {
             // What recovery read may still be only in the page cache.
             file.sync_data()
                 .map_err(|e| Error::io(format!("syncing {}", segment.path.display()), e))?;
-            Wal::resume(fs, dir, segment, file, closed, segment_limit_bytes)
+            Wal::resume(
+                fs,
+                dir,
+                segment,
+                file,
+                cipher,
+                closed,
+                segment_limit_bytes,
+                keyring,
+            )
         }
         resume => {
-            closed.extend(resume.map(|(segment, _)| segment));
-            Wal::create(fs, dir, last_lsn + 1, closed, segment_limit_bytes)?
+            closed.extend(resume.map(|(segment, _, _)| segment));
+            Wal::create(fs, dir, last_lsn + 1, closed, segment_limit_bytes, keyring)?
         }
     };
     Ok(Replayed {
