@@ -5,6 +5,10 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::TryStreamExt;
 
+use bytedata_catalog::types::DataType as SqlType;
+use bytedata_catalog::value::Value;
+
+use crate::convert::{ColumnBuilder, finish_column};
 use crate::error::{Result, SqlError};
 
 pub enum QueryResult {
@@ -25,6 +29,9 @@ pub enum QueryResult {
 pub enum Rows {
     Stream(SendableRecordBatchStream),
     Batches(Vec<RecordBatch>),
+    /// Rows of stored values, as the fast path reads them: the wire encodes them straight
+    /// from the values, without building Arrow arrays for one row.
+    Values(ValueRows),
 }
 
 impl Rows {
@@ -32,7 +39,95 @@ impl Rows {
         match self {
             Rows::Batches(batches) => Ok(batches),
             Rows::Stream(stream) => stream.try_collect().await.map_err(SqlError::from),
+            Rows::Values(rows) => Ok(vec![rows.into_batch()?]),
         }
+    }
+}
+
+/// Rows of stored values of the types whose wire forms need no Arrow array: booleans,
+/// integers and text. Each value is of its column's type, or NULL.
+pub struct ValueRows {
+    schema: SchemaRef,
+    types: Vec<SqlType>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl ValueRows {
+    /// Whether values of a column of type `ty` may travel as `ValueRows`.
+    pub fn supports(ty: &SqlType) -> bool {
+        matches!(
+            ty,
+            SqlType::Bool
+                | SqlType::Int2
+                | SqlType::Int4
+                | SqlType::Int8
+                | SqlType::Text
+                | SqlType::Varchar(_)
+                | SqlType::Char(_)
+        )
+    }
+
+    /// Refused (types and rows handed back) unless every column's type is supported and
+    /// every value is of its column's type or NULL: anything else takes the Arrow path,
+    /// which reports mismatches.
+    #[allow(clippy::type_complexity)]
+    pub fn new(
+        schema: SchemaRef,
+        types: Vec<SqlType>,
+        rows: Vec<Vec<Value>>,
+    ) -> std::result::Result<Self, (Vec<SqlType>, Vec<Vec<Value>>)> {
+        assert_eq!(schema.fields().len(), types.len());
+        let fits = |ty: &SqlType, value: &Value| {
+            matches!(
+                (ty, value),
+                (_, Value::Null)
+                    | (SqlType::Bool, Value::Bool(_))
+                    | (SqlType::Int2, Value::Int2(_))
+                    | (SqlType::Int4, Value::Int4(_))
+                    | (SqlType::Int8, Value::Int8(_))
+                    | (
+                        SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_),
+                        Value::Text(_)
+                    )
+            )
+        };
+        let supported = types.iter().all(Self::supports)
+            && rows.iter().all(|row| {
+                row.len() == types.len() && row.iter().zip(&types).all(|(v, ty)| fits(ty, v))
+            });
+        if !supported {
+            return Err((types, rows));
+        }
+        Ok(ValueRows {
+            schema,
+            types,
+            rows,
+        })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    pub fn rows(&self) -> &[Vec<Value>] {
+        &self.rows
+    }
+
+    pub fn into_rows(self) -> Vec<Vec<Value>> {
+        self.rows
+    }
+
+    /// The same rows as one record batch, for consumers that want Arrow.
+    pub fn into_batch(self) -> Result<RecordBatch> {
+        let mut arrays = Vec::with_capacity(self.types.len());
+        for (position, ty) in self.types.iter().enumerate() {
+            let mut builder = ColumnBuilder::new(ty, self.rows.len());
+            for row in &self.rows {
+                builder.append(&row[position])?;
+            }
+            arrays.push(finish_column(&mut builder));
+        }
+        Ok(RecordBatch::try_new(self.schema, arrays)?)
     }
 }
 

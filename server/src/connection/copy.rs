@@ -236,6 +236,10 @@ impl Connection {
                 futures::stream::iter(batches.into_iter().map(Ok)).boxed()
             }
             bytedata_sql::Rows::Stream(stream) => stream.boxed(),
+            bytedata_sql::Rows::Values(rows) => match rows.into_batch() {
+                Ok(batch) => futures::stream::iter([Ok(batch)]).boxed(),
+                Err(error) => return Ok(Err(error)),
+            },
         };
         while let Some(batch) = stream.next().await {
             let batch = match batch {

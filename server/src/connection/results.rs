@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use bytedata_sql::pgtext::TextOptions;
+use bytedata_sql::result::ValueRows;
 use bytedata_sql::session::{PreparedStatement, is_transaction_control};
 use bytedata_sql::{QueryResult, Rows, SqlError};
 use datafusion::arrow::array::RecordBatch;
@@ -15,13 +16,15 @@ use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::response::CommandComplete;
 
 use super::{Connection, Outcome};
-use crate::wire::rows::{ColumnTypes, data_row};
+use crate::wire::rows::{ColumnTypes, data_row, value_data_row};
 
 /// Rows still to send.
 pub(crate) struct RowSource {
     types: ColumnTypes,
     /// Batches computed already (or the rest of one partly sent).
     ready: VecDeque<RecordBatch>,
+    /// Rows of stored values, encoded without Arrow, and how many of them were sent.
+    values: Option<(ValueRows, usize)>,
     stream: Option<SendableRecordBatchStream>,
     /// The command tag for RETURNING rows; `None` for a query (`SELECT n`).
     tag: Option<String>,
@@ -51,13 +54,15 @@ impl RowSource {
             }
             _ => ColumnTypes::of(&schema),
         };
-        let (ready, stream) = match rows {
-            Rows::Batches(batches) => (batches.into(), None),
-            Rows::Stream(stream) => (VecDeque::new(), Some(stream)),
+        let (ready, stream, values) = match rows {
+            Rows::Batches(batches) => (batches.into(), None, None),
+            Rows::Stream(stream) => (VecDeque::new(), Some(stream), None),
+            Rows::Values(rows) => (VecDeque::new(), None, Some((rows, 0))),
         };
         RowSource {
             types,
             ready,
+            values,
             stream,
             tag,
             sent: 0,
@@ -137,6 +142,39 @@ impl Connection {
     ) -> Outcome<Result<Sent, SqlError>> {
         let options: TextOptions = self.session.text_options();
         let mut sent_now = 0usize;
+        if let Some((rows, next)) = &mut source.values {
+            while *next < rows.rows().len() && (limit == 0 || sent_now < limit) {
+                let Some(message) = value_data_row(&rows.rows()[*next], &source.types, formats)
+                else {
+                    break;
+                };
+                self.send(PgWireBackendMessage::DataRow(message)).await?;
+                *next += 1;
+                sent_now += 1;
+                source.sent += 1;
+            }
+            if *next < rows.rows().len() && (limit == 0 || sent_now < limit) {
+                // A row the direct encoding does not know: it and the rest go through Arrow.
+                let Some((rows, next)) = source.values.take() else {
+                    unreachable!("matched above")
+                };
+                let total = rows.rows().len();
+                match rows.into_batch() {
+                    Ok(batch) => source.ready.push_front(batch.slice(next, total - next)),
+                    Err(error) => return Ok(Err(error)),
+                }
+            } else if *next == rows.rows().len() {
+                source.values = None;
+            }
+        }
+        if limit != 0 && sent_now >= limit {
+            let more =
+                source.values.is_some() || !source.ready.is_empty() || source.stream.is_some();
+            if more {
+                return Ok(Ok(Sent::Suspended));
+            }
+            return Ok(Ok(Sent::Done(source.tag())));
+        }
         loop {
             let batch = match source.ready.pop_front() {
                 Some(batch) => batch,

@@ -44,7 +44,7 @@ pub(crate) use recognize::recognize;
 use crate::convert::{ColumnBuilder, finish_column};
 use crate::dml::writer::{TableWriter, Writers};
 use crate::error::Result;
-use crate::result::{QueryResult, Rows};
+use crate::result::{QueryResult, Rows, ValueRows};
 use crate::types::field;
 
 /// The statement leaves the fast path for the general one.
@@ -244,23 +244,44 @@ fn get(
         stored.map(|stored| writer.codec.decode(&key, stored))
     })?;
     let row = row.transpose()?;
-    let rows = usize::from(row.is_some());
-    let mut arrays = Vec::with_capacity(selected.len());
-    let mut fields = Vec::with_capacity(selected.len());
-    for (position, output) in &selected {
-        let column = &columns[*position];
-        fields.push(field(output, &column.data_type, column.nullable));
-        let mut builder = ColumnBuilder::new(&column.data_type, rows);
-        if let Some(row) = &row {
-            builder.append(&row[*position])?;
-        }
-        arrays.push(finish_column(&mut builder));
-    }
+    let fields: Vec<_> = selected
+        .iter()
+        .map(|(position, output)| {
+            let column = &columns[*position];
+            field(output, &column.data_type, column.nullable)
+        })
+        .collect();
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    let types: Vec<_> = selected
+        .iter()
+        .map(|(position, _)| columns[*position].data_type.clone())
+        .collect();
+    let values: Vec<Vec<Value>> = row
+        .into_iter()
+        .map(|row| {
+            selected
+                .iter()
+                .map(|(position, _)| row[*position].clone())
+                .collect()
+        })
+        .collect();
+    let rows = match ValueRows::new(schema.clone(), types, values) {
+        Ok(values) => Rows::Values(values),
+        Err((types, values)) => {
+            let mut arrays = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                let mut builder = ColumnBuilder::new(ty, values.len());
+                for row in &values {
+                    builder.append(&row[i])?;
+                }
+                arrays.push(finish_column(&mut builder));
+            }
+            Rows::Batches(vec![RecordBatch::try_new(schema.clone(), arrays)?])
+        }
+    };
     Ok(Ok(QueryResult::Rows {
         schema,
-        rows: Rows::Batches(vec![batch]),
+        rows,
         tag: None,
     }))
 }
