@@ -38,6 +38,7 @@ pub mod pgtypes;
 pub mod provider;
 pub mod result;
 pub mod session;
+mod set_returning;
 pub mod single_row;
 pub mod subquery;
 pub mod system;
