@@ -298,11 +298,23 @@ impl Index {
             (Bound::Unbounded, true) => leaf.len() as isize - 1,
         };
         let mut examined = 0;
+        // Whether the leaf's farthest key in the walking direction is before `end`: then
+        // so is every key of it, and none needs comparing (a full scan compares none).
+        let leaf_before_end = |leaf: &Node| {
+            let farthest = if reverse {
+                0
+            } else {
+                leaf.len().saturating_sub(1)
+            };
+            leaf.len() > 0 && before_end(leaf.key(farthest), end, reverse)
+        };
+        let mut whole_leaf = leaf_before_end(leaf);
         loop {
             if pos < 0 || pos >= leaf.len() as isize {
                 match next_leaf(&mut stack, reverse, guard) {
                     Some(next) => {
                         leaf = next;
+                        whole_leaf = leaf_before_end(leaf);
                         pos = if reverse { leaf.len() as isize - 1 } else { 0 };
                         continue;
                     }
@@ -321,7 +333,7 @@ impl Index {
                 node::prefetch(leaf.slot(ahead));
             }
             let key = leaf.key(i);
-            if !before_end(key, end, reverse) {
+            if !whole_leaf && !before_end(key, end, reverse) {
                 return Walk::Finished;
             }
             if let Some(value) =
