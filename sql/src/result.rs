@@ -119,16 +119,25 @@ impl ValueRows {
 
     /// The same rows as one record batch, for consumers that want Arrow.
     pub fn into_batch(self) -> Result<RecordBatch> {
-        let mut arrays = Vec::with_capacity(self.types.len());
-        for (position, ty) in self.types.iter().enumerate() {
-            let mut builder = ColumnBuilder::new(ty, self.rows.len());
-            for row in &self.rows {
-                builder.append(&row[position])?;
-            }
-            arrays.push(finish_column(&mut builder));
-        }
-        Ok(RecordBatch::try_new(self.schema, arrays)?)
+        values_batch(self.schema, &self.types, &self.rows)
     }
+}
+
+/// Rows of stored values (each of its column's type) as one record batch.
+pub(crate) fn values_batch(
+    schema: SchemaRef,
+    types: &[SqlType],
+    rows: &[Vec<Value>],
+) -> Result<RecordBatch> {
+    let mut arrays = Vec::with_capacity(types.len());
+    for (position, ty) in types.iter().enumerate() {
+        let mut builder = ColumnBuilder::new(ty, rows.len());
+        for row in rows {
+            builder.append(&row[position])?;
+        }
+        arrays.push(finish_column(&mut builder));
+    }
+    Ok(RecordBatch::try_new(schema, arrays)?)
 }
 
 impl QueryResult {

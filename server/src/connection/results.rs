@@ -142,29 +142,26 @@ impl Connection {
     ) -> Outcome<Result<Sent, SqlError>> {
         let options: TextOptions = self.session.text_options();
         let mut sent_now = 0usize;
-        if let Some((rows, next)) = &mut source.values {
-            while *next < rows.rows().len() && (limit == 0 || sent_now < limit) {
-                let Some(message) = value_data_row(&rows.rows()[*next], &source.types, formats)
+        if let Some((rows, mut next)) = source.values.take() {
+            while next < rows.rows().len() && (limit == 0 || sent_now < limit) {
+                let Some(message) = value_data_row(&rows.rows()[next], &source.types, formats)
                 else {
                     break;
                 };
                 self.send(PgWireBackendMessage::DataRow(message)).await?;
-                *next += 1;
+                next += 1;
                 sent_now += 1;
                 source.sent += 1;
             }
-            if *next < rows.rows().len() && (limit == 0 || sent_now < limit) {
+            let total = rows.rows().len();
+            if next < total && limit != 0 && sent_now >= limit {
+                source.values = Some((rows, next));
+            } else if next < total {
                 // A row the direct encoding does not know: it and the rest go through Arrow.
-                let Some((rows, next)) = source.values.take() else {
-                    unreachable!("matched above")
-                };
-                let total = rows.rows().len();
                 match rows.into_batch() {
                     Ok(batch) => source.ready.push_front(batch.slice(next, total - next)),
                     Err(error) => return Ok(Err(error)),
                 }
-            } else if *next == rows.rows().len() {
-                source.values = None;
             }
         }
         if limit != 0 && sent_now >= limit {

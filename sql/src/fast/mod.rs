@@ -35,16 +35,14 @@ use bytedata_catalog::Catalog;
 use bytedata_catalog::descriptor::Identity;
 use bytedata_catalog::value::Value;
 use bytedata_mvcc::Transaction;
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 
 pub(crate) use eval::Inputs;
 pub(crate) use recognize::recognize;
 
-use crate::convert::{ColumnBuilder, finish_column};
 use crate::dml::writer::{TableWriter, Writers};
 use crate::error::Result;
-use crate::result::{QueryResult, Rows, ValueRows};
+use crate::result::{QueryResult, Rows, ValueRows, values_batch};
 use crate::types::field;
 
 /// The statement leaves the fast path for the general one.
@@ -267,17 +265,7 @@ fn get(
         .collect();
     let rows = match ValueRows::new(schema.clone(), types, values) {
         Ok(values) => Rows::Values(values),
-        Err((types, values)) => {
-            let mut arrays = Vec::with_capacity(types.len());
-            for (i, ty) in types.iter().enumerate() {
-                let mut builder = ColumnBuilder::new(ty, values.len());
-                for row in &values {
-                    builder.append(&row[i])?;
-                }
-                arrays.push(finish_column(&mut builder));
-            }
-            Rows::Batches(vec![RecordBatch::try_new(schema.clone(), arrays)?])
-        }
+        Err((types, values)) => Rows::Batches(vec![values_batch(schema.clone(), &types, &values)?]),
     };
     Ok(Ok(QueryResult::Rows {
         schema,
