@@ -585,6 +585,58 @@ impl Transaction {
         Ok(refused)
     }
 
+    /// Deletes every key of `keys`, as `delete` one by one would — the same locks, the
+    /// same serialization check at REPEATABLE READ and above — but with the locks taken
+    /// all together and the deletes written under one hold of the transaction's state:
+    /// for emptying a table or a range, where taking both per key costs more than the
+    /// write.
+    pub fn delete_many(&self, keys: Vec<Bytes>) -> Result<()> {
+        if self.inner.options.read_only {
+            return Err(Error::ReadOnly {
+                operation: "a delete",
+            });
+        }
+        if self.inner.signal.is_none() {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        drop(self.active_state()?);
+        let engine = &self.inner.engine;
+        let ids: Vec<LockId> = keys.iter().map(|key| engine.locks.lock_id(key)).collect();
+        let mut taken = Vec::with_capacity(ids.len());
+        let acquired = engine.locks.acquire_many(
+            self.inner.id,
+            &ids,
+            self.lock_wait(),
+            &self.inner.cancel,
+            &mut taken,
+        );
+        let mut state = self.keep_locks(&taken)?;
+        acquired.inspect_err(|error| self.note_refusal(error))?;
+        if self.inner.options.isolation != IsolationLevel::ReadCommitted && !taken.is_empty() {
+            // As in `lock_key_checked`, for the keys locked just now.
+            let new: std::collections::HashSet<LockId> = taken.iter().copied().collect();
+            let latest = engine.store.read_view();
+            for (key, id) in keys.iter().zip(&ids) {
+                let changed = new.contains(id)
+                    && latest
+                        .last_write(key)
+                        .is_some_and(|lsn| lsn.0 > state.snapshot_lsn);
+                if changed && (latest.contains_key(key) || state.view().contains_key(key)) {
+                    return Err(Error::Serialization {
+                        reason: "concurrent update",
+                    });
+                }
+            }
+        }
+        state.writes_made += keys.len() as u64;
+        for key in keys {
+            state.writes.insert(key, None);
+        }
+        Ok(())
+    }
+
     /// Defines a savepoint; a later one with the same name hides it until released.
     pub fn savepoint(&self, name: &str) -> Result<()> {
         let mut state = self.active_state()?;

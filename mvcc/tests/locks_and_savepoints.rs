@@ -488,3 +488,60 @@ fn a_bulk_write_releases_every_lock_at_the_end_and_at_a_savepoint() {
         second.put(key.clone(), "2").unwrap();
     }
 }
+
+#[test]
+fn delete_many_deletes_and_conflicts_as_delete_one_by_one_does() {
+    let engine = engine();
+    let setup = engine.begin(TxnOptions::default());
+    for key in ["a", "b", "c", "d"] {
+        setup.put(key, "1").unwrap();
+    }
+    setup.commit().unwrap();
+
+    let txn = engine.begin(TxnOptions::default());
+    let keys = |names: &[&str]| -> Vec<Bytes> {
+        names.iter().map(|n| Bytes::from(n.to_string())).collect()
+    };
+    txn.delete_many(keys(&["a", "b", "absent"])).unwrap();
+    assert_eq!(value(&txn, "a"), None, "its own deletes are visible to it");
+    assert_eq!(engine.stats().locks_held, 3);
+    txn.commit().unwrap();
+    let reader = engine.begin(TxnOptions::default().read_only());
+    assert_eq!((value(&reader, "a"), value(&reader, "b")), (None, None));
+    assert_eq!(value(&reader, "c"), Some(Bytes::from("1")));
+    assert_eq!(engine.stats().locks_held, 0);
+
+    // A key changed by a commit after the snapshot cannot be deleted at REPEATABLE READ
+    // and above; at READ COMMITTED it can.
+    for (isolation, conflicts) in [
+        (IsolationLevel::ReadCommitted, false),
+        (IsolationLevel::RepeatableRead, true),
+        (IsolationLevel::Serializable, true),
+    ] {
+        let late = engine.begin(TxnOptions::isolation(isolation));
+        late.get(b"c").unwrap(); // takes the snapshot
+        let writer = engine.begin(TxnOptions::default());
+        writer.put("c", "2").unwrap();
+        writer.commit().unwrap();
+        let outcome = late.delete_many(keys(&["d", "c"]));
+        assert_eq!(
+            matches!(outcome, Err(Error::Serialization { .. })),
+            conflicts,
+            "{isolation:?}: {outcome:?}"
+        );
+        late.rollback().unwrap();
+    }
+    assert_eq!(engine.stats().locks_held, 0);
+
+    // A key another transaction holds is waited for (here: refused without waiting).
+    let holder = engine.begin(TxnOptions::default());
+    holder.put("d", "held").unwrap();
+    let waiter = engine.begin(TxnOptions::default().lock_wait(LockWait::NoWait));
+    assert!(matches!(
+        waiter.delete_many(keys(&["c", "d"])),
+        Err(Error::LockNotAvailable { .. })
+    ));
+    waiter.rollback().unwrap();
+    holder.rollback().unwrap();
+    assert_eq!(engine.stats().locks_held, 0);
+}

@@ -209,11 +209,24 @@ pub(crate) fn delete_range(
     start: Bound<Vec<u8>>,
     end: Bound<Vec<u8>>,
 ) -> Result<u64> {
+    // Keys deleted under one batch of locks.
+    const BATCH_KEYS: usize = 4096;
     let reader = txn.reader()?;
     let mut deleted = 0;
+    let mut batch = Vec::with_capacity(BATCH_KEYS);
     for (key, _) in reader.scan((start, end)) {
-        txn.delete(key)?;
-        deleted += 1;
+        batch.push(key);
+        if batch.len() == BATCH_KEYS {
+            deleted += batch.len() as u64;
+            txn.delete_many(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(BATCH_KEYS),
+            ))?;
+        }
+    }
+    if !batch.is_empty() {
+        deleted += batch.len() as u64;
+        txn.delete_many(batch)?;
     }
     Ok(deleted)
 }
