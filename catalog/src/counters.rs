@@ -59,7 +59,7 @@ impl Counters {
     }
 
     fn load(&self, kind: CounterKind, id: u32, spec: &CounterSpec) -> Result<State> {
-        Ok(match self.store.get(&counter_key(kind, id)) {
+        Ok(match self.store.get(&counter_key(kind, id))? {
             Some(bytes) if bytes.len() == 9 => {
                 let value = i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
                 let is_called = bytes[8] != 0;

@@ -85,7 +85,8 @@ pub(crate) fn names(
     let (start, end) = names_of(parent, kind);
     let prefix = start.len();
     txn.scan(start..end)?
-        .map(|(key, value)| {
+        .map(|entry| {
+            let (key, value) = entry?;
             let name = String::from_utf8(key[prefix..].to_vec())
                 .map_err(|_| CatalogError::Corrupt("name is not UTF-8".into()))?;
             Ok((name, NameEntry::decode(&value)?))

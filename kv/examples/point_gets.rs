@@ -32,7 +32,9 @@ fn main() {
         let mut found = 0;
         for _ in 0..gets {
             i = (i + 7919) % count;
-            found += view.get_with(&key(i), |v| v.map_or(0, <[u8]>::len));
+            found += view
+                .get_with(&key(i), |v| v.map_or(0, <[u8]>::len))
+                .expect("a memory store's reads do not fail");
         }
         println!("point get: {:?}", started.elapsed() / gets as u32);
         black_box(found);
@@ -42,7 +44,8 @@ fn main() {
     view.for_each(.., false, |_, v| {
         n += v.len();
         std::ops::ControlFlow::<()>::Continue(())
-    });
+    })
+    .expect("a memory store's reads do not fail");
     println!(
         "full scan: {:?} per entry",
         started.elapsed() / count as u32

@@ -86,13 +86,18 @@ impl WriteBatch {
         self.ops
     }
 
-    /// The most memory applying the batch adds to the index; 0 for deletes only.
-    pub(crate) fn memory_charge_bytes(&self) -> u64 {
+    /// The most memory applying the batch adds to the index; 0 for deletes only. Values
+    /// of at least `value_log_threshold` bytes go to the value log and cost a pointer.
+    pub(crate) fn memory_charge_bytes(&self, value_log_threshold: Option<usize>) -> u64 {
         self.ops
             .iter()
             .map(|op| match op {
                 BatchOp::Put { key, value } => {
-                    crate::index::put_charge_bytes(key.len(), value.len())
+                    let held = match value_log_threshold {
+                        Some(threshold) if value.len() >= threshold => crate::vlog::POINTER_BYTES,
+                        _ => value.len(),
+                    };
+                    crate::index::put_charge_bytes(key.len(), held)
                 }
                 BatchOp::Delete { .. } => 0,
             })

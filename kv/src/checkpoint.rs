@@ -6,8 +6,11 @@
 //!    covers everything the snapshot will hold, should the snapshot be lost).
 //! 2. Write `S.snap.tmp` block by block from the view, fsync it, rename it to `S.snap`,
 //!    fsync the directory.
+//!    In a hybrid store the value log is synced before the rename: the snapshot holds
+//!    pointers into it.
 //! 3. Delete snapshots beyond the newest `snapshots_kept`, then the log segments whose
-//!    every LSN is covered by the oldest snapshot kept.
+//!    every LSN is covered by the oldest snapshot kept, then the compacted value-log
+//!    files no kept snapshot points into (see `compaction`).
 //!
 //! A crash anywhere leaves either the previous snapshots with a log covering them, or
 //! the new snapshot as well; a leftover `.tmp` is removed at the next open.
@@ -51,11 +54,16 @@ impl Inner {
         );
         drop(sealing);
         let mut writer = writer?;
-        let failed = view.for_each(.., false, |key, value| match writer.add(key, value) {
+        let failed = view.for_each_stored(.., false, |key, value| match writer.add(key, value) {
             Ok(()) => ControlFlow::Continue(()),
             Err(error) => ControlFlow::Break(error),
         });
         drop(view);
+        let failed = match (failed, &self.values) {
+            (Some(error), _) => Some(error),
+            (None, Some(values)) => values.log.sync().err(),
+            (None, None) => None,
+        };
         if let Some(error) = failed {
             writer.abandon();
             return Err(error);
@@ -74,8 +82,12 @@ impl Inner {
         state.last = Some(info.clone());
         state.last_at = Instant::now();
         state.retry_after = None;
-        drop(state);
         prune(durable, self.options.snapshots_kept)?;
+        if let Some(values) = &self.values {
+            values.log.note_dead(&self.index.take_dead_values());
+            values.log.checkpoint_done()?;
+        }
+        drop(state);
         Ok(Some(info))
     }
 }

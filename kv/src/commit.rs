@@ -23,6 +23,7 @@ use crossbeam_epoch as epoch;
 use crate::Lsn;
 use crate::batch::WriteBatch;
 use crate::error::{Error, Result};
+use crate::index::KeyOp;
 use crate::options::FsyncPolicy;
 use crate::store::Inner;
 use crate::wal::LogItem;
@@ -91,7 +92,7 @@ impl Inner {
             batch.encode_into(&mut encoded);
         }
         let charge_bytes = if self.options.memory_limit_bytes.is_some() {
-            batch.memory_charge_bytes()
+            batch.memory_charge_bytes(self.values.as_ref().map(|values| values.threshold_bytes()))
         } else {
             0
         };
@@ -204,16 +205,32 @@ impl Inner {
     }
 
     fn apply_group(&self, group: Vec<Pending>, last_lsn: u64) {
-        let mut collector = self.apply.lock();
-        let guard = epoch::pin();
-        let mut ops = 0;
+        let mut batch_lens = Vec::with_capacity(group.len());
+        let mut all_ops: Vec<KeyOp> = Vec::new();
         for pending in group {
             assert!(pending.lsn <= last_lsn);
-            ops += pending.batch.len();
+            batch_lens.push(pending.batch.len());
+            let lsn = pending.lsn;
+            all_ops.extend(
+                pending
+                    .batch
+                    .into_ops()
+                    .into_iter()
+                    .map(|op| KeyOp::from_batch(op, lsn)),
+            );
+        }
+        let ops = all_ops.len();
+        if let Some(values) = &self.values {
+            // Outside the apply lock: one write to the value log for the whole group.
+            values.externalize(&mut all_ops);
+        }
+        let mut collector = self.apply.lock();
+        let guard = epoch::pin();
+        let mut remaining = all_ops.into_iter();
+        for len in batch_lens {
+            let batch: Vec<KeyOp> = remaining.by_ref().take(len).collect();
             self.index
-                .apply_batch(pending.batch.into_ops(), pending.lsn, &guard, &mut |key| {
-                    collector.enqueue(key)
-                });
+                .apply(batch, &guard, &mut |key| collector.enqueue(key));
         }
         drop(guard);
         let previous = self.visible_lsn.swap(last_lsn, Ordering::AcqRel);

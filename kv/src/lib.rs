@@ -43,21 +43,27 @@
 //! store.write(batch)?; // durable when it returns
 //! let view = store.read_view(); // consistent while writers go on
 //! store.delete("account/1")?;
-//! let keys: Vec<Vec<u8>> = view.scan("account/".."account0").map(|(key, _)| key).collect();
+//! let keys = view
+//!     .scan("account/".."account0")
+//!     .map(|entry| entry.map(|(key, _)| key))
+//!     .collect::<bytedata_kv::Result<Vec<_>>>()?;
 //! assert_eq!(keys, [b"account/1".to_vec(), b"account/2".to_vec()]);
-//! assert_eq!(store.get(b"account/1"), None);
+//! assert_eq!(store.get(b"account/1")?, None);
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Storage modes: `Memory` (nothing on disk) and `Disk` (memory plus log and snapshots),
-//! optionally encrypted at rest (`crypto`: every log frame and snapshot block sealed). The
-//! seam for values kept on disk is the value kind of the snapshot format.
+//! Storage modes: `Memory` (nothing on disk), `Disk` (memory plus log and snapshots) and
+//! `Hybrid` (as `Disk`, but large values live in an append-only value log, `vlog`, and
+//! the index holds pointers to them; `compaction` reclaims the space of dead values).
+//! Disk and hybrid stores can be encrypted at rest (`crypto`: every log frame, snapshot
+//! block and value-log entry sealed).
 
 mod batch;
 mod checkpoint;
 mod codec;
 mod commit;
+mod compaction;
 mod crypto;
 mod error;
 pub mod fs;
@@ -68,8 +74,6 @@ mod recovery;
 mod snapshot;
 mod store;
 mod view;
-// The value log of hybrid mode; the store does not use it yet.
-#[allow(dead_code)]
 mod vlog;
 mod wal;
 
@@ -81,6 +85,7 @@ pub use options::{FsyncPolicy, MIN_MEMORY_LIMIT_BYTES, Options, StorageMode};
 pub use snapshot::SnapshotInfo;
 pub use store::{NewestReader, Stats, Store};
 pub use view::{KeyRange, ReadView, Scan};
+pub use vlog::ValueLogStats;
 
 /// A log sequence number: the position of a committed batch in the total order of
 /// commits. The first batch of a store has LSN 1; LSN 0 is the empty store.

@@ -14,6 +14,20 @@ pub enum StorageMode {
     Memory,
     /// Everything in memory, made durable by the write-ahead log and snapshots in `dir`.
     Disk { dir: PathBuf },
+    /// As `Disk`, but values of at least `Options::value_threshold_bytes` live in a value
+    /// log in `dir` and are read back through a bounded cache; memory holds the keys,
+    /// the small values and a pointer per large one.
+    Hybrid { dir: PathBuf },
+}
+
+impl StorageMode {
+    /// The directory of a store on disk.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        match self {
+            StorageMode::Memory => None,
+            StorageMode::Disk { dir } | StorageMode::Hybrid { dir } => Some(dir),
+        }
+    }
 }
 
 /// When acknowledged writes are forced to stable storage.
@@ -61,6 +75,16 @@ pub struct Options {
     /// (disk mode only). A store created with a key can only be opened with it (or
     /// the key it was rotated to); one created without cannot be opened with one.
     pub encryption: Option<MasterKey>,
+    /// Hybrid mode: values of at least this many bytes go to the value log.
+    pub value_threshold_bytes: usize,
+    /// Hybrid mode: the budget of the cache of values read from the value log. It is
+    /// not part of `memory_limit_bytes`, which bounds the index.
+    pub value_cache_bytes: u64,
+    /// Hybrid mode: a value-log file is closed and a new one started at this size.
+    pub value_log_file_bytes: u64,
+    /// Hybrid mode: a closed value-log file is compacted (its live values moved to the
+    /// newest file) once at least this percentage of its bytes is garbage.
+    pub value_log_gc_percent: u8,
 }
 
 /// Hard limits of the on-disk formats; options may not exceed them.
@@ -79,6 +103,10 @@ impl Options {
         Self::with_mode(StorageMode::Disk { dir: dir.into() })
     }
 
+    pub fn hybrid(dir: impl Into<PathBuf>) -> Self {
+        Self::with_mode(StorageMode::Hybrid { dir: dir.into() })
+    }
+
     fn with_mode(mode: StorageMode) -> Self {
         Options {
             mode,
@@ -94,6 +122,10 @@ impl Options {
             group_commit_bytes: 4 << 20,
             memory_limit_bytes: None,
             encryption: None,
+            value_threshold_bytes: 128,
+            value_cache_bytes: 64 << 20,
+            value_log_file_bytes: 64 << 20,
+            value_log_gc_percent: 50,
         }
     }
 
@@ -153,6 +185,24 @@ impl Options {
             return fail(
                 "encryption at rest needs a store on disk; a memory store writes no files".into(),
             );
+        }
+        if self.value_threshold_bytes < crate::vlog::POINTER_BYTES {
+            return fail(format!(
+                "value_threshold_bytes must be at least {} (a pointer's size)",
+                crate::vlog::POINTER_BYTES
+            ));
+        }
+        if self.value_log_file_bytes < 4096 {
+            return fail(format!(
+                "value_log_file_bytes is {}, it must be at least 4096",
+                self.value_log_file_bytes
+            ));
+        }
+        if !(1..=100).contains(&self.value_log_gc_percent) {
+            return fail(format!(
+                "value_log_gc_percent is {}, it must be between 1 and 100",
+                self.value_log_gc_percent
+            ));
         }
         if let FsyncPolicy::Interval(every) = self.fsync
             && every.is_zero()

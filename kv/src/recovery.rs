@@ -10,6 +10,7 @@
 //! <dir>/snapshots/<lsn>.snap      snapshots, see `snapshot`
 //! <dir>/snapshots/<lsn>.snap.tmp  a snapshot being written (removed at open)
 //! <dir>/snapshots/<lsn>.snap.corrupt  a snapshot that failed verification, kept aside
+//! <dir>/vlog/<n>.vlog             value-log files of a hybrid store, see `vlog`
 //! ```
 //!
 //! A snapshot is usable only if the log continues right after it (the log is kept back
@@ -30,9 +31,11 @@ use crate::crypto::keyring::{Keyring, SharedKeyring};
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
-use crate::index::{BulkLoader, Index, KeyOp};
-use crate::options::Options;
+use crate::index::{BulkLoader, Index, KeyOp, Stored};
+use crate::options::{Options, StorageMode};
 use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
+use crate::vlog::ValueLog;
+use crate::vlog::values::HybridValues;
 use crate::wal::Wal;
 use crate::wal::replay::{list_segments, replay};
 
@@ -51,6 +54,8 @@ pub(crate) struct Recovered {
     pub snapshot_dir: PathBuf,
     pub dir_lock: Box<dyn DirLock>,
     pub keyring: Option<SharedKeyring>,
+    /// The value log of a hybrid store.
+    pub values: Option<HybridValues>,
 }
 
 /// The keyring of the store in `dir`, created for a new encrypted store; `None` for a
@@ -128,6 +133,33 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
     let snapshots = list_snapshots(&*fs, &snapshot_dir)?;
     let has_data = !segments.is_empty() || !snapshots.is_empty();
     let keyring = open_keyring(&*fs, dir, options, has_data)?;
+    let vlog_dir = dir.join("vlog");
+    // A store that was hybrid keeps its value log even when opened in disk mode: its
+    // snapshots point into it.
+    let has_value_log = fs.list(&vlog_dir).is_ok_and(|names| {
+        names
+            .iter()
+            .any(|name| crate::vlog::parse_file_name(name).is_some())
+    });
+    let values = if matches!(options.mode, StorageMode::Hybrid { .. }) || has_value_log {
+        let log = ValueLog::open(
+            fs.clone(),
+            &vlog_dir,
+            keyring.clone(),
+            options.value_log_file_bytes,
+        )?;
+        let threshold = match options.mode {
+            StorageMode::Hybrid { .. } => options.value_threshold_bytes,
+            _ => usize::MAX,
+        };
+        Some(HybridValues::new(
+            Arc::new(log),
+            options.value_cache_bytes,
+            threshold,
+        ))
+    } else {
+        None
+    };
     let log_start = segments.first().map(|(lsn, _)| *lsn);
     let mut chosen = None;
     let mut rejected = Vec::new();
@@ -140,7 +172,14 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         let mut loader = BulkLoader::new(lsn);
         let unsealing = keyring.as_ref().map(|keyring| keyring.lock());
         let loaded = snapshot::load(&*fs, &path, unsealing.as_deref(), |key, value| {
-            loader.push(key, value)
+            if let Stored::Pointer(pointer) = &value {
+                match &values {
+                    Some(values) => values.log.check_pointer(pointer)?,
+                    None => return Err("a value pointer, but the store has no value log".into()),
+                }
+            }
+            loader.push(key, value);
+            Ok(())
         });
         drop(unsealing);
         match loaded {
@@ -185,10 +224,22 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
     let mut gathered: Vec<KeyOp> = Vec::new();
     let mut gathered_bytes = 0usize;
     let apply_gathered = |gathered: &mut Vec<KeyOp>, collector: &mut Collector| {
+        let mut ops = std::mem::take(gathered);
+        if let Some(values) = &values {
+            // Only the last write of a key survives; only it need reach the value log.
+            ops.sort_by(|a, b| a.key.cmp(&b.key));
+            let mut last: Vec<KeyOp> = Vec::with_capacity(ops.len());
+            for op in ops {
+                match last.last_mut() {
+                    Some(previous) if previous.key == op.key => *previous = op,
+                    _ => last.push(op),
+                }
+            }
+            ops = last;
+            values.externalize(&mut ops);
+        }
         let guard = epoch::pin();
-        index.apply(std::mem::take(gathered), &guard, &mut |key| {
-            collector.enqueue(key)
-        });
+        index.apply(ops, &guard, &mut |key| collector.enqueue(key));
     };
     let replayed = replay(
         fs.clone(),
@@ -234,5 +285,6 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         snapshot_dir,
         dir_lock,
         keyring,
+        values,
     })
 }

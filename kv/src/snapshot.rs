@@ -27,8 +27,9 @@
 //!     32    8  magic           "BYTESEND"
 //! ```
 //!
-//! Keys are strictly ascending across the whole file; `kind` 0 is an inline value (the
-//! seam for values stored elsewhere).
+//! Keys are strictly ascending across the whole file; `kind` 0 is an inline value, 1 a
+//! 24-byte pointer into the value log of a hybrid store (see `vlog`): a hybrid snapshot
+//! holds the index, not the large values again.
 //!
 //! A sealed snapshot seals each block body (nonce | encrypted body | tag; associated data:
 //! file id, block offset, LSN and entry count) and ends its blocks with a *seal block*:
@@ -47,7 +48,9 @@ use crate::crypto::keyring::Keyring;
 use crate::crypto::{FileCipher, SEAL_OVERHEAD_BYTES};
 use crate::error::{Error, Result};
 use crate::fs::{File, FileReader, Fs};
+use crate::index::Stored;
 use crate::options::{FORMAT_MAX_KEY_BYTES, FORMAT_MAX_VALUE_BYTES};
+use crate::vlog::ValuePointer;
 
 const MAGIC: &[u8; 8] = b"BYTESNAP";
 const END_MAGIC: &[u8; 8] = b"BYTESEND";
@@ -56,6 +59,7 @@ const HEADER_BYTES: usize = 48;
 const BLOCK_HEADER_BYTES: usize = 12;
 const FOOTER_BYTES: usize = 40;
 const KIND_INLINE: u8 = 0;
+const KIND_POINTER: u8 = 1;
 const FLAG_SEALED: u32 = 1;
 /// A block is closed once its body reaches this size.
 const BLOCK_TARGET_BYTES: usize = 64 << 10;
@@ -177,7 +181,7 @@ impl SnapshotWriter {
     }
 
     /// Adds the next entry; keys must come in strictly ascending order.
-    pub fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+    pub fn add(&mut self, key: &[u8], value: Stored<'_>) -> Result<()> {
         if let Some(last) = &self.last_key {
             assert!(
                 last.as_slice() < key,
@@ -187,9 +191,17 @@ impl SnapshotWriter {
         self.last_key = Some(key.to_vec());
         put_varint(&mut self.block, key.len() as u64);
         self.block.extend_from_slice(key);
-        self.block.push(KIND_INLINE);
-        put_varint(&mut self.block, value.len() as u64);
-        self.block.extend_from_slice(value);
+        let encoded_pointer;
+        let (kind, bytes) = match value {
+            Stored::Inline(value) => (KIND_INLINE, value),
+            Stored::Pointer(pointer) => {
+                encoded_pointer = pointer.encode();
+                (KIND_POINTER, &encoded_pointer[..])
+            }
+        };
+        self.block.push(kind);
+        put_varint(&mut self.block, bytes.len() as u64);
+        self.block.extend_from_slice(bytes);
         self.block_entries += 1;
         self.entries += 1;
         if self.block.len() >= BLOCK_TARGET_BYTES {
@@ -300,13 +312,14 @@ fn put_block(out: &mut Vec<u8>, entry_count: u32, body: &[u8]) {
 }
 
 /// Reads a snapshot, verifying it whole, and hands every entry to `load` in key order.
-/// `load` may be called for part of the entries before corruption is found. An
-/// encrypted store passes its keyring: every snapshot of it must be sealed.
+/// `load` may be called for part of the entries before corruption is found; what it
+/// refuses (a pointer to no value) is corruption of the snapshot. An encrypted store
+/// passes its keyring: every snapshot of it must be sealed.
 pub(crate) fn load(
     fs: &dyn Fs,
     path: &Path,
     keyring: Option<&Keyring>,
-    mut load: impl FnMut(&[u8], &[u8]),
+    mut load: impl FnMut(&[u8], Stored<'_>) -> std::result::Result<(), String>,
 ) -> Result<SnapshotInfo> {
     let corrupt = |offset: u64, reason: String| Error::corruption(path, offset, reason);
     let file = fs
@@ -446,18 +459,22 @@ pub(crate) fn load(
                 .length_prefixed(FORMAT_MAX_KEY_BYTES)
                 .map_err(malformed)?;
             let kind = reader.u8().map_err(malformed)?;
-            if kind != KIND_INLINE {
-                return Err(corrupt(block_offset, format!("unknown value kind {kind}")));
-            }
             let value = reader
                 .length_prefixed(FORMAT_MAX_VALUE_BYTES)
                 .map_err(malformed)?;
+            let value = match kind {
+                KIND_INLINE => Stored::Inline(value),
+                KIND_POINTER => Stored::Pointer(ValuePointer::decode(value).ok_or_else(|| {
+                    corrupt(block_offset, "a value pointer of the wrong size".into())
+                })?),
+                _ => return Err(corrupt(block_offset, format!("unknown value kind {kind}"))),
+            };
             if entries > 0 && key <= last_key.as_slice() {
                 return Err(corrupt(block_offset, "keys out of order".into()));
             }
             last_key.clear();
             last_key.extend_from_slice(key);
-            load(key, value);
+            load(key, value).map_err(|reason| corrupt(block_offset, reason))?;
             entries += 1;
         }
         if count == 0 || !reader.is_empty() {

@@ -22,6 +22,8 @@ use crate::options::{FsyncPolicy, Options, StorageMode};
 use crate::recovery;
 use crate::snapshot::SnapshotInfo;
 use crate::view::{ReadView, ViewRegistry};
+use crate::vlog::ValueLogStats;
+use crate::vlog::values::HybridValues;
 use crate::wal::Wal;
 
 /// How often the maintenance thread looks for idle garbage and due checkpoints.
@@ -39,6 +41,8 @@ pub(crate) struct Inner {
     pub views: ViewRegistry,
     /// The log and snapshots; `None` in memory mode.
     pub durable: Option<Durable>,
+    /// The value log: hybrid mode (or a store that was hybrid) only.
+    pub values: Option<HybridValues>,
     pub queue: Mutex<Queue>,
     pub sync: Mutex<SyncState>,
     pub group_done: Condvar,
@@ -96,6 +100,8 @@ pub struct Stats {
     pub gc_pending_keys: usize,
     /// In an encrypted store: the id of the master key its data keys are sealed under.
     pub master_key_id: Option<KeyId>,
+    /// In a hybrid store: the value log's files, bytes and garbage, and its cache.
+    pub value_log: Option<ValueLogStats>,
 }
 
 impl Inner {
@@ -133,6 +139,9 @@ impl Inner {
                 }
             }
             self.collect_idle_garbage();
+            if let Err(error) = self.compact_value_log() {
+                tracing::warn!(%error, "value log compaction failed; it is retried later");
+            }
             if self.is_checkpoint_due() {
                 match self.checkpoint() {
                     Ok(_) => self.checkpoint_due.store(false, Ordering::Release),
@@ -237,7 +246,7 @@ impl NewestReader<'_> {
             .inner()
             .index
             .read(key, u64::MAX, &self.guard)
-            .is_some_and(|version| version.value().is_some())
+            .is_some_and(|version| version.stored().is_some())
     }
 }
 
@@ -272,9 +281,9 @@ impl Store {
     pub fn open_with_fs(options: Options, fs: Arc<dyn Fs>) -> Result<Store> {
         options.validate()?;
         let started = Instant::now();
-        let (index, durable, last_lsn, collector) = match &options.mode {
-            StorageMode::Memory => (Index::new(), None, 0, Collector::default()),
-            StorageMode::Disk { dir } => {
+        let (index, durable, values, last_lsn, collector) = match &options.mode {
+            StorageMode::Memory => (Index::new(), None, None, 0, Collector::default()),
+            StorageMode::Disk { dir } | StorageMode::Hybrid { dir } => {
                 let recovered = recovery::recover(fs.clone(), dir, &options)?;
                 tracing::info!(
                     dir = %dir.display(),
@@ -303,6 +312,7 @@ impl Store {
                 (
                     recovered.index,
                     Some(durable),
+                    recovered.values,
                     recovered.last_lsn,
                     recovered.collector,
                 )
@@ -313,6 +323,7 @@ impl Store {
             visible_lsn: AtomicU64::new(last_lsn),
             views: ViewRegistry::default(),
             durable,
+            values,
             queue: Mutex::new(Queue {
                 next_lsn: last_lsn + 1,
                 pending: Vec::new(),
@@ -331,6 +342,7 @@ impl Store {
             options,
         });
         inner.collect_idle_garbage();
+        inner.account_value_log();
 
         let mut threads = Vec::new();
         let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
@@ -373,7 +385,7 @@ impl Store {
         ReadView::new(self.inner().clone())
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.read_view().get(key)
     }
 
@@ -383,14 +395,14 @@ impl Store {
     /// commit was applied and no other writer can be under way, so the newest version is
     /// the one to see; and the collector never removes a key's newest version (a newest
     /// delete may take the whole key with it, which reads the same).
-    pub fn newest_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    pub fn newest_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
         let guard = crossbeam_epoch::pin();
-        let value = self
+        let stored = self
             .inner()
             .index
             .read(key, u64::MAX, &guard)
-            .and_then(|version| version.value());
-        f(value)
+            .and_then(|version| version.stored());
+        self.inner().with_value(stored, f)
     }
 
     /// `newest_with` for many keys under one epoch pin, with the same caveat: for keys
@@ -512,7 +524,21 @@ impl Store {
                 .as_ref()
                 .and_then(|durable| durable.keyring.as_ref())
                 .map(|keyring| keyring.lock().master_id()),
+            value_log: inner.values.as_ref().map(|values| {
+                values.log.note_dead(&inner.index.take_dead_values());
+                values.stats()
+            }),
         }
+    }
+
+    /// Compacts value-log files until none has enough garbage to be worth it; returns
+    /// how many were compacted (tests and tools; the maintenance thread does this too).
+    pub fn compact_value_log(&self) -> Result<usize> {
+        let mut compacted = 0;
+        while self.inner().compact_value_log()? {
+            compacted += 1;
+        }
+        Ok(compacted)
     }
 
     /// Runs the garbage collector until nothing collectable is left (tests and tools).

@@ -10,6 +10,10 @@
 //!
 //! Scans copy entries out in small chunks, each under a short epoch pin, so a long scan
 //! neither holds a lock nor keeps the epoch collector from freeing memory.
+//!
+//! In a hybrid store a read may go to the value log, which can fail (an I/O error, a
+//! damaged entry): every read that returns values returns a `Result`. A value's pointer
+//! is followed while the epoch is still pinned, so the file it names is still there.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::{
@@ -22,8 +26,30 @@ use crossbeam_epoch as epoch;
 use parking_lot::Mutex;
 
 use crate::Lsn;
-use crate::index::{Index, Walk, before_end};
+use crate::error::{Error, Result};
+use crate::index::{Index, Stored, Walk, before_end};
 use crate::store::Inner;
+
+impl Inner {
+    /// Calls `f` with the value `stored` holds or points at (`None`: no value).
+    pub(crate) fn with_value<R>(
+        &self,
+        stored: Option<Stored<'_>>,
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R> {
+        match stored {
+            None => Ok(f(None)),
+            Some(Stored::Inline(value)) => Ok(f(Some(value))),
+            Some(Stored::Pointer(pointer)) => {
+                let values = self.values.as_ref().ok_or_else(|| {
+                    Error::Failed("a value pointer in a store without a value log".into())
+                })?;
+                let value = values.read(&pointer)?;
+                Ok(f(Some(&value)))
+            }
+        }
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct ViewRegistry {
@@ -91,22 +117,26 @@ impl ReadView {
         &self.registration.store.index
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.get_with(key, |value| value.map(<[u8]>::to_vec))
     }
 
-    /// Calls `f` with the value of `key` borrowed from the index, without copying it.
-    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    /// Calls `f` with the value of `key` borrowed from the index (or the value cache),
+    /// without copying it.
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
         let guard = epoch::pin();
-        let value = self
+        let stored = self
             .index()
             .read(key, self.registration.lsn, &guard)
-            .and_then(|version| version.value());
-        f(value)
+            .and_then(|version| version.stored());
+        self.registration.store.with_value(stored, f)
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.get_with(key, |value| value.is_some())
+        let guard = epoch::pin();
+        self.index()
+            .read(key, self.registration.lsn, &guard)
+            .is_some_and(|version| version.stored().is_some())
     }
 
     /// The LSN of the newest write of `key` visible to this view (a delete counts).
@@ -141,6 +171,31 @@ impl ReadView {
         range: impl KeyRange,
         reverse: bool,
         mut f: impl FnMut(&[u8], &[u8]) -> ControlFlow<B>,
+    ) -> Result<Option<B>> {
+        let store = &self.registration.store;
+        let mut failure = None;
+        let stopped = self.for_each_stored(range, reverse, |key, stored| {
+            match store.with_value(Some(stored), |value| f(key, value.unwrap_or_default())) {
+                Ok(flow) => flow.map_break(Ok),
+                Err(error) => {
+                    failure = Some(error);
+                    ControlFlow::Break(Err(()))
+                }
+            }
+        });
+        match (stopped, failure) {
+            (_, Some(error)) => Err(error),
+            (Some(Ok(b)), None) => Ok(Some(b)),
+            _ => Ok(None),
+        }
+    }
+
+    /// `for_each` over what the index holds: values or their pointers (snapshots).
+    pub(crate) fn for_each_stored<B>(
+        &self,
+        range: impl KeyRange,
+        reverse: bool,
+        mut f: impl FnMut(&[u8], Stored<'_>) -> ControlFlow<B>,
     ) -> Option<B> {
         let (lower, upper) = owned_bounds(&range);
         let mut cursor = if reverse {
@@ -252,6 +307,7 @@ pub struct Scan {
     reverse: bool,
     buffer: VecDeque<(Vec<u8>, Vec<u8>)>,
     finished: bool,
+    failure: Option<Error>,
 }
 
 impl Scan {
@@ -270,6 +326,7 @@ impl Scan {
             reverse,
             buffer: VecDeque::new(),
             finished: false,
+            failure: None,
         }
     }
 
@@ -288,6 +345,7 @@ impl Scan {
         };
         self.buffer.clear();
         self.finished = false;
+        self.failure = None;
     }
 
     fn fill(&mut self) {
@@ -298,15 +356,25 @@ impl Scan {
             &self.upper
         };
         let buffer = &mut self.buffer;
+        let store = &self.view.registration.store;
+        let failure = &mut self.failure;
         let step = self.view.index().walk(
             self.view.registration.lsn,
             as_ref(&self.cursor),
             as_ref(end),
             self.reverse,
             &guard,
-            |key, value| {
-                buffer.push_back((key.to_vec(), value.to_vec()));
-                true
+            |key, stored| match store
+                .with_value(Some(stored), |value| value.unwrap_or_default().to_vec())
+            {
+                Ok(value) => {
+                    buffer.push_back((key.to_vec(), value));
+                    true
+                }
+                Err(error) => {
+                    *failure = Some(error);
+                    false
+                }
             },
         );
         match step {
@@ -316,13 +384,18 @@ impl Scan {
     }
 }
 
+/// Yields the entries in order; an entry whose value cannot be read is an error, after
+/// which the scan ends.
 impl Iterator for Scan {
-    type Item = (Vec<u8>, Vec<u8>);
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while self.buffer.is_empty() && !self.finished {
             self.fill();
         }
-        self.buffer.pop_front()
+        match self.buffer.pop_front() {
+            Some(entry) => Some(Ok(entry)),
+            None => self.failure.take().map(Err),
+        }
     }
 }

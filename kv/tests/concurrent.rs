@@ -43,6 +43,7 @@ fn readers_see_every_batch_whole_while_writers_run() {
                         let values: Vec<u64> = (0..KEYS_PER_BATCH)
                             .map(|i| {
                                 view.get(&key(writer, i))
+                                    .unwrap()
                                     .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()))
                             })
                             .collect();
@@ -68,7 +69,7 @@ fn readers_see_every_batch_whole_while_writers_run() {
     let view = store.read_view();
     for writer in 0..writers {
         assert_eq!(
-            view.get(&key(writer, 0)),
+            view.get(&key(writer, 0)).unwrap(),
             Some(rounds.to_be_bytes().to_vec())
         );
     }

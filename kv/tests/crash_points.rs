@@ -5,7 +5,9 @@
 //! the run, and must still end in the same state.
 //!
 //! The encrypted run also rotates the master key midway: at every crash point, the store
-//! must open under the old key or the new one, and hold the same data either way.
+//! must open under the old key or the new one, and hold the same data either way. The
+//! hybrid run keeps most values in small value-log files and compacts them midway, so
+//! crashes also land in appends, file rotations, compactions and file deletions.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -16,12 +18,19 @@ use bytedata_kv::{Error, MasterKey, Options, Store, WriteBatch};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn options(key: Option<&MasterKey>) -> Options {
+fn options(key: Option<&MasterKey>, hybrid: bool) -> Options {
     let options = Options {
         wal_segment_bytes: 4096,
         snapshot_after_wal_bytes: u64::MAX,
         snapshot_interval: None,
-        ..Options::disk("/db")
+        value_threshold_bytes: 24,
+        value_log_file_bytes: 4096,
+        value_log_gc_percent: 30,
+        ..if hybrid {
+            Options::hybrid("/db")
+        } else {
+            Options::disk("/db")
+        }
     };
     match key {
         Some(key) => options.encrypted(key.clone()),
@@ -55,6 +64,7 @@ fn batch(i: u32) -> (WriteBatch, impl Fn(&mut Model)) {
 /// Runs the workload until it finishes or a write fails. Returns the model after every
 /// acknowledged batch and the model the failing batch would have produced.
 fn workload(store: &Store, keys: Option<&Keys>) -> (Model, Option<Model>, bool) {
+    let hybrid = store.stats().value_log.is_some();
     let mut model = Model::new();
     for i in 0..40 {
         if i == 15
@@ -73,14 +83,21 @@ fn workload(store: &Store, keys: Option<&Keys>) -> (Model, Option<Model>, bool) 
         if i % 10 == 9 && store.checkpoint().is_err() {
             return (model, None, false);
         }
+        if hybrid && i % 10 == 4 && store.compact_value_log().is_err() {
+            return (model, None, false);
+        }
+    }
+    if let Some(log) = store.stats().value_log {
+        // Undisturbed, the hybrid workload compacts files and deletes some.
+        assert!(log.files_compacted > 0 && log.files_deleted > 0, "{log:?}");
     }
     let closed = store.close().is_ok();
     (model, None, closed)
 }
 
 /// Opens the store under the new key, or the old one if the rotation did not complete.
-fn open(fs: &SimFs, keys: Option<&Keys>) -> bytedata_kv::Result<Store> {
-    let open_with = |key| Store::open_with_fs(options(key), Arc::new(fs.clone()));
+fn open(fs: &SimFs, keys: Option<&Keys>, hybrid: bool) -> bytedata_kv::Result<Store> {
+    let open_with = |key| Store::open_with_fs(options(key, hybrid), Arc::new(fs.clone()));
     match keys {
         None => open_with(None),
         Some(keys) => match open_with(Some(&keys.new)) {
@@ -91,10 +108,10 @@ fn open(fs: &SimFs, keys: Option<&Keys>) -> bytedata_kv::Result<Store> {
 }
 
 fn contents(store: &Store) -> Model {
-    store.read_view().scan(..).collect()
+    store.read_view().scan(..).map(Result::unwrap).collect()
 }
 
-fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
+fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>, hybrid: bool) {
     let mut crash_point = 0u64;
     loop {
         let fs = SimFs::new(crash_point);
@@ -105,6 +122,7 @@ fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
                 new: keys.old.clone(),
             })
             .as_ref(),
+            hybrid,
         )
         .unwrap();
         fs.fail_after(crash_point);
@@ -114,7 +132,7 @@ fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
 
         // Interrupt recovery too, at a point that varies from run to run.
         fs.fail_after(crash_point % 13);
-        let fs = match open(&fs, keys) {
+        let fs = match open(&fs, keys, hybrid) {
             Ok(store) => {
                 drop(store);
                 fs.crash()
@@ -122,7 +140,7 @@ fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
             Err(_) => fs.crash(),
         };
 
-        let store = open(&fs, keys).unwrap();
+        let store = open(&fs, keys, hybrid).unwrap();
         let recovered = contents(&store);
         assert!(
             recovered == acknowledged || Some(&recovered) == in_flight.as_ref(),
@@ -133,8 +151,8 @@ fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
         store.put(b"after".to_vec(), b"crash".to_vec()).unwrap();
         let fs = fs.crash();
         drop(store);
-        let store = open(&fs, keys).unwrap();
-        assert_eq!(store.get(b"after"), Some(b"crash".to_vec()));
+        let store = open(&fs, keys, hybrid).unwrap();
+        assert_eq!(store.get(b"after").unwrap(), Some(b"crash".to_vec()));
 
         if finished {
             assert!(
@@ -149,7 +167,12 @@ fn every_crash_point_recovers_acknowledged_batches_whole(keys: Option<&Keys>) {
 
 #[test]
 fn every_crash_point_of_a_plain_store_recovers_acknowledged_batches_whole() {
-    every_crash_point_recovers_acknowledged_batches_whole(None);
+    every_crash_point_recovers_acknowledged_batches_whole(None, false);
+}
+
+#[test]
+fn every_crash_point_of_a_hybrid_store_and_its_compactions_recovers_acknowledged_batches_whole() {
+    every_crash_point_recovers_acknowledged_batches_whole(None, true);
 }
 
 #[test]
@@ -160,5 +183,5 @@ fn every_crash_point_of_an_encrypted_store_and_its_key_rotation_recovers_acknowl
         old: key(),
         new: key(),
     };
-    every_crash_point_recovers_acknowledged_batches_whole(Some(&keys));
+    every_crash_point_recovers_acknowledged_batches_whole(Some(&keys), false);
 }

@@ -10,7 +10,9 @@
 //!   batches `p - 2 ..= p`, with their values.
 //!
 //! Snapshots and segment rotation happen in the child as it runs, so kills also land in
-//! the middle of those. Set `BYTEDATA_CRASH_CYCLES` for a longer run.
+//! the middle of those; in hybrid mode, so do value-log appends, rotations and
+//! compactions (every data value goes to the value log there). Set
+//! `BYTEDATA_CRASH_CYCLES` for a longer run.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -30,13 +32,22 @@ fn cycles() -> u32 {
 }
 
 /// Checks the recovered store against the acknowledgements; returns each thread's progress.
-fn verify(dir: &std::path::Path, acknowledged: &BTreeMap<u32, u64>) -> BTreeMap<u32, u64> {
-    let store = Store::open(Options::disk(dir)).unwrap();
+fn verify(
+    dir: &std::path::Path,
+    mode: &str,
+    acknowledged: &BTreeMap<u32, u64>,
+) -> BTreeMap<u32, u64> {
+    let options = match mode {
+        "hybrid" => Options::hybrid(dir),
+        _ => Options::disk(dir),
+    };
+    let store = Store::open(options).unwrap();
     let view = store.read_view();
     let mut progress = BTreeMap::new();
     for thread in 0..THREADS {
         let seq = view
             .get(format!("p/{thread:02}").as_bytes())
+            .unwrap()
             .map_or(0, |bytes| u64::from_be_bytes(bytes.try_into().unwrap()));
         let acked = acknowledged.get(&thread).copied().unwrap_or(0);
         assert!(
@@ -47,6 +58,7 @@ fn verify(dir: &std::path::Path, acknowledged: &BTreeMap<u32, u64>) -> BTreeMap<
         let prefix = format!("d/{thread:02}/");
         let found: Vec<(Vec<u8>, Vec<u8>)> = view
             .scan(prefix.as_bytes()..)
+            .map(Result::unwrap)
             .take_while(|(key, _)| key.starts_with(prefix.as_bytes()))
             .collect();
         let mut expected = Vec::new();
@@ -54,7 +66,7 @@ fn verify(dir: &std::path::Path, acknowledged: &BTreeMap<u32, u64>) -> BTreeMap<
             for i in 0..KEYS_PER_BATCH {
                 expected.push((
                     format!("d/{thread:02}/{s:010}/{i:03}").into_bytes(),
-                    format!("{thread}:{s}:{i}").into_bytes(),
+                    format!("{thread}:{s}:{i}:{}", "v".repeat(24)).into_bytes(),
                 ));
             }
         }
@@ -65,17 +77,34 @@ fn verify(dir: &std::path::Path, acknowledged: &BTreeMap<u32, u64>) -> BTreeMap<
         progress.insert(thread, seq);
     }
     drop(view);
+    if mode == "hybrid" {
+        let log = store.stats().value_log.unwrap();
+        assert!(
+            log.bytes > 0,
+            "the data values are in the value log: {log:?}"
+        );
+    }
     store.close().unwrap();
     progress
 }
 
 #[test]
 fn sigkill_never_loses_an_acknowledged_batch_nor_leaves_half_of_one() {
+    crash_repeatedly("disk");
+}
+
+#[test]
+fn sigkill_in_hybrid_mode_loses_no_value_and_leaves_no_dangling_pointer() {
+    crash_repeatedly("hybrid");
+}
+
+fn crash_repeatedly(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut acknowledged: BTreeMap<u32, u64> = BTreeMap::new();
     for _ in 0..cycles() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bytedata-kv"))
-            .args(["--dir", dir.path().to_str().unwrap(), "crash-child"])
+            .args(["--dir", dir.path().to_str().unwrap(), "--mode", mode])
+            .arg("crash-child")
             .args(["--threads", &THREADS.to_string()])
             .args(["--keys-per-batch", &KEYS_PER_BATCH.to_string()])
             .stdout(Stdio::piped())
@@ -96,7 +125,7 @@ fn sigkill_never_loses_an_acknowledged_batch_nor_leaves_half_of_one() {
         child.kill().unwrap();
         child.wait().unwrap();
         // What recovery found is the base the next child continues from.
-        acknowledged = verify(dir.path(), &acknowledged);
+        acknowledged = verify(dir.path(), mode, &acknowledged);
     }
     assert!(acknowledged.values().all(|&seq| seq > 0));
 }

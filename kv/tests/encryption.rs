@@ -96,18 +96,39 @@ fn expect_authentication_failure(dir: &Path, key: &MasterKey) -> (PathBuf, u64) 
 
 /// Writes recognisable keys and values through log, rotation and snapshots, and reports
 /// whether any file under `dir` shows them.
-fn marker_reaches_disk(key: Option<&MasterKey>) -> bool {
+fn marker_reaches_disk(key: Option<&MasterKey>, hybrid: bool) -> bool {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(options(dir.path(), key)).unwrap();
+    let options = || {
+        let options = options(dir.path(), key);
+        if hybrid {
+            Options {
+                mode: bytedata_kv::StorageMode::Hybrid {
+                    dir: dir.path().to_path_buf(),
+                },
+                ..options
+            }
+        } else {
+            options
+        }
+    };
+    // Long enough values that a hybrid store keeps them in its value log.
+    let value = |i: u32| format!("MARKERVALUE{i}{}", "=".repeat(200));
+    let store = Store::open(options()).unwrap();
     for i in 0..200 {
-        store
-            .put(format!("MARKERKEY{i}"), format!("MARKERVALUE{i}"))
-            .unwrap();
+        store.put(format!("MARKERKEY{i}"), value(i)).unwrap();
     }
     store.checkpoint().unwrap();
-    store.put("MARKERKEY-after", "MARKERVALUE-after").unwrap();
+    store.put("MARKERKEY-after", value(999)).unwrap();
     drop(store);
     assert!(!files(dir.path(), ".wal").is_empty() && !files(dir.path(), ".snap").is_empty());
+    assert_eq!(!files(dir.path(), ".vlog").is_empty(), hybrid);
+    let store = Store::open(options()).unwrap();
+    assert_eq!(
+        store.get(b"MARKERKEY7").unwrap(),
+        Some(value(7).into_bytes())
+    );
+    assert_eq!(store.stats().value_log.is_some(), hybrid);
+    drop(store);
     files_under(dir.path()).iter().any(|path| {
         let data = fs::read(path).unwrap();
         data.windows(6).any(|window| window == b"MARKER")
@@ -116,8 +137,20 @@ fn marker_reaches_disk(key: Option<&MasterKey>) -> bool {
 
 #[test]
 fn nothing_written_by_the_user_is_readable_in_any_file_of_an_encrypted_store() {
-    assert!(marker_reaches_disk(None), "a plain store shows the marker");
-    assert!(!marker_reaches_disk(Some(&new_key())));
+    assert!(
+        marker_reaches_disk(None, false),
+        "a plain store shows the marker"
+    );
+    assert!(!marker_reaches_disk(Some(&new_key()), false));
+}
+
+#[test]
+fn nothing_written_by_the_user_is_readable_in_any_file_of_an_encrypted_hybrid_store() {
+    assert!(
+        marker_reaches_disk(None, true),
+        "a plain store shows the marker"
+    );
+    assert!(!marker_reaches_disk(Some(&new_key()), true));
 }
 
 #[test]
@@ -157,7 +190,7 @@ fn an_encrypted_store_opens_with_its_master_key_only() {
 
     let store = Store::open(options(dir.path(), Some(&key))).unwrap();
     assert_eq!(store.stats().live_keys, 100);
-    assert_eq!(store.get(b"key-00042").unwrap(), b"value-00042");
+    assert_eq!(store.get(b"key-00042").unwrap().unwrap(), b"value-00042");
     assert_eq!(store.stats().master_key_id, Some(key.id()));
 }
 
@@ -194,7 +227,7 @@ fn a_torn_sealed_tail_is_truncated_like_a_plain_one() {
 
     let store = Store::open(options(dir.path(), Some(&key))).unwrap();
     assert_eq!(store.stats().live_keys, 19, "only the torn batch is gone");
-    assert_eq!(store.get(b"key-00019"), None);
+    assert_eq!(store.get(b"key-00019").unwrap(), None);
     store.put("new", "write").unwrap();
     drop(store);
     let store = Store::open(options(dir.path(), Some(&key))).unwrap();

@@ -68,7 +68,7 @@ struct Harness {
 }
 
 fn contents(store: &Store) -> Model {
-    store.read_view().scan(..).collect()
+    store.read_view().scan(..).map(Result::unwrap).collect()
 }
 
 impl Harness {
@@ -166,7 +166,10 @@ impl Harness {
                     }
                 }
             }
-            Op::Get(k) => assert_eq!(self.store().get(&key(k)), self.model.get(&key(k)).cloned()),
+            Op::Get(k) => assert_eq!(
+                self.store().get(&key(k)).unwrap(),
+                self.model.get(&key(k)).cloned()
+            ),
             Op::Scan { from, to, reverse } => {
                 let (from, to) = (key(from.min(to)), key(from.max(to)));
                 let view = self.store().read_view();
@@ -176,10 +179,13 @@ impl Harness {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if reverse {
-                    let got: Vec<_> = view.scan_rev(from..to).collect();
+                    let got: Vec<_> = view.scan_rev(from..to).map(Result::unwrap).collect();
                     assert_eq!(got, expected.into_iter().rev().collect::<Vec<_>>());
                 } else {
-                    assert_eq!(view.scan(from..to).collect::<Vec<_>>(), expected);
+                    assert_eq!(
+                        view.scan(from..to).map(Result::unwrap).collect::<Vec<_>>(),
+                        expected
+                    );
                 }
             }
             Op::OpenView => {
@@ -192,7 +198,7 @@ impl Harness {
             Op::CheckViews => {
                 for (view, seen) in &self.views {
                     assert_eq!(
-                        &view.scan(..).collect::<Model>(),
+                        &view.scan(..).map(Result::unwrap).collect::<Model>(),
                         seen,
                         "a view changed under writers"
                     );

@@ -23,26 +23,30 @@ fn sim_options() -> Options {
 #[test]
 fn put_get_delete() {
     let store = Store::open(Options::memory()).unwrap();
-    assert_eq!(store.get(b"a"), None);
+    assert_eq!(store.get(b"a").unwrap(), None);
     let first = store.put(b"a".to_vec(), b"1".to_vec()).unwrap();
     let second = store.put(b"a".to_vec(), b"2".to_vec()).unwrap();
     assert_eq!(second.0, first.0 + 1, "LSNs are consecutive");
-    assert_eq!(store.get(b"a"), Some(b"2".to_vec()));
+    assert_eq!(store.get(b"a").unwrap(), Some(b"2".to_vec()));
     store.delete(b"a".to_vec()).unwrap();
-    assert_eq!(store.get(b"a"), None);
+    assert_eq!(store.get(b"a").unwrap(), None);
     assert_eq!(store.stats().live_keys, 0);
 }
 
 #[test]
 fn the_newest_value_is_read_without_a_view_and_old_views_keep_theirs() {
     let store = Store::open(Options::memory()).unwrap();
-    let newest = |key: &[u8]| store.newest_with(key, |value| value.map(<[u8]>::to_vec));
+    let newest = |key: &[u8]| {
+        store
+            .newest_with(key, |value| value.map(<[u8]>::to_vec))
+            .unwrap()
+    };
     assert_eq!(newest(b"a"), None);
     store.put(b"a".to_vec(), b"1".to_vec()).unwrap();
     let old = store.read_view();
     store.put(b"a".to_vec(), b"2".to_vec()).unwrap();
     assert_eq!(newest(b"a"), Some(b"2".to_vec()));
-    assert_eq!(old.get(b"a"), Some(b"1".to_vec()));
+    assert_eq!(old.get(b"a").unwrap(), Some(b"1".to_vec()));
     store.delete(b"a".to_vec()).unwrap();
     assert_eq!(newest(b"a"), None);
     drop(old);
@@ -73,10 +77,14 @@ fn a_large_range_is_cut_into_similar_pieces_inside_it_and_a_small_one_is_not() {
     let mut sizes = Vec::new();
     for cut in cuts.iter().map(Vec::as_slice) {
         let upper = std::ops::Bound::Excluded(cut);
-        sizes.push(view.scan((lower, upper)).count());
+        sizes.push(view.scan((lower, upper)).map(Result::unwrap).count());
         lower = std::ops::Bound::Included(cut);
     }
-    sizes.push(view.scan((lower, std::ops::Bound::Unbounded)).count());
+    sizes.push(
+        view.scan((lower, std::ops::Bound::Unbounded))
+            .map(Result::unwrap)
+            .count(),
+    );
     assert_eq!(sizes.iter().sum::<usize>(), keys as usize, "{sizes:?}");
     assert!(
         sizes.iter().all(|&size| size >= keys as usize / 10),
@@ -107,8 +115,8 @@ fn a_batch_applies_in_order_and_as_one() {
     batch.delete(b"gone".to_vec());
     let lsn = store.write(batch).unwrap();
     assert_eq!(lsn.0, 1);
-    assert_eq!(store.get(b"k"), Some(b"second".to_vec()));
-    assert_eq!(store.get(b"gone"), None);
+    assert_eq!(store.get(b"k").unwrap(), Some(b"second".to_vec()));
+    assert_eq!(store.get(b"gone").unwrap(), None);
     assert_eq!(store.stats().live_keys, 1);
 }
 
@@ -123,14 +131,15 @@ fn scans_forward_backward_with_bounds_and_seek() {
     store.delete(b"c".to_vec()).unwrap();
     let view = store.read_view();
 
-    let all = pairs(view.scan(..));
+    let all = pairs(view.scan(..).map(Result::unwrap));
     assert_eq!(
         all,
         [("a", "A"), ("b", "B"), ("d", "D"), ("e", "E")].map(|(k, v)| (k.into(), v.into()))
     );
 
     let keys = |scan: bytedata_kv::Scan| -> String {
-        scan.map(|(k, _)| String::from_utf8(k).unwrap()).collect()
+        scan.map(|entry| String::from_utf8(entry.unwrap().0).unwrap())
+            .collect()
     };
     assert_eq!(keys(view.scan(b"b"..b"e")), "bd");
     assert_eq!(keys(view.scan(b"b"..=b"e")), "bde");
@@ -145,7 +154,7 @@ fn scans_forward_backward_with_bounds_and_seek() {
     );
 
     let mut scan = view.scan(b"b"..);
-    assert_eq!(scan.next().unwrap().0, b"b");
+    assert_eq!(scan.next().unwrap().unwrap().0, b"b");
     scan.seek(b"c");
     assert_eq!(
         keys(scan),
@@ -175,11 +184,13 @@ fn a_scan_longer_than_one_chunk_sees_every_key_once() {
     let view = store.read_view();
     let forward: Vec<u32> = view
         .scan(..)
+        .map(Result::unwrap)
         .map(|(k, _)| u32::from_be_bytes(k.try_into().unwrap()))
         .collect();
     assert_eq!(forward, (0..2000).collect::<Vec<_>>());
     let backward: Vec<u32> = view
         .scan_rev(..)
+        .map(Result::unwrap)
         .map(|(k, _)| u32::from_be_bytes(k.try_into().unwrap()))
         .collect();
     assert_eq!(backward, (0..2000).rev().collect::<Vec<_>>());
@@ -196,12 +207,12 @@ fn a_view_is_stable_while_writers_continue() {
     store.put(b"z".to_vec(), b"new".to_vec()).unwrap();
     store.collect_garbage();
 
-    assert_eq!(view.get(b"x"), Some(b"old".to_vec()));
-    assert_eq!(view.get(b"y"), Some(b"old".to_vec()));
-    assert_eq!(view.get(b"z"), None);
-    assert_eq!(pairs(view.scan(..)).len(), 2);
-    assert_eq!(store.get(b"x"), Some(b"new".to_vec()));
-    assert_eq!(store.get(b"y"), None);
+    assert_eq!(view.get(b"x").unwrap(), Some(b"old".to_vec()));
+    assert_eq!(view.get(b"y").unwrap(), Some(b"old".to_vec()));
+    assert_eq!(view.get(b"z").unwrap(), None);
+    assert_eq!(pairs(view.scan(..).map(Result::unwrap)).len(), 2);
+    assert_eq!(store.get(b"x").unwrap(), Some(b"new".to_vec()));
+    assert_eq!(store.get(b"y").unwrap(), None);
     assert_eq!(view.last_write(b"x"), Some(bytedata_kv::Lsn(1)));
     assert_eq!(view.last_write(b"y"), Some(bytedata_kv::Lsn(2)));
     assert_eq!(
@@ -233,7 +244,7 @@ fn garbage_is_bounded_and_views_keep_only_what_they_see() {
     assert_eq!(store.stats().versions, 2 * u64::from(keys));
     for key in 0..keys {
         assert_eq!(
-            early.get(&key.to_be_bytes()),
+            early.get(&key.to_be_bytes()).unwrap(),
             Some(0u32.to_be_bytes().to_vec())
         );
     }
@@ -290,7 +301,11 @@ fn limits_fail_cleanly_and_write_nothing() {
         store.put(b"k".to_vec(), vec![0; 17]),
         Err(Error::ValueTooLarge { len: 17, max: 16 })
     ));
-    assert_eq!(store.get(b"ok"), None, "a rejected batch leaves no trace");
+    assert_eq!(
+        store.get(b"ok").unwrap(),
+        None,
+        "a rejected batch leaves no trace"
+    );
     assert_eq!(store.visible_lsn().0, 0);
     store.put(b"ok".to_vec(), b"fine".to_vec()).unwrap();
 }
@@ -336,11 +351,11 @@ fn a_store_at_its_memory_limit_refuses_writes_but_serves_reads_and_deletes() {
     );
     assert_eq!(stats.live_keys, u64::from(written));
     assert_eq!(
-        store.get(&written.to_be_bytes()),
+        store.get(&written.to_be_bytes()).unwrap(),
         None,
         "the refused put left nothing"
     );
-    assert_eq!(store.get(&0u32.to_be_bytes()), Some(vec![7; 1000]));
+    assert_eq!(store.get(&0u32.to_be_bytes()).unwrap(), Some(vec![7; 1000]));
 
     // Deletes go through at the limit; once collected, they make room again.
     let mut deletes = WriteBatch::new();
@@ -369,7 +384,10 @@ fn a_store_opened_with_a_limit_below_its_data_recovers_all_of_it() {
         u64::from(written),
         "nothing acknowledged is lost"
     );
-    assert_eq!(store.get(&(written - 1).to_be_bytes()), Some(vec![7; 1000]));
+    assert_eq!(
+        store.get(&(written - 1).to_be_bytes()).unwrap(),
+        Some(vec![7; 1000])
+    );
     assert!(matches!(
         store.put(b"more".to_vec(), b"x".to_vec()),
         Err(Error::MemoryLimit { .. })
@@ -437,8 +455,11 @@ fn data_survives_close_and_reopen_on_the_real_file_system() {
         let stats = reopened.stats();
         assert_eq!(stats.live_keys, 99, "{policy:?}");
         assert_eq!(stats.visible_lsn, 101);
-        assert_eq!(reopened.get(&7u32.to_be_bytes()), None);
-        assert_eq!(reopened.get(&8u32.to_be_bytes()), Some(vec![8; 50]));
+        assert_eq!(reopened.get(&7u32.to_be_bytes()).unwrap(), None);
+        assert_eq!(
+            reopened.get(&8u32.to_be_bytes()).unwrap(),
+            Some(vec![8; 50])
+        );
         assert!(stats.last_snapshot.is_none());
     }
 }
@@ -502,7 +523,10 @@ fn checkpoints_replace_the_log_and_keep_two_snapshots() {
 
     let reopened = sim_store(&fs, options);
     assert_eq!(reopened.stats().live_keys, 200);
-    assert_eq!(reopened.get(&5u32.to_be_bytes()), Some(vec![2; 40]));
+    assert_eq!(
+        reopened.get(&5u32.to_be_bytes()).unwrap(),
+        Some(vec![2; 40])
+    );
     assert_eq!(reopened.stats().last_snapshot.unwrap().lsn, lsns[2]);
 }
 
@@ -571,7 +595,7 @@ fn an_fsync_failure_stops_writes_until_reopen() {
     assert!(matches!(error, Error::Failed(_)), "{error}");
     assert!(error.to_string().contains("fdatasync"), "{error}");
     assert_eq!(
-        store.get(b"lost"),
+        store.get(b"lost").unwrap(),
         None,
         "a write whose fsync failed is not made visible"
     );
@@ -581,13 +605,13 @@ fn an_fsync_failure_stops_writes_until_reopen() {
         "no retry after a failed fsync"
     );
     assert_eq!(
-        store.get(b"before"),
+        store.get(b"before").unwrap(),
         Some(b"1".to_vec()),
         "reads keep working"
     );
     let fs = fs.crash();
     drop(store);
     let reopened = sim_store(&fs, sim_options());
-    assert_eq!(reopened.get(b"before"), Some(b"1".to_vec()));
+    assert_eq!(reopened.get(b"before").unwrap(), Some(b"1".to_vec()));
     reopened.put(b"after".to_vec(), b"3".to_vec()).unwrap();
 }

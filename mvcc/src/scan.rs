@@ -7,6 +7,7 @@ use std::ops::{Bound, ControlFlow};
 use bytedata_kv::{KeyRange, ReadView};
 use bytes::Bytes;
 
+use crate::Result;
 use crate::txn::{Transaction, Writes};
 
 /// Entries a scan fetches at a time.
@@ -25,7 +26,7 @@ pub(crate) fn slice_bound(bound: &Bound<Bytes>) -> Bound<&[u8]> {
 }
 
 /// Visits the merged entries from `start` towards `end` (in the direction of the walk)
-/// until `f` breaks.
+/// until `f` breaks (or a value cannot be read).
 pub(crate) fn merged_for_each<B>(
     view: &ReadView,
     writes: &Writes,
@@ -33,7 +34,7 @@ pub(crate) fn merged_for_each<B>(
     end: Bound<&[u8]>,
     reverse: bool,
     mut f: impl FnMut(&[u8], &[u8]) -> ControlFlow<B>,
-) -> Option<B> {
+) -> Result<Option<B>> {
     let (low, high) = if reverse { (end, start) } else { (start, end) };
     let mut own: Box<dyn Iterator<Item = (&Bytes, &Option<Bytes>)>> = if reverse {
         Box::new(writes.range::<_, [u8]>((low, high)).rev())
@@ -78,19 +79,19 @@ pub(crate) fn merged_for_each<B>(
                 ControlFlow::Break(())
             }
         }
-    });
+    })?;
     if result.is_some() {
-        return result;
+        return Ok(result);
     }
     while let Some((own_key, own_value)) = pending {
         if let Some(own_value) = own_value
             && let ControlFlow::Break(b) = f(own_key, own_value)
         {
-            return Some(b);
+            return Ok(Some(b));
         }
         pending = own.next();
     }
-    None
+    Ok(None)
 }
 
 /// An ordered iterator over a range as a transaction sees it, yielding owned pairs.
@@ -138,21 +139,21 @@ impl TxnScan {
         }
     }
 
-    fn fill(&mut self) {
+    fn fill(&mut self) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.buffer);
         let walked = self.walk(CHUNK, |key, value| {
             buffer.push_back((Bytes::copy_from_slice(key), Bytes::copy_from_slice(value)));
-            Ok::<(), std::convert::Infallible>(())
+            Ok::<(), crate::Error>(())
         });
-        let Ok(_) = walked;
         self.buffer = buffer;
+        walked.map(|_| ())
     }
 
     /// Calls `f` with up to `limit` more entries, in place (nothing copied but the key
     /// the next call resumes after), and returns how many it visited: fewer than `limit`
     /// only at the end of the range. For scans that decode entries as they go. An error
-    /// from `f` ends the scan.
-    pub fn visit<E>(
+    /// from `f`, or a value that cannot be read, ends the scan.
+    pub fn visit<E: From<crate::Error>>(
         &mut self,
         limit: usize,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
@@ -175,7 +176,7 @@ impl TxnScan {
 
     /// Walks up to `limit` entries from the cursor and moves the cursor past them, or
     /// marks the scan finished when the range ends (or `f` fails) first.
-    fn walk<E>(
+    fn walk<E: From<crate::Error>>(
         &mut self,
         limit: usize,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
@@ -204,6 +205,13 @@ impl TxnScan {
                 }
             },
         );
+        let stopped = match stopped {
+            Ok(stopped) => stopped,
+            Err(error) => {
+                self.finished = true;
+                return Err(E::from(error));
+            }
+        };
         if let Some(error) = failure {
             self.finished = true;
             return Err(error);
@@ -216,15 +224,20 @@ impl TxnScan {
     }
 }
 
+/// Yields the entries in order; a value that cannot be read is an error, after which the
+/// scan ends.
 impl Iterator for TxnScan {
-    type Item = (Bytes, Bytes);
+    type Item = Result<(Bytes, Bytes)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.pulled = true;
-        if self.buffer.is_empty() && !self.finished {
-            self.fill();
+        if self.buffer.is_empty()
+            && !self.finished
+            && let Err(error) = self.fill()
+        {
+            return Some(Err(error));
         }
-        self.buffer.pop_front()
+        self.buffer.pop_front().map(Ok)
     }
 }
 

@@ -239,7 +239,7 @@ impl Transaction {
         if let Some(own) = state.writes.get(key) {
             return Ok(f(own.as_deref()));
         }
-        Ok(state.view().get_with(key, f))
+        Ok(state.view().get_with(key, f)?)
     }
 
     /// A reader frozen at this moment: the snapshot (the statement's, at READ COMMITTED)
@@ -321,7 +321,7 @@ impl Transaction {
                 }
                 f(key, value)
             },
-        );
+        )?;
         if tracking {
             // What was read: from the start to the last key visited, or the whole range.
             let reached = match (&result, last) {
@@ -466,18 +466,19 @@ impl Transaction {
             return Ok(own.clone());
         }
         let value = match self.inner.options.isolation {
-            IsolationLevel::ReadCommitted => self.newest(key),
-            _ => state.view().get(key).map(Bytes::from),
+            IsolationLevel::ReadCommitted => self.newest(key)?,
+            _ => state.view().get(key)?.map(Bytes::from),
         };
         Ok(value)
     }
 
     /// The newest committed value of a key this transaction has locked.
-    fn newest(&self, key: &[u8]) -> Option<Bytes> {
-        self.inner
+    fn newest(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        Ok(self
+            .inner
             .engine
             .store
-            .newest_with(key, |value| value.map(Bytes::copy_from_slice))
+            .newest_with(key, |value| value.map(Bytes::copy_from_slice))?)
     }
 
     /// Locks `key` and returns its latest committed value (or this transaction's own
@@ -496,7 +497,7 @@ impl Transaction {
         if let Some(own) = state.writes.get(key) {
             return Ok(own.clone());
         }
-        Ok(self.newest(key))
+        self.newest(key)
     }
 
     /// Writes `key` → `value` unless the key holds a value, as `lock_latest` sees it;
@@ -512,11 +513,7 @@ impl Transaction {
         let mut state = self.active_state()?;
         let present = match state.writes.get(&key) {
             Some(own) => own.is_some(),
-            None => self
-                .inner
-                .engine
-                .store
-                .newest_with(&key, |value| value.is_some()),
+            None => self.inner.engine.store.newest_reader().has_value(&key),
         };
         if present {
             return Ok(false);
@@ -825,15 +822,15 @@ pub struct TxnReader {
 }
 
 impl TxnReader {
-    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+    pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
         self.get_with(key, |value| value.map(Bytes::copy_from_slice))
     }
 
-    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    pub fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
         self.txn.note_read(key);
         match self.writes.get(key) {
-            Some(own) => f(own.as_deref()),
-            None => self.view.get_with(key, f),
+            Some(own) => Ok(f(own.as_deref())),
+            None => Ok(self.view.get_with(key, f)?),
         }
     }
 

@@ -58,6 +58,7 @@ fn total(engine: &Engine) -> i64 {
     let sum = txn
         .scan(b"account/".as_slice()..b"account0".as_slice())
         .unwrap()
+        .map(Result::unwrap)
         .map(|(_, v)| balance(&v))
         .sum();
     txn.commit().unwrap();

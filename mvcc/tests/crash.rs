@@ -40,7 +40,11 @@ fn verify(engine: &Engine, acknowledged: u64) -> u64 {
         "transaction {acknowledged} was acknowledged, only {last} recovered"
     );
     let mut per_transaction = std::collections::BTreeMap::<u64, u32>::new();
-    for (key, value) in txn.scan(b"keys/".as_slice()..b"keys0".as_slice()).unwrap() {
+    for (key, value) in txn
+        .scan(b"keys/".as_slice()..b"keys0".as_slice())
+        .unwrap()
+        .map(Result::unwrap)
+    {
         let n: u64 = std::str::from_utf8(&key[5..13]).unwrap().parse().unwrap();
         assert_eq!(u64::from_be_bytes(value.as_ref().try_into().unwrap()), n);
         *per_transaction.entry(n).or_default() += 1;

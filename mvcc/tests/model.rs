@@ -149,14 +149,17 @@ fn drain(mut scan: TxnScan, chunk: usize) -> Vec<(u8, u8)> {
         let visited = scan
             .visit(chunk, |k, v| {
                 got.push((k[1], v[0]));
-                Ok::<(), ()>(())
+                Ok::<(), bytedata_mvcc::Error>(())
             })
             .unwrap();
         if visited < chunk {
             return got;
         }
         match scan.next() {
-            Some((k, v)) => got.push((k[1], v[0])),
+            Some(entry) => {
+                let (k, v) = entry.unwrap();
+                got.push((k[1], v[0]));
+            }
             None => return got,
         }
     }
@@ -429,7 +432,7 @@ proptest! {
         // Everything still open rolls back; what is committed is exactly the model's.
         harness.txns.clear();
         let check = harness.engine.begin(TxnOptions::default().read_only());
-        let stored: State = check.scan(..).unwrap().map(|(k, v)| (k[1], v[0])).collect();
+        let stored: State = check.scan(..).unwrap().map(Result::unwrap).map(|(k, v)| (k[1], v[0])).collect();
         prop_assert_eq!(stored, harness.model.committed);
         prop_assert_eq!(harness.engine.stats().locks_held, 0);
     }

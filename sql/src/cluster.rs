@@ -115,7 +115,7 @@ fn kv_options(
     let options = match (storage.mode.as_str(), dir) {
         ("memory", _) | (_, None) => Options::memory(),
         ("disk", Some(dir)) => Options::disk(dir),
-        ("hybrid", Some(_)) => return Err(SqlError::unsupported("storage mode \"hybrid\"")),
+        ("hybrid", Some(dir)) => Options::hybrid(dir),
         (other, _) => {
             return Err(SqlError::new(
                 "22023",

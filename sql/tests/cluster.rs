@@ -39,11 +39,28 @@ async fn databases_keep_their_storage_across_a_reopen() {
         )
         .await
         .unwrap();
-        // Hybrid storage arrives with its own issue: refused, not silently disk.
-        assert_eq!(
-            run(&mut main, "CREATE DATABASE later WITH (storage = 'hybrid')").await,
-            Err("0A000".to_owned())
-        );
+        run(&mut main, "CREATE DATABASE large WITH (storage = 'hybrid')")
+            .await
+            .unwrap();
+        let mut large = Session::new(cluster.clone(), "large", "bytedata").unwrap();
+        run(
+            &mut large,
+            "CREATE TABLE docs (id int PRIMARY KEY, body text)",
+        )
+        .await
+        .unwrap();
+        run(
+            &mut large,
+            "INSERT INTO docs SELECT g, repeat(md5(g::text), 20) FROM generate_series(1, 300) g",
+        )
+        .await
+        .unwrap();
+        run(
+            &mut large,
+            "UPDATE docs SET body = upper(body) WHERE id <= 100",
+        )
+        .await
+        .unwrap();
         let mut scratch = Session::new(cluster.clone(), "scratch", "bytedata").unwrap();
         run(&mut scratch, "CREATE TABLE gone (id int PRIMARY KEY)")
             .await
@@ -72,7 +89,40 @@ async fn databases_keep_their_storage_across_a_reopen() {
         run(&mut scratch, "SELECT * FROM gone").await,
         Err("42P01".to_owned())
     );
-    assert!(Session::new(main.cluster().clone(), "later", "bytedata").is_err());
+    // The hybrid database's rows come back, their large values from its value log.
+    let mut large = Session::new(main.cluster().clone(), "large", "bytedata").unwrap();
+    assert_eq!(
+        run(
+            &mut large,
+            "SELECT count(*), sum(length(body)), \
+             count(*) FILTER (WHERE body = upper(repeat(md5(id::text), 20))) FROM docs"
+        )
+        .await
+        .unwrap(),
+        vec![vec![
+            Some("300".to_owned()),
+            Some("192000".to_owned()),
+            Some("100".to_owned())
+        ]]
+    );
+    assert_eq!(
+        run(
+            &mut large,
+            "SELECT body = repeat(md5('250'), 20) FROM docs WHERE id = 250"
+        )
+        .await
+        .unwrap(),
+        text(&["t"])
+    );
+    let value_log_bytes: u64 = files_under(dir.path())
+        .iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "vlog"))
+        .map(|path| std::fs::metadata(path).unwrap().len())
+        .sum();
+    assert!(
+        value_log_bytes >= 300 * 640,
+        "the large values went to a value log ({value_log_bytes} bytes of .vlog files)"
+    );
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -28,8 +28,24 @@ struct Cli {
     /// When acknowledged writes reach the disk.
     #[arg(long, value_enum, default_value_t = Fsync::Always, global = true)]
     fsync: Fsync,
+    /// How the data is kept: all in memory backed by log and snapshots (`disk`), or
+    /// with large values in a value log on disk (`hybrid`).
+    #[arg(long, value_enum, default_value_t = Mode::Disk, global = true)]
+    mode: Mode,
+    /// The store's memory budget (the index), in MiB; none by default.
+    #[arg(long, global = true)]
+    memory_limit_mib: Option<u64>,
+    /// Hybrid mode: the value cache, in MiB.
+    #[arg(long, default_value_t = 64, global = true)]
+    value_cache_mib: u64,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Disk,
+    Hybrid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,6 +82,9 @@ enum Command {
         value_bytes: usize,
         #[arg(long, default_value_t = 1000)]
         batch: u64,
+        /// Then read every value back and check it, and report the process's memory.
+        #[arg(long)]
+        verify: bool,
     },
     /// Writes a snapshot now.
     Checkpoint,
@@ -106,7 +125,13 @@ fn options(cli: &Cli) -> Options {
         Fsync::Interval => FsyncPolicy::Interval(std::time::Duration::from_millis(100)),
         Fsync::Never => FsyncPolicy::Never,
     };
-    Options::disk(&cli.dir).fsync(policy)
+    let mut options = match cli.mode {
+        Mode::Disk => Options::disk(&cli.dir),
+        Mode::Hybrid => Options::hybrid(&cli.dir),
+    };
+    options.memory_limit_bytes = cli.memory_limit_mib.map(|mib| mib << 20);
+    options.value_cache_bytes = cli.value_cache_mib << 20;
+    options.fsync(policy)
 }
 
 /// Bytes as text, with non-printable bytes escaped.
@@ -124,7 +149,7 @@ fn run(cli: Cli) -> CliResult {
             println!("ok (lsn {lsn})");
             Ok(())
         }
-        Command::Get { key } => match Store::open(options(&cli))?.get(key.as_bytes()) {
+        Command::Get { key } => match Store::open(options(&cli))?.get(key.as_bytes())? {
             Some(value) => {
                 println!("{}", show(&value));
                 Ok(())
@@ -149,7 +174,11 @@ fn run(cli: Cli) -> CliResult {
             } else {
                 view.scan(from.clone()..)
             };
-            for (key, value) in scan.filter(|(k, _)| k.starts_with(&from)).take(*limit) {
+            for entry in scan.take(*limit) {
+                let (key, value) = entry?;
+                if !key.starts_with(&from) {
+                    break;
+                }
                 println!("{} = {}", show(&key), show(&value));
             }
             Ok(())
@@ -158,7 +187,8 @@ fn run(cli: Cli) -> CliResult {
             count,
             value_bytes,
             batch,
-        } => load(options(&cli), *count, *value_bytes, *batch),
+            verify,
+        } => load(options(&cli), *count, *value_bytes, *batch, *verify),
         Command::Checkpoint => {
             match Store::open(options(&cli))?.checkpoint()? {
                 Some(info) => println!(
@@ -182,15 +212,12 @@ fn run(cli: Cli) -> CliResult {
         Command::CrashChild {
             threads,
             keys_per_batch,
-        } => crash_child(&cli.dir, *threads, *keys_per_batch),
+        } => crash_child(options(&cli), *threads, *keys_per_batch),
     }
 }
 
 fn demo(options: Options) -> CliResult {
-    let dir = match &options.mode {
-        bytedata_kv::StorageMode::Disk { dir } => dir.clone(),
-        bytedata_kv::StorageMode::Memory => PathBuf::new(),
-    };
+    let dir = options.mode.dir().map(PathBuf::from).unwrap_or_default();
     println!("opening a store in {}", dir.display());
     let store = Store::open(options.clone())?;
     let mut batch = WriteBatch::new();
@@ -210,7 +237,8 @@ fn demo(options: Options) -> CliResult {
         "a view taken before user/3 still sees {} keys:",
         view.scan(..).count()
     );
-    for (key, value) in view.scan(b"user/1/".as_slice()..b"user/2/".as_slice()) {
+    for entry in view.scan(b"user/1/".as_slice()..b"user/2/".as_slice()) {
+        let (key, value) = entry?;
         println!("  {} = {}", show(&key), show(&value));
     }
     drop(view);
@@ -226,40 +254,95 @@ fn demo(options: Options) -> CliResult {
         "reopened: {} keys, user/3/name = {}",
         reopened.stats().live_keys,
         reopened
-            .get(b"user/3/name")
+            .get(b"user/3/name")?
             .map(|v| show(&v))
             .unwrap_or_default()
     );
     Ok(())
 }
 
-fn load(options: Options, count: u64, value_bytes: usize, batch_size: u64) -> CliResult {
+/// The value of key `i`: `value_bytes` bytes that differ from key to key.
+fn load_value(i: u64, value_bytes: usize) -> Vec<u8> {
+    let stamp = format!("{i:012}:");
+    stamp.bytes().cycle().take(value_bytes).collect()
+}
+
+/// The process's resident memory now and at its peak, in MiB (Linux).
+fn resident_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kib| kib / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn load(
+    options: Options,
+    count: u64,
+    value_bytes: usize,
+    batch_size: u64,
+    verify: bool,
+) -> CliResult {
     let store = Store::open(options)?;
     let started = Instant::now();
-    let value = vec![b'v'; value_bytes];
     let mut next = 0;
     while next < count {
         let end = (next + batch_size.max(1)).min(count);
         let mut batch = WriteBatch::with_capacity((end - next) as usize);
         for i in next..end {
-            batch.put(format!("key{i:012}"), value.clone());
+            batch.put(format!("key{i:012}"), load_value(i, value_bytes));
         }
         store.write(batch)?;
         next = end;
     }
-    println!("loaded {count} keys in {:?}", started.elapsed());
+    let load_time = started.elapsed();
+    println!("loaded {count} keys in {load_time:?}");
+    if verify {
+        let (rss_after_load, _) = resident_mib();
+        let started = Instant::now();
+        let mut checked = 0u64;
+        for entry in store.read_view().scan(..) {
+            let (key, value) = entry?;
+            let i: u64 = std::str::from_utf8(&key[3..])?.parse()?;
+            if value != load_value(i, value_bytes) {
+                return Err(format!("key {i} reads back a wrong value").into());
+            }
+            checked += 1;
+        }
+        if checked != count {
+            return Err(format!("{checked} keys read back, {count} loaded").into());
+        }
+        let (rss_now, rss_peak) = resident_mib();
+        let stats = store.stats();
+        println!(
+            "verified {checked} values in {:?}; index {} MiB (budget {}); \
+             resident {rss_after_load} MiB after load, {rss_now} MiB after reading back, peak {rss_peak} MiB",
+            started.elapsed(),
+            stats.approx_memory_bytes >> 20,
+            stats
+                .memory_limit_bytes
+                .map_or("none".to_owned(), |bytes| format!("{} MiB", bytes >> 20)),
+        );
+    }
     store.close()?;
     println!("closed (with snapshot) after {:?}", started.elapsed());
     Ok(())
 }
 
 /// Keys of the crash test. Thread `t`'s batch `s` puts `d/t/s/i` for every `i`, deletes
-/// the keys of its batch `s - 3`, and sets `p/t` to `s`.
-fn crash_child(dir: &std::path::Path, threads: u32, keys_per_batch: u32) -> CliResult {
+/// the keys of its batch `s - 3`, and sets `p/t` to `s`. In hybrid mode every data value
+/// goes to the value log, and small files make compaction run often.
+fn crash_child(options: Options, threads: u32, keys_per_batch: u32) -> CliResult {
     let options = Options {
         wal_segment_bytes: 16 << 10,
         snapshot_after_wal_bytes: 64 << 10,
-        ..Options::disk(dir)
+        value_threshold_bytes: 24,
+        value_log_file_bytes: 16 << 10,
+        ..options
     };
     let store = Store::open(options)?;
     let stdout = Mutex::new(std::io::stdout());
@@ -277,7 +360,7 @@ fn crash_child(dir: &std::path::Path, threads: u32, keys_per_batch: u32) -> CliR
             let say = &say;
             scope.spawn(move || -> CliResult {
                 let progress_key = format!("p/{thread:02}");
-                let mut seq = match store.get(progress_key.as_bytes()) {
+                let mut seq = match store.get(progress_key.as_bytes())? {
                     Some(bytes) => u64::from_be_bytes(bytes.as_slice().try_into()?),
                     None => 0,
                 };
@@ -287,7 +370,7 @@ fn crash_child(dir: &std::path::Path, threads: u32, keys_per_batch: u32) -> CliR
                     for i in 0..keys_per_batch {
                         batch.put(
                             format!("d/{thread:02}/{seq:010}/{i:03}"),
-                            format!("{thread}:{seq}:{i}"),
+                            format!("{thread}:{seq}:{i}:{}", "v".repeat(24)),
                         );
                         if seq > 3 {
                             batch.delete(format!("d/{thread:02}/{:010}/{i:03}", seq - 3));

@@ -25,7 +25,9 @@
 //! Limits: `CAP` keys per node; nodes are not merged when they shrink (an emptied node is
 //! removed), so a tree that lost most of its keys stays sparse until they come back.
 
+mod bulk;
 mod node;
+mod pointers;
 #[cfg(test)]
 mod tests;
 pub(crate) mod version;
@@ -35,12 +37,15 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use crossbeam_epoch::Guard;
+use parking_lot::Mutex;
 
 use crate::batch::BatchOp;
+use crate::vlog::ValuePointer;
+pub(crate) use bulk::BulkLoader;
 use node::{CAP, Node};
 use version::GcMark;
-pub(crate) use version::{Freed, Trim};
-use version::{VERSION_OVERHEAD_BYTES, Version, visible_at};
+pub(crate) use version::{Freed, Stored, Trim, Version};
+use version::{VERSION_OVERHEAD_BYTES, visible_at};
 
 /// Bytes of bookkeeping per key on top of its length (node slot, head, offset, slack).
 const ENTRY_OVERHEAD_BYTES: u64 = 40;
@@ -63,6 +68,8 @@ pub(crate) struct Index {
     entries: AtomicU64,
     versions: AtomicU64,
     approx_bytes: AtomicU64,
+    /// Value-log entries whose versions were trimmed since the value log last took them.
+    dead_values: Mutex<Vec<ValuePointer>>,
 }
 
 // SAFETY: nodes and versions are shared under the epoch protocol described above; all
@@ -106,11 +113,29 @@ pub(crate) enum Walk {
     Paused(Vec<u8>),
 }
 
-/// A put (`value` `Some`) or delete (`None`) of a key at an LSN, as the tree applies it.
+/// What an operation leaves for its key.
+pub(crate) enum OpValue {
+    Delete,
+    Inline(Box<[u8]>),
+    /// A value written to the value log.
+    Pointer(ValuePointer),
+}
+
+impl OpValue {
+    fn stored(&self) -> Option<Stored<'_>> {
+        match self {
+            OpValue::Delete => None,
+            OpValue::Inline(value) => Some(Stored::Inline(value)),
+            OpValue::Pointer(pointer) => Some(Stored::Pointer(*pointer)),
+        }
+    }
+}
+
+/// A put or delete of a key at an LSN, as the tree applies it.
 pub(crate) struct KeyOp {
     pub key: Box<[u8]>,
     pub lsn: u64,
-    pub value: Option<Box<[u8]>>,
+    pub value: OpValue,
 }
 
 impl KeyOp {
@@ -119,19 +144,23 @@ impl KeyOp {
             BatchOp::Put { key, value } => KeyOp {
                 key,
                 lsn,
-                value: Some(value),
+                value: OpValue::Inline(value),
             },
             BatchOp::Delete { key } => KeyOp {
                 key,
                 lsn,
-                value: None,
+                value: OpValue::Delete,
             },
         }
     }
 
     /// Bytes this operation holds, for budgeting recovery's memory.
     pub fn size(&self) -> usize {
-        self.key.len() + self.value.as_ref().map_or(0, |v| v.len()) + 48
+        let value = match &self.value {
+            OpValue::Inline(value) => value.len(),
+            _ => 0,
+        };
+        self.key.len() + value + 48
     }
 }
 
@@ -162,6 +191,18 @@ impl Index {
             entries: AtomicU64::new(0),
             versions: AtomicU64::new(0),
             approx_bytes: AtomicU64::new(0),
+            dead_values: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Takes the value-log entries that became garbage since the last call.
+    pub fn take_dead_values(&self) -> Vec<ValuePointer> {
+        std::mem::take(&mut *self.dead_values.lock())
+    }
+
+    fn note_dead_values(&self, dead: &[ValuePointer]) {
+        if !dead.is_empty() {
+            self.dead_values.lock().extend_from_slice(dead);
         }
     }
 
@@ -263,16 +304,16 @@ impl Index {
         Vec::new()
     }
 
-    /// Visits the entries visible at `lsn` from `start` towards `end`, at most
+    /// Visits the live entries visible at `lsn` from `start` towards `end`, at most
     /// `CHUNK_ENTRIES` of them, while `visit` returns true.
-    pub fn walk(
+    pub fn walk<'g>(
         &self,
         lsn: u64,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         reverse: bool,
-        guard: &Guard,
-        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+        guard: &'g Guard,
+        mut visit: impl FnMut(&[u8], Stored<'g>) -> bool,
     ) -> Walk {
         let target = match start {
             Bound::Included(key) | Bound::Excluded(key) => Some(key),
@@ -337,7 +378,7 @@ impl Index {
                 return Walk::Finished;
             }
             if let Some(value) =
-                visible_at(leaf.slot(i).cast(), lsn, guard).and_then(Version::value)
+                visible_at(leaf.slot(i).cast(), lsn, guard).and_then(Version::stored)
                 && !visit(key, value)
             {
                 return Walk::Stopped;
@@ -353,6 +394,7 @@ impl Index {
     /// Applies one batch at `lsn`: puts and deletes in order, a later operation on a key
     /// winning. Calls `queue_for_gc` for keys whose chain newly holds garbage. Caller holds
     /// the apply lock.
+    #[cfg(test)]
     pub fn apply_batch(
         &self,
         ops: Vec<BatchOp>,
@@ -401,19 +443,18 @@ impl Index {
             let mut inserts: Vec<(&[u8], *mut u8)> = Vec::new();
             for KeyOp { key, lsn, value } in &ops[start..end] {
                 match leaf.find(key) {
-                    Some(i) => self.push_version(leaf, i, value.as_deref(), *lsn, queue_for_gc),
+                    Some(i) => self.push_version(leaf, i, value.stored(), *lsn, queue_for_gc),
                     None => {
-                        if let Some(value) = value {
+                        if let Some(value) = value.stored() {
                             let version = Version::new(*lsn, Some(value), ptr::null_mut());
                             inserts.push((key, version.cast()));
                             self.live_keys.fetch_add(1, Ordering::Relaxed);
                             self.entries.fetch_add(1, Ordering::Relaxed);
                             self.versions.fetch_add(1, Ordering::Relaxed);
+                            // SAFETY: just allocated, not yet shared.
+                            let footprint = unsafe { (*version).footprint() };
                             self.approx_bytes.fetch_add(
-                                ENTRY_OVERHEAD_BYTES
-                                    + key.len() as u64
-                                    + VERSION_OVERHEAD_BYTES
-                                    + value.len() as u64,
+                                ENTRY_OVERHEAD_BYTES + key.len() as u64 + footprint,
                                 Ordering::Relaxed,
                             );
                         }
@@ -436,7 +477,7 @@ impl Index {
         &self,
         leaf: &Node,
         i: usize,
-        value: Option<&[u8]>,
+        value: Option<Stored<'_>>,
         lsn: u64,
         queue_for_gc: &mut impl FnMut(&[u8]),
     ) {
@@ -543,16 +584,19 @@ impl Index {
         let trim = version::trim(head, views, visible, guard);
         // SAFETY: the head is never trimmed, only retired below.
         let head_ref = unsafe { &*head };
-        let freed = match trim {
-            Trim::Pinned(freed) => {
-                head_ref.set_gc_mark(GcMark::Parked);
-                freed
+        let (mut bytes, mut versions, dead) = match &trim {
+            Trim::Pinned(freed) | Trim::Clean(freed) | Trim::Empty(freed) => {
+                (freed.bytes, freed.versions, &freed.dead_values)
             }
-            Trim::Clean(freed) => {
-                head_ref.set_gc_mark(GcMark::Clean);
-                freed
-            }
-            Trim::Empty(freed) => {
+        };
+        match &trim {
+            Trim::Pinned(_) => head_ref.set_gc_mark(GcMark::Parked),
+            Trim::Clean(_) => head_ref.set_gc_mark(GcMark::Clean),
+            Trim::Empty(_) => {
+                debug_assert!(
+                    head_ref.stored().is_none(),
+                    "only a tombstone empties a key"
+                );
                 let rest: Vec<(&[u8], *mut u8)> = leaf
                     .entries()
                     .enumerate()
@@ -566,20 +610,15 @@ impl Index {
                 };
                 self.replace(path, leaf, replacement, guard);
                 self.entries.fetch_sub(1, Ordering::Relaxed);
-                let removed = Freed {
-                    bytes: freed.bytes
-                        + head_ref.footprint()
-                        + ENTRY_OVERHEAD_BYTES
-                        + key.len() as u64,
-                    versions: freed.versions + 1,
-                };
+                bytes += head_ref.footprint() + ENTRY_OVERHEAD_BYTES + key.len() as u64;
+                versions += 1;
                 // SAFETY: unreachable for readers pinned from now on.
                 unsafe { Version::retire(head, guard) };
-                removed
             }
-        };
-        self.approx_bytes.fetch_sub(freed.bytes, Ordering::Relaxed);
-        self.versions.fetch_sub(freed.versions, Ordering::Relaxed);
+        }
+        self.note_dead_values(dead);
+        self.approx_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.versions.fetch_sub(versions, Ordering::Relaxed);
         trim
     }
 }
@@ -653,96 +692,6 @@ fn next_leaf<'g>(stack: &mut Path<'g>, reverse: bool, guard: &'g Guard) -> Optio
         stack.pop();
     }
     None
-}
-
-/// Builds an index from keys in strictly ascending order, all written at one LSN (a
-/// snapshot being loaded). Leaves are filled to capacity.
-pub(crate) struct BulkLoader {
-    lsn: u64,
-    keys: Vec<u8>,
-    ends: Vec<usize>,
-    slots: Vec<*mut u8>,
-    leaves: Vec<*mut Node>,
-    live: u64,
-    bytes: u64,
-}
-
-impl BulkLoader {
-    pub fn new(lsn: u64) -> Self {
-        BulkLoader {
-            lsn,
-            keys: Vec::new(),
-            ends: Vec::with_capacity(CAP),
-            slots: Vec::with_capacity(CAP),
-            leaves: Vec::new(),
-            live: 0,
-            bytes: 0,
-        }
-    }
-
-    pub fn push(&mut self, key: &[u8], value: &[u8]) {
-        self.keys.extend_from_slice(key);
-        self.ends.push(self.keys.len());
-        self.slots
-            .push(Version::new(self.lsn, Some(value), ptr::null_mut()).cast());
-        self.live += 1;
-        self.bytes +=
-            ENTRY_OVERHEAD_BYTES + key.len() as u64 + VERSION_OVERHEAD_BYTES + value.len() as u64;
-        if self.slots.len() == CAP {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let mut start = 0;
-        let entries: Vec<(&[u8], *mut u8)> = self
-            .ends
-            .iter()
-            .zip(&self.slots)
-            .map(|(&end, &slot)| {
-                let key = &self.keys[start..end];
-                start = end;
-                (key, slot)
-            })
-            .collect();
-        self.leaves.push(Node::build(true, &entries));
-        self.keys.clear();
-        self.ends.clear();
-        self.slots.clear();
-    }
-
-    pub fn finish(mut self) -> Index {
-        self.flush();
-        let leaves = std::mem::take(&mut self.leaves);
-        let root = match leaves.len() {
-            0 => new_leaf(),
-            _ => build_levels(leaves),
-        };
-        Index {
-            root: AtomicPtr::new(root),
-            live_keys: AtomicU64::new(self.live),
-            entries: AtomicU64::new(self.live),
-            versions: AtomicU64::new(self.live),
-            approx_bytes: AtomicU64::new(self.bytes),
-        }
-    }
-}
-
-impl Drop for BulkLoader {
-    fn drop(&mut self) {
-        // Only a load abandoned half-way (a damaged snapshot) has anything left here.
-        for &slot in &self.slots {
-            // SAFETY: never shared.
-            unsafe { Version::free(slot.cast()) };
-        }
-        for &leaf in &self.leaves {
-            // SAFETY: never shared.
-            unsafe { free_tree(leaf) };
-        }
-    }
 }
 
 /// Frees a subtree and every version in it.

@@ -11,11 +11,22 @@ use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 use crossbeam_epoch::Guard;
 
+use crate::vlog::{POINTER_BYTES, ValuePointer};
+
 /// Bytes of bookkeeping per version, for memory accounting (header plus allocator).
 pub(crate) const VERSION_OVERHEAD_BYTES: u64 = 48;
 
 const KIND_TOMBSTONE: u8 = 0;
 const KIND_INLINE: u8 = 1;
+/// The version's bytes are an encoded `ValuePointer` into the value log.
+const KIND_POINTER: u8 = 2;
+
+/// What a live version holds: the value itself, or where the value log keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stored<'a> {
+    Inline(&'a [u8]),
+    Pointer(ValuePointer),
+}
 /// Where the garbage collector has a key, marked on its chain's head version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum GcMark {
@@ -51,8 +62,16 @@ unsafe impl Send for SendPtr {}
 
 impl Version {
     /// Allocates an unlinked version; `value` `None` is a tombstone.
-    pub fn new(lsn: u64, value: Option<&[u8]>, next: *mut Version) -> *mut Version {
-        let bytes = value.unwrap_or(&[]);
+    pub fn new(lsn: u64, value: Option<Stored<'_>>, next: *mut Version) -> *mut Version {
+        let encoded_pointer;
+        let (kind, bytes) = match value {
+            None => (KIND_TOMBSTONE, &[][..]),
+            Some(Stored::Inline(bytes)) => (KIND_INLINE, bytes),
+            Some(Stored::Pointer(pointer)) => {
+                encoded_pointer = pointer.encode();
+                (KIND_POINTER, &encoded_pointer[..])
+            }
+        };
         let len = u32::try_from(bytes.len()).expect("values are limited to 1 GiB");
         let layout = layout(bytes.len());
         // SAFETY: the layout has a non-zero size (the header); the header is written
@@ -66,11 +85,7 @@ impl Version {
                 lsn,
                 next: AtomicPtr::new(next),
                 len,
-                kind: if value.is_some() {
-                    KIND_INLINE
-                } else {
-                    KIND_TOMBSTONE
-                },
+                kind,
                 flags: AtomicU8::new(0),
             });
             ptr::copy_nonoverlapping(bytes.as_ptr(), raw.cast::<u8>().add(HEADER), bytes.len());
@@ -109,18 +124,54 @@ impl Version {
         self.lsn
     }
 
-    /// The value, or `None` for a tombstone.
-    pub fn value(&self) -> Option<&[u8]> {
-        if self.kind == KIND_TOMBSTONE {
-            return None;
-        }
+    fn bytes(&self) -> &[u8] {
         // SAFETY: `len` bytes follow the header in the same allocation.
-        Some(unsafe {
+        unsafe {
             std::slice::from_raw_parts(
                 (self as *const Version).cast::<u8>().add(HEADER),
                 self.len as usize,
             )
-        })
+        }
+    }
+
+    /// The value or its pointer, or `None` for a tombstone.
+    pub fn stored(&self) -> Option<Stored<'_>> {
+        match self.kind {
+            KIND_TOMBSTONE => None,
+            KIND_POINTER => {
+                debug_assert_eq!(self.len as usize, POINTER_BYTES);
+                let pointer = ValuePointer::decode(self.bytes())
+                    .expect("a pointer version holds an encoded pointer");
+                Some(Stored::Pointer(pointer))
+            }
+            _ => Some(Stored::Inline(self.bytes())),
+        }
+    }
+
+    /// The value-log entry this version points at, if it is a pointer.
+    pub fn pointer(&self) -> Option<ValuePointer> {
+        match self.stored() {
+            Some(Stored::Pointer(pointer)) => Some(pointer),
+            _ => None,
+        }
+    }
+
+    /// A copy of this version, same LSN and successor, pointing at `pointer` instead
+    /// (a value the value log moved). The flags are copied too.
+    pub fn relocated(&self, pointer: ValuePointer) -> *mut Version {
+        debug_assert_eq!(self.kind, KIND_POINTER);
+        let copy = Version::new(self.lsn, Some(Stored::Pointer(pointer)), self.next_ptr());
+        // SAFETY: just allocated, not yet shared.
+        unsafe {
+            (*copy)
+                .flags
+                .store(self.flags.load(Ordering::Relaxed), Ordering::Relaxed)
+        };
+        copy
+    }
+
+    pub fn set_next(&self, next: *mut Version) {
+        self.next.store(next, Ordering::Release);
     }
 
     pub fn is_live(&self) -> bool {
@@ -182,10 +233,12 @@ pub(crate) enum Trim {
 }
 
 /// What trimming gave back.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Freed {
     pub bytes: u64,
     pub versions: u64,
+    /// Value-log entries no version points at any more.
+    pub dead_values: Vec<ValuePointer>,
 }
 
 /// Unlinks the versions of the chain at `head` that no reader can need, and retires them.
@@ -249,6 +302,7 @@ pub(crate) fn trim(head: *mut Version, views: &[u64], visible: u64, guard: &Guar
         unsafe {
             freed.bytes += (*version).footprint();
             freed.versions += 1;
+            freed.dead_values.extend((*version).pointer());
             Version::retire(version, guard);
         }
     }

@@ -38,11 +38,18 @@
 //! - An entry is trusted only after its length, both checksums (the pointer's and the
 //!   entry's) and, when sealed, its authentication tag check out.
 
+mod accounting;
 pub(crate) mod cache;
+
+use accounting::Retired;
+pub use accounting::ValueLogStats;
+pub(crate) mod scan;
+pub(crate) mod values;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -115,6 +122,25 @@ struct Segment {
     file: Arc<dyn File>,
     path: PathBuf,
     cipher: Option<FileCipher>,
+    /// Bytes of entries in the file (its size but for the header).
+    entry_bytes: AtomicU64,
+    /// Bytes of entries no version points at any more (and of a torn tail).
+    dead_bytes: AtomicU64,
+    /// Deleted from disk; it leaves the map once no reader can hold one of its pointers.
+    removed: AtomicBool,
+}
+
+impl Segment {
+    fn new(file: Arc<dyn File>, path: PathBuf, cipher: Option<FileCipher>, size: u64) -> Self {
+        Segment {
+            file,
+            path,
+            cipher,
+            entry_bytes: AtomicU64::new(size.saturating_sub(HEADER_BYTES as u64)),
+            dead_bytes: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+        }
+    }
 }
 
 struct Appender {
@@ -131,6 +157,11 @@ pub(crate) struct ValueLog {
     appender: Mutex<Appender>,
     segment_limit_bytes: u64,
     keyring: Option<SharedKeyring>,
+    retired: Mutex<Vec<Retired>>,
+    /// Files compaction could not empty (damaged entries): left alone.
+    set_aside: Mutex<Vec<u64>>,
+    files_compacted: AtomicU64,
+    files_deleted: AtomicU64,
 }
 
 impl ValueLog {
@@ -148,13 +179,30 @@ impl ValueLog {
             .list(dir)
             .map_err(|e| Error::io(format!("listing {}", dir.display()), e))?;
         let mut segments = BTreeMap::new();
-        for (file_no, name) in names
+        let mut numbered: Vec<(u64, &String)> = names
             .iter()
             .filter_map(|name| parse_file_name(name).map(|no| (no, name)))
-        {
+            .collect();
+        numbered.sort_unstable();
+        let newest = numbered.last().map(|(file_no, _)| *file_no);
+        for (file_no, name) in numbered {
             let path = dir.join(name);
-            let segment = open_segment(&*fs, &path, file_no, keyring.as_ref())?;
-            segments.insert(file_no, Arc::new(segment));
+            match open_segment(&*fs, &path, file_no, keyring.as_ref()) {
+                Ok(segment) => {
+                    segments.insert(file_no, Arc::new(segment));
+                }
+                // A file is synced with its header before anything is appended to it, so
+                // a newest file holding no more than a damaged header is a crash while it
+                // was being started: it holds nothing and goes.
+                Err(Error::Corruption { .. })
+                    if Some(file_no) == newest && header_only(&*fs, &path)? =>
+                {
+                    tracing::warn!(file = %path.display(), "removing a value log file cut short while it was created");
+                    fs.remove_file(&path)
+                        .map_err(|e| Error::io(format!("removing {}", path.display()), e))?;
+                }
+                Err(error) => return Err(error),
+            }
         }
         let next = segments.keys().next_back().map_or(1, |last| last + 1);
         let log = ValueLog {
@@ -168,6 +216,10 @@ impl ValueLog {
             }),
             segment_limit_bytes,
             keyring,
+            retired: Mutex::new(Vec::new()),
+            set_aside: Mutex::new(Vec::new()),
+            files_compacted: AtomicU64::new(0),
+            files_deleted: AtomicU64::new(0),
         };
         log.start_segment(&mut log.appender.lock(), next)?;
         Ok(log)
@@ -211,9 +263,10 @@ impl ValueLog {
         self.fs
             .sync_dir(&self.dir)
             .map_err(|e| Error::io(format!("syncing directory {}", self.dir.display()), e))?;
-        self.segments
-            .write()
-            .insert(file_no, Arc::new(Segment { file, path, cipher }));
+        self.segments.write().insert(
+            file_no,
+            Arc::new(Segment::new(file, path, cipher, HEADER_BYTES as u64)),
+        );
         appender.file_no = file_no;
         appender.len = HEADER_BYTES as u64;
         Ok(())
@@ -264,6 +317,9 @@ impl ValueLog {
             .write_all_at(buf, *len)
             .map_err(|e| Error::io(format!("writing value log {}", segment.path.display()), e))?;
         *len += buf.len() as u64;
+        segment
+            .entry_bytes
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
         Ok(pointers)
     }
 
@@ -338,15 +394,39 @@ impl ValueLog {
         Ok(body[value_at..].to_vec())
     }
 
-    /// Files and their total size, for stats.
-    pub fn size(&self) -> (usize, u64) {
+    /// Checks that `pointer` lies within a file of the log (loading a snapshot: a pointer
+    /// past what a file holds would mean the file lost synced entries).
+    pub fn check_pointer(&self, pointer: &ValuePointer) -> std::result::Result<(), String> {
         let segments = self.segments.read();
-        let bytes = segments
-            .values()
-            .map(|segment| segment.file.size().unwrap_or(0))
-            .sum();
-        (segments.len(), bytes)
+        let Some(segment) = segments.get(&pointer.file_no) else {
+            return Err(format!(
+                "a value pointer into value log file {}, which does not exist",
+                pointer.file_no
+            ));
+        };
+        let file_bytes = HEADER_BYTES as u64 + segment.entry_bytes.load(Ordering::Relaxed);
+        if pointer.offset < HEADER_BYTES as u64
+            || pointer.offset + u64::from(pointer.len) > file_bytes
+            || (pointer.len as usize) < ENTRY_HEADER_BYTES
+        {
+            return Err(format!(
+                "a value pointer outside value log file {} ({} bytes)",
+                pointer.file_no, file_bytes
+            ));
+        }
+        Ok(())
     }
+}
+
+/// Whether the file is no longer than a header.
+fn header_only(fs: &dyn Fs, path: &Path) -> Result<bool> {
+    let file = fs
+        .open(path)
+        .map_err(|e| Error::io(format!("opening value log {}", path.display()), e))?;
+    let size = file
+        .size()
+        .map_err(|e| Error::io(format!("reading the size of {}", path.display()), e))?;
+    Ok(size <= HEADER_BYTES as u64)
 }
 
 /// Opens an existing value-log file after checking its header.
@@ -402,11 +482,10 @@ fn open_segment(
             )));
         }
     };
-    Ok(Segment {
-        file,
-        path: path.to_path_buf(),
-        cipher,
-    })
+    let size = file
+        .size()
+        .map_err(|e| Error::io(format!("reading the size of {}", path.display()), e))?;
+    Ok(Segment::new(file, path.to_path_buf(), cipher, size))
 }
 
 #[cfg(test)]

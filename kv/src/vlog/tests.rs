@@ -31,18 +31,18 @@ fn values_read_back_across_files_and_reopens() {
         let written = log.append(&[(&key, &value(i), u64::from(i) + 1)]).unwrap();
         pointers.extend(written);
     }
-    assert!(log.size().0 > 3, "the files rotated");
+    assert!(log.stats().files > 3, "the files rotated");
     for (i, pointer) in pointers.iter().enumerate() {
         assert_eq!(ValuePointer::decode(&pointer.encode()), Some(*pointer));
         assert_eq!(log.read(pointer).unwrap(), value(i as u32));
     }
     log.sync().unwrap();
-    let files_before = log.size().0;
+    let files_before = log.stats().files;
     drop(log);
 
     let reopened = open(&fs, None, 4096);
     assert_eq!(
-        reopened.size().0,
+        reopened.stats().files,
         files_before + 1,
         "a reopen appends to a new file"
     );

@@ -214,7 +214,8 @@ pub(crate) fn delete_range(
     let reader = txn.reader()?;
     let mut deleted = 0;
     let mut batch = Vec::with_capacity(BATCH_KEYS);
-    for (key, _) in reader.scan((start, end)) {
+    for entry in reader.scan((start, end)) {
+        let (key, _) = entry?;
         batch.push(key);
         if batch.len() == BATCH_KEYS {
             deleted += batch.len() as u64;

@@ -39,7 +39,10 @@ pub(crate) fn table_rows<'a>(
         index_end(codec.table_id(), PRIMARY_INDEX).to_vec(),
     );
     let codec_rows = reader.scan(range.0..range.1);
-    Ok(codec_rows.map(move |(key, value)| Ok((key.clone(), codec.decode(&key, &value)?))))
+    Ok(codec_rows.map(move |entry| {
+        let (key, value) = entry?;
+        Ok((key.clone(), codec.decode(&key, &value)?))
+    }))
 }
 
 /// Writes the entries of a new index for every existing row; a unique index refuses

@@ -84,7 +84,8 @@ pub(super) fn add_primary_key(
     // As in PostgreSQL, which builds the index before it checks for NULLs, a duplicate
     // key is the error to report even when a NULL comes before it.
     let mut null_in = None;
-    for (key, value) in reader.scan(start..end) {
+    for entry in reader.scan(start..end) {
+        let (key, value) = entry?;
         let old_row = old_codec.decode(&key, &value)?;
         let row: Vec<Value> = old_positions.iter().map(|&p| old_row[p].clone()).collect();
         let null_column = row

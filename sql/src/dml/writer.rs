@@ -759,10 +759,11 @@ impl<'a> Writers<'a> {
             ChildLookup::Primary { order } => {
                 let ordered: Vec<Value> = order.iter().map(|&i| coerced[i].clone()).collect();
                 let prefix = child.codec.encode_key_prefix(&ordered)?;
-                for (key, value) in reader.scan((
+                for entry in reader.scan((
                     std::ops::Bound::Included(prefix.clone()),
                     prefix_end(&prefix),
                 )) {
+                    let (key, value) = entry?;
                     let row = child.codec.decode(&key, &value)?;
                     if matches(&row) {
                         rows.push(row);
@@ -773,12 +774,13 @@ impl<'a> Writers<'a> {
                 let index = &child.codec.indexes()[*index];
                 let ordered: Vec<Value> = order.iter().map(|&i| coerced[i].clone()).collect();
                 let prefix = child.codec.encode_index_prefix(index, &ordered)?;
-                for (key, value) in reader.scan((
+                for entry in reader.scan((
                     std::ops::Bound::Included(prefix.clone()),
                     prefix_end(&prefix),
                 )) {
+                    let (key, value) = entry?;
                     let primary = child.codec.primary_key_of(index, &key, &value)?;
-                    if let Some(stored) = reader.get(&primary) {
+                    if let Some(stored) = reader.get(&primary)? {
                         let row = child.codec.decode(&primary, &stored)?;
                         if matches(&row) {
                             rows.push(row);
@@ -788,9 +790,10 @@ impl<'a> Writers<'a> {
             }
             ChildLookup::Full => {
                 let start = child.codec.primary_prefix().to_vec();
-                for (key, value) in
+                for entry in
                     reader.scan((std::ops::Bound::Included(start.clone()), prefix_end(&start)))
                 {
+                    let (key, value) = entry?;
                     let row = child.codec.decode(&key, &value)?;
                     if matches(&row) {
                         rows.push(row);

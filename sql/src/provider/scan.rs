@@ -327,7 +327,7 @@ impl Lookups {
         match self {
             Lookups::Points(keys) => {
                 while let Some(key) = keys.pop_front() {
-                    if let Some(value) = reader.get(&key) {
+                    if let Some(value) = reader.get(&key)? {
                         return Ok(Some((Bytes::from(key), value)));
                     }
                 }
@@ -339,11 +339,12 @@ impl Lookups {
                 current,
             } => loop {
                 if let Some(scan) = current
-                    && let Some((key, value)) = scan.next()
+                    && let Some(entry) = scan.next()
                 {
+                    let (key, value) = entry?;
                     let index = &codec.indexes()[*index];
                     let primary = codec.primary_key_of(index, &key, &value)?;
-                    let row = reader.get(&primary).ok_or_else(|| {
+                    let row = reader.get(&primary)?.ok_or_else(|| {
                         SqlError::new(
                             "XX002",
                             format!(
