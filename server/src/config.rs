@@ -95,6 +95,8 @@ pub struct Config {
     pub memory_limit_bytes: Option<u64>,
     pub snapshot_after_wal_bytes: Option<u64>,
     pub snapshot_interval_ms: Option<u64>,
+    /// The value cache of each hybrid database.
+    pub value_cache_bytes: Option<u64>,
     /// The master key of encrypted databases, read from `master_key_file`.
     pub master_key: Option<MasterKey>,
     /// Whether new databases (and a new data directory's system store) are encrypted.
@@ -121,6 +123,7 @@ pub struct FileConfig {
     pub memory_limit: Option<String>,
     pub snapshot_after_wal_bytes: Option<String>,
     pub snapshot_interval_ms: Option<u64>,
+    pub value_cache: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub encrypt: Option<bool>,
     pub max_connections: Option<usize>,
@@ -175,6 +178,9 @@ pub struct ServeArgs {
     /// Write a snapshot at least this often.
     #[arg(long, env = "BYTEDATA_SNAPSHOT_INTERVAL_MS", value_name = "MS")]
     pub snapshot_interval_ms: Option<u64>,
+    /// The cache of values read from the value log, per hybrid database [default: 64MB].
+    #[arg(long, env = "BYTEDATA_VALUE_CACHE", value_name = "SIZE")]
+    pub value_cache: Option<String>,
     /// File holding the master key of encrypted databases: 64 hexadecimal digits
     /// (`bytedata keygen` makes one).
     #[arg(long, env = "BYTEDATA_MASTER_KEY_FILE", value_name = "FILE")]
@@ -365,6 +371,7 @@ impl Config {
                 .or(file.snapshot_after_wal_bytes),
         )?;
         let snapshot_interval_ms = args.snapshot_interval_ms.or(file.snapshot_interval_ms);
+        let value_cache_bytes = size("value_cache", args.value_cache.clone().or(file.value_cache))?;
         let master_key = args
             .master_key_file
             .clone()
@@ -457,6 +464,7 @@ impl Config {
             memory_limit_bytes,
             snapshot_after_wal_bytes,
             snapshot_interval_ms,
+            value_cache_bytes,
             master_key,
             encrypt,
             max_connections,
@@ -537,6 +545,7 @@ mod tests {
             ("max_connections = 0", "max_connections"),
             ("memory_limit = \"lots\"", "memory_limit"),
             ("memory_limit = \"64kB\"", "memory_limit"),
+            ("value_cache = \"lots\"", "value_cache"),
             ("tls_cert = \"a.pem\"", "tls"),
             ("listen = \"nowhere\"", "listen"),
             ("auth = \"md5\"", "auth"),

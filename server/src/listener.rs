@@ -45,6 +45,7 @@ fn cluster_options(config: &Config) -> ClusterOptions {
     options.superuser_password = config.superuser_password.clone();
     options.snapshot_after_wal_bytes = config.snapshot_after_wal_bytes;
     options.snapshot_interval = config.snapshot_interval_ms.map(Duration::from_millis);
+    options.value_cache_bytes = config.value_cache_bytes;
     options
 }
 

@@ -426,3 +426,62 @@ async fn shutdown_is_graceful_and_data_survives_a_restart() {
         .get(0);
     assert_eq!(count, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hybrid_server_keeps_large_values_on_disk_across_a_kill() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let path = data_dir.path().to_owned();
+    let flags = ["--storage", "hybrid", "--value-cache", "1MB"];
+    let mut server = Server::start_in(data_dir, &flags, &[]);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE docs (id int PRIMARY KEY, body text); \
+             INSERT INTO docs SELECT g, repeat(md5(g::text), 40) FROM generate_series(1, 500) g",
+        )
+        .await
+        .unwrap();
+    // No clean shutdown: the restart replays the log into the value log.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(client);
+
+    let again = tempfile::TempDir::new().unwrap();
+    let data_dir = std::mem::replace(&mut server.data_dir, again);
+    drop(server);
+    let server = Server::start_in(data_dir, &flags, &[]);
+    let client = server.connect().await;
+    let row = client
+        .query_one(
+            "SELECT count(*), sum(length(body)), \
+             bool_and(body = repeat(md5(id::text), 40)) FROM docs",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 500);
+    assert_eq!(row.get::<_, i64>(1), 500 * 1280);
+    assert!(row.get::<_, bool>(2));
+    let value_log_bytes: u64 = walk(&path)
+        .iter()
+        .filter(|file| file.extension().is_some_and(|ext| ext == "vlog"))
+        .map(|file| std::fs::metadata(file).unwrap().len())
+        .sum();
+    assert!(
+        value_log_bytes >= 500 * 1280,
+        "{value_log_bytes} bytes in value logs"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}

@@ -37,6 +37,8 @@ pub struct ClusterOptions {
     /// Snapshot thresholds of every disk store (the kv defaults where `None`).
     pub snapshot_after_wal_bytes: Option<u64>,
     pub snapshot_interval: Option<Duration>,
+    /// The value cache of every hybrid store (the kv default where `None`).
+    pub value_cache_bytes: Option<u64>,
     /// Seals the data keys of encrypted databases; needed to create or open one.
     pub master_key: Option<MasterKey>,
 }
@@ -53,6 +55,7 @@ impl ClusterOptions {
             superuser_password: None,
             snapshot_after_wal_bytes: None,
             snapshot_interval: None,
+            value_cache_bytes: None,
             master_key: None,
         }
     }
@@ -65,6 +68,7 @@ impl ClusterOptions {
             superuser_password: None,
             snapshot_after_wal_bytes: None,
             snapshot_interval: None,
+            value_cache_bytes: None,
             master_key: None,
         }
     }
@@ -148,6 +152,9 @@ fn kv_options(
     }
     if let Some(interval) = cluster.snapshot_interval {
         options.snapshot_interval = Some(interval);
+    }
+    if let Some(bytes) = cluster.value_cache_bytes {
+        options.value_cache_bytes = bytes;
     }
     Ok(options)
 }
