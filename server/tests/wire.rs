@@ -473,6 +473,7 @@ async fn a_hybrid_server_keeps_large_values_on_disk_across_a_kill() {
     );
 }
 
+#[allow(clippy::unwrap_used)]
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
