@@ -109,6 +109,9 @@ pub struct TxnScan {
     finished: bool,
     /// Whether the caller took anything (a scan never pulled read nothing).
     pulled: bool,
+    /// A value that could not be read; yielded after the entries before it.
+    /// Boxed: scans are held by value in enums that should stay small.
+    failure: Option<Box<crate::Error>>,
 }
 
 impl TxnScan {
@@ -136,6 +139,7 @@ impl TxnScan {
             buffer: VecDeque::new(),
             finished: false,
             pulled: false,
+            failure: None,
         }
     }
 
@@ -235,9 +239,12 @@ impl Iterator for TxnScan {
             && !self.finished
             && let Err(error) = self.fill()
         {
-            return Some(Err(error));
+            self.failure = Some(Box::new(error));
         }
-        self.buffer.pop_front().map(Ok)
+        match self.buffer.pop_front() {
+            Some(entry) => Some(Ok(entry)),
+            None => self.failure.take().map(|error| Err(*error)),
+        }
     }
 }
 
