@@ -31,7 +31,7 @@ use crate::crypto::keyring::{Keyring, SharedKeyring};
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
-use crate::index::{BulkLoader, Index, KeyOp, Stored};
+use crate::index::{BulkLoader, Index, KeyOp, Stored, last_op_per_key};
 use crate::options::{Options, StorageMode};
 use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
 use crate::vlog::ValueLog;
@@ -227,15 +227,7 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         let mut ops = std::mem::take(gathered);
         if let Some(values) = &values {
             // Only the last write of a key survives; only it need reach the value log.
-            ops.sort_by(|a, b| a.key.cmp(&b.key));
-            let mut last: Vec<KeyOp> = Vec::with_capacity(ops.len());
-            for op in ops {
-                match last.last_mut() {
-                    Some(previous) if previous.key == op.key => *previous = op,
-                    _ => last.push(op),
-                }
-            }
-            ops = last;
+            last_op_per_key(&mut ops);
             values.externalize(&mut ops);
         }
         let guard = epoch::pin();

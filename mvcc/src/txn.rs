@@ -348,6 +348,26 @@ impl Transaction {
     /// Records locks just taken as the transaction's, to be released when it ends, and
     /// returns its state. A transaction that ended while they were being taken (rolled
     /// back through another handle) releases them at once instead: nothing else would.
+    /// Takes the locks `ids` together, waiting as the options say, and returns the
+    /// transaction's state with those taken just now. They are kept whatever happened,
+    /// so that the end of the transaction releases them.
+    fn lock_all(
+        &self,
+        ids: &[LockId],
+    ) -> Result<(parking_lot::MutexGuard<'_, State>, Vec<LockId>)> {
+        let mut taken = Vec::with_capacity(ids.len());
+        let acquired = self.inner.engine.locks.acquire_many(
+            self.inner.id,
+            ids,
+            self.lock_wait(),
+            &self.inner.cancel,
+            &mut taken,
+        );
+        let state = self.keep_locks(&taken)?;
+        acquired.inspect_err(|error| self.note_refusal(error))?;
+        Ok((state, taken))
+    }
+
     fn keep_locks(&self, taken: &[LockId]) -> Result<parking_lot::MutexGuard<'_, State>> {
         let mut state = self.inner.state.lock();
         if state.status != Status::Active {
@@ -540,17 +560,7 @@ impl Transaction {
             .iter()
             .map(|(key, _)| engine.locks.lock_id(key))
             .collect();
-        let mut taken = Vec::with_capacity(ids.len());
-        let acquired = engine.locks.acquire_many(
-            self.inner.id,
-            &ids,
-            self.lock_wait(),
-            &self.inner.cancel,
-            &mut taken,
-        );
-        // Kept whatever happened, so that the end of the transaction releases them.
-        let mut state = self.keep_locks(&taken)?;
-        acquired.inspect_err(|error| self.note_refusal(error))?;
+        let (mut state, _) = self.lock_all(&ids)?;
         let newest = engine.store.newest_reader();
         let mut refused = Vec::new();
         let mut written = 0;
@@ -601,16 +611,7 @@ impl Transaction {
         drop(self.active_state()?);
         let engine = &self.inner.engine;
         let ids: Vec<LockId> = keys.iter().map(|key| engine.locks.lock_id(key)).collect();
-        let mut taken = Vec::with_capacity(ids.len());
-        let acquired = engine.locks.acquire_many(
-            self.inner.id,
-            &ids,
-            self.lock_wait(),
-            &self.inner.cancel,
-            &mut taken,
-        );
-        let mut state = self.keep_locks(&taken)?;
-        acquired.inspect_err(|error| self.note_refusal(error))?;
+        let (mut state, taken) = self.lock_all(&ids)?;
         if self.inner.options.isolation != IsolationLevel::ReadCommitted && !taken.is_empty() {
             // As in `lock_key_checked`, for the keys locked just now.
             let new: std::collections::HashSet<LockId> = taken.iter().copied().collect();

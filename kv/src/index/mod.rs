@@ -164,6 +164,23 @@ impl KeyOp {
     }
 }
 
+/// Sorts operations given in LSN order by key (stably) and keeps only the last of each
+/// key's.
+pub(crate) fn last_op_per_key(ops: &mut Vec<KeyOp>) {
+    if ops.len() < 2 {
+        return;
+    }
+    ops.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut last: Vec<KeyOp> = Vec::with_capacity(ops.len());
+    for op in ops.drain(..) {
+        match last.last_mut() {
+            Some(previous) if previous.key == op.key => *previous = op,
+            _ => last.push(op),
+        }
+    }
+    *ops = last;
+}
+
 /// A path from the root: inner nodes and the child taken in each.
 type Path<'g> = Vec<(&'g Node, usize)>;
 
@@ -413,19 +430,8 @@ impl Index {
     /// only the last counts — so this is for recovery, when no view can see the others.
     /// Caller holds the apply lock.
     pub fn apply(&self, mut ops: Vec<KeyOp>, guard: &Guard, queue_for_gc: &mut impl FnMut(&[u8])) {
-        if ops.len() > 1 {
-            // Key order lets one descent and one leaf copy serve a whole run of keys; the
-            // sort is stable and only the last operation of each key counts.
-            ops.sort_by(|a, b| a.key.cmp(&b.key));
-            let mut deduped: Vec<KeyOp> = Vec::with_capacity(ops.len());
-            for op in ops {
-                match deduped.last_mut() {
-                    Some(last) if last.key == op.key => *last = op,
-                    _ => deduped.push(op),
-                }
-            }
-            ops = deduped;
-        }
+        // Key order lets one descent and one leaf copy serve a whole run of keys.
+        last_op_per_key(&mut ops);
         let mut start = 0;
         while start < ops.len() {
             let (path, leaf) = self.descend(&ops[start].key, guard);
