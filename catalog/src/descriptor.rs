@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CatalogError, Result};
 use crate::keycode::Direction;
-use crate::types::DataType;
-use crate::value::Value;
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Value;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "object", rename_all = "snake_case")]

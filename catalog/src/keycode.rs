@@ -23,9 +23,10 @@
 
 use std::cmp::Ordering;
 
-use crate::numeric::Numeric;
-use crate::types::DataType;
-use crate::value::{Interval, MICROS_PER_DAY, Value};
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Numeric;
+use bytedata_pgtypes::calendar::MICROS_PER_DAY;
+use bytedata_pgtypes::{Interval, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,7 +334,7 @@ pub fn compare_tuples(a: &[Value], b: &[Value], columns: &[(DataType, Direction)
                 .trim_end_matches(' ')
                 .as_bytes()
                 .cmp(y.trim_end_matches(' ').as_bytes()),
-            (x, y) => crate::value::compare(x, y).expect("values of the column's type"),
+            (x, y) => bytedata_pgtypes::value::compare(x, y).expect("values of the column's type"),
         };
         let ordering = if *direction == Direction::Desc {
             ascending.reverse()

@@ -27,14 +27,11 @@ pub mod descriptor;
 pub mod error;
 pub mod keycode;
 pub mod keys;
-pub mod numeric;
 mod objects;
 pub mod projection;
 pub mod rowcode;
 pub mod system;
 pub mod table;
-pub mod types;
-pub mod value;
 
 pub use catalog::{Catalog, Relation};
 pub use counters::CounterSpec;

@@ -16,8 +16,8 @@ use crate::error::{CatalogError, Result};
 use crate::keycode::{self, Direction};
 use crate::rowcode::{RowError, RowReader};
 use crate::table::TableCodec;
-use crate::types::DataType;
-use crate::value::Value;
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Value;
 
 /// Where the wanted fields of a row go. `output` is the index into the projection the
 /// `RowProjection` was made for.

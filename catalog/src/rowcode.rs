@@ -22,9 +22,9 @@
 //! arrays a varint length, then a varint element count and each element as a NULL flag
 //! byte followed, when not NULL, by the element's encoding.
 
-use crate::numeric::Numeric;
-use crate::types::DataType;
-use crate::value::{Interval, Value};
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Numeric;
+use bytedata_pgtypes::{Interval, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RowError {

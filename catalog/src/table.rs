@@ -16,8 +16,8 @@ use crate::error::{CatalogError, Result};
 use crate::keycode::{self, Direction};
 use crate::keys::{PRIMARY_INDEX, index_prefix};
 use crate::rowcode::{self, RowReader};
-use crate::types::DataType;
-use crate::value::Value;
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Value;
 
 /// Where each column a version's rows hold goes now: its position among the live columns,
 /// or `None` if it has been dropped since.
@@ -264,8 +264,8 @@ impl TableCodec {
 mod tests {
     use super::*;
     use crate::descriptor::KeyColumn;
-    use crate::numeric::Numeric;
     use crate::projection::{FieldSink, RowProjection};
+    use bytedata_pgtypes::Numeric;
 
     fn accounts() -> TableDescriptor {
         let columns = vec![

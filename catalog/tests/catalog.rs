@@ -10,10 +10,10 @@ use bytedata_catalog::descriptor::{
     StorageConfig, TableDescriptor,
 };
 use bytedata_catalog::keycode::Direction;
-use bytedata_catalog::types::DataType;
 use bytedata_catalog::{Catalog, CatalogError, Relation, SystemCatalog};
 use bytedata_kv::fs::SimFs;
 use bytedata_mvcc::{Engine, IsolationLevel, TxnOptions};
+use bytedata_pgtypes::DataType;
 
 fn memory_catalog() -> Catalog {
     Catalog::open(

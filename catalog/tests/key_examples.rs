@@ -4,9 +4,9 @@
 
 use bytedata_catalog::keycode::{Direction, encode_key};
 use bytedata_catalog::keys::index_prefix;
-use bytedata_catalog::numeric::Numeric;
-use bytedata_catalog::types::DataType;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Numeric;
+use bytedata_pgtypes::Value;
 
 fn hex(bytes: &[u8]) -> String {
     bytes

@@ -5,9 +5,9 @@
 use std::cmp::Ordering;
 
 use bytedata_catalog::keycode::{Direction, compare_tuples, decode_key, encode_key};
-use bytedata_catalog::numeric::Numeric;
-use bytedata_catalog::types::DataType;
-use bytedata_catalog::value::{Interval, Value};
+use bytedata_pgtypes::DataType;
+use bytedata_pgtypes::Numeric;
+use bytedata_pgtypes::{Interval, Value};
 use proptest::prelude::*;
 
 fn key_type() -> impl Strategy<Value = DataType> {

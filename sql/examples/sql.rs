@@ -7,7 +7,7 @@
 //!
 //! Each argument is one query string (which may hold several statements).
 
-use bytedata_sql::pgtext::TextOptions;
+use bytedata_pgtypes::TextOptions;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session};
 
 #[tokio::main]

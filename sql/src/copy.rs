@@ -12,10 +12,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption};
 use std::sync::Arc;
 
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 
-use crate::datetime::Zone;
 use crate::error::{Result, SqlError};
+use bytedata_pgtypes::Zone;
 
 /// Rows per batch handed to the writer.
 const BATCH_ROWS: usize = 8192;
@@ -270,10 +270,10 @@ impl CopyIn {
         }
         for ((name, ty), field) in self.targets.iter().zip(&fields) {
             if let Some(text) = field
-                && crate::pginput::reads_text(ty)
-                && let Err(error) = crate::pginput::parse_text(text, ty, &self.zone)
+                && bytedata_pgtypes::input::reads_text(ty)
+                && let Err(error) = bytedata_pgtypes::input::parse_text(text, ty, &self.zone)
             {
-                return Err(error.with_detail(format!(
+                return Err(SqlError::from(error).with_detail(format!(
                     "COPY {}, line {}, column {name}: \"{text}\"",
                     self.table, self.line
                 )));

@@ -78,6 +78,17 @@ impl fmt::Display for SqlError {
 
 impl std::error::Error for SqlError {}
 
+impl From<bytedata_pgtypes::Error> for SqlError {
+    fn from(error: bytedata_pgtypes::Error) -> Self {
+        SqlError {
+            code: error.code,
+            message: error.message,
+            detail: error.detail,
+            hint: None,
+        }
+    }
+}
+
 impl From<bytedata_catalog::CatalogError> for SqlError {
     fn from(error: bytedata_catalog::CatalogError) -> Self {
         SqlError::new(error.sqlstate(), error.to_string())

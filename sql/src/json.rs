@@ -20,7 +20,9 @@ use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 use serde_json::Value as Json;
 
-use crate::error::{SqlError, into_datafusion};
+use bytedata_pgtypes::json;
+
+use crate::error::into_datafusion;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Op {
@@ -67,76 +69,7 @@ impl JsonOp {
 }
 
 fn parse(text: &str) -> DfResult<Json> {
-    serde_json::from_str(text).map_err(|_| {
-        into_datafusion(
-            SqlError::new("22P02", "invalid input syntax for type json")
-                .with_detail(format!("Token \"{text}\" is invalid.")),
-        )
-    })
-}
-
-/// jsonb's text form (keys by length then bytes, `": "` and `", "` separators).
-pub fn render(value: &Json) -> String {
-    crate::convert::jsonb_text(value)
-}
-
-/// The element a key (object) or index (array, negative from the end) selects.
-fn step<'a>(value: &'a Json, key: &str) -> Option<&'a Json> {
-    match value {
-        Json::Object(map) => map.get(key),
-        Json::Array(items) => {
-            let index: i64 = key.parse().ok()?;
-            let index = if index < 0 {
-                items.len() as i64 + index
-            } else {
-                index
-            };
-            items.get(usize::try_from(index).ok()?)
-        }
-        _ => None,
-    }
-}
-
-/// A text path `{a,0,b}` as its keys.
-fn path_keys(text: &str) -> DfResult<Vec<String>> {
-    let body = text
-        .trim()
-        .strip_prefix('{')
-        .and_then(|b| b.strip_suffix('}'))
-        .ok_or_else(|| {
-            into_datafusion(SqlError::new(
-                "22P02",
-                format!("malformed array literal: \"{text}\""),
-            ))
-        })?;
-    Ok(if body.is_empty() {
-        Vec::new()
-    } else {
-        body.split(',')
-            .map(|k| k.trim().trim_matches('"').to_owned())
-            .collect()
-    })
-}
-
-fn as_text(value: &Json) -> Option<String> {
-    match value {
-        Json::Null => None,
-        Json::String(s) => Some(s.clone()),
-        other => Some(render(other)),
-    }
-}
-
-/// jsonb containment: every part of `b` is found in `a`.
-fn contains(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::Object(a), Json::Object(b)) => b
-            .iter()
-            .all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v))),
-        (Json::Array(a), Json::Array(b)) => b.iter().all(|bv| a.iter().any(|av| contains(av, bv))),
-        // A scalar array contains a scalar it holds.
-        (Json::Array(a), b) if !b.is_object() && !b.is_array() => a.iter().any(|av| av == b),
-        (a, b) => a == b,
-    }
+    json::parse_json(text).map_err(|e| into_datafusion(e.into()))
 }
 
 fn key_text(array: &ArrayRef, row: usize) -> DfResult<String> {
@@ -181,16 +114,9 @@ impl ScalarUDFImpl for JsonOp {
                     let value = parse(left.value(row))?;
                     let other = key_text(&right, row)?;
                     out.push(Some(match self.op {
-                        Op::Contains => contains(&value, &parse(&other)?),
-                        Op::ContainedIn => contains(&parse(&other)?, &value),
-                        _ => match &value {
-                            Json::Object(map) => map.contains_key(&other),
-                            Json::Array(items) => {
-                                items.iter().any(|i| i.as_str() == Some(other.as_str()))
-                            }
-                            Json::String(s) => *s == other,
-                            _ => false,
-                        },
+                        Op::Contains => json::contains(&value, &parse(&other)?),
+                        Op::ContainedIn => json::contains(&parse(&other)?, &value),
+                        _ => json::has_key(&value, &other),
                     }));
                 }
                 Arc::new(BooleanArray::from(out))
@@ -205,13 +131,16 @@ impl ScalarUDFImpl for JsonOp {
                     let value = parse(left.value(row))?;
                     let key = key_text(&right, row)?;
                     let found = match self.op {
-                        Op::Get | Op::GetText => step(&value, &key),
-                        _ => path_keys(&key)?.iter().try_fold(&value, |v, k| step(v, k)),
+                        Op::Get | Op::GetText => json::step(&value, &key),
+                        _ => json::path_keys(&key)
+                            .map_err(|e| into_datafusion(e.into()))?
+                            .iter()
+                            .try_fold(&value, |v, k| json::step(v, k)),
                     };
                     out.push(match (self.op, found) {
                         (_, None) => None,
-                        (Op::Get | Op::Path, Some(found)) => Some(render(found)),
-                        (_, Some(found)) => as_text(found),
+                        (Op::Get | Op::Path, Some(found)) => Some(json::jsonb_text(found)),
+                        (_, Some(found)) => json::as_text(found),
                     });
                 }
                 Arc::new(StringArray::from(out))
@@ -249,31 +178,5 @@ impl ExprPlanner for JsonOperators {
         Ok(PlannerResult::Planned(Expr::ScalarFunction(
             ScalarFunction::new_udf(JsonOp::udf(op), vec![expr.left, expr.right]),
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn render_and_contain() {
-        let value: Json = serde_json::from_str(r#"{"b":1,"a":{"c":null},"d":[1,"x"]}"#).unwrap();
-        assert_eq!(
-            render(&value),
-            r#"{"a": {"c": null}, "b": 1, "d": [1, "x"]}"#
-        );
-        let long_keys: Json = serde_json::from_str(r#"{"bb":1,"a":2}"#).unwrap();
-        assert_eq!(render(&long_keys), r#"{"a": 2, "bb": 1}"#);
-        assert!(contains(
-            &value,
-            &serde_json::from_str(r#"{"d":["x"]}"#).unwrap()
-        ));
-        assert!(!contains(
-            &value,
-            &serde_json::from_str(r#"{"b":2}"#).unwrap()
-        ));
-        assert_eq!(step(&value["d"], "-1"), Some(&Json::String("x".into())));
-        assert_eq!(path_keys("{a,c}").unwrap(), vec!["a", "c"]);
     }
 }

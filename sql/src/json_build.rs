@@ -77,7 +77,7 @@ impl ScalarUDFImpl for JsonBuild {
         Ok(Arc::new(
             Field::new(self.name(), DataType::Utf8, true).with_metadata(
                 std::collections::HashMap::from([(
-                    crate::types::PG_TYPE_KEY.to_owned(),
+                    crate::bridge::types::PG_TYPE_KEY.to_owned(),
                     "114".to_owned(),
                 )]),
             ),

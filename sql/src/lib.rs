@@ -18,10 +18,9 @@
 //! Nothing here is global: the statement's database and transaction travel in
 //! DataFusion's session config (`provider::StatementContext`).
 
+pub mod bridge;
 pub mod cluster;
-pub mod convert;
 pub mod copy;
-pub mod datetime;
 pub mod ddl;
 pub mod dml;
 pub mod error;
@@ -32,8 +31,6 @@ pub mod json_build;
 pub mod naming;
 pub mod parse;
 pub mod password;
-pub mod pginput;
-pub mod pgtext;
 pub mod pgtypes;
 pub mod provider;
 pub mod result;
@@ -43,7 +40,6 @@ pub mod single_row;
 pub mod subquery;
 pub mod system;
 pub mod to_char;
-pub mod types;
 
 pub use cluster::{Cluster, ClusterOptions, Database};
 pub use error::{Result, SqlError};

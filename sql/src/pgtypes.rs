@@ -28,12 +28,12 @@ use datafusion::optimizer::AnalyzerRule;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast;
 
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 
+use crate::bridge::field;
 use crate::ddl::typename::column_type;
 use crate::error::{SqlError, into_datafusion};
 use crate::session::SessionShared;
-use crate::types::field;
 
 /// Maps SQL type names as our columns store them.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ impl TypePlanner for PgTypes {
                 return Ok(Some(Arc::new(
                     datafusion::arrow::datatypes::Field::new("", arrow, true).with_metadata(
                         std::collections::HashMap::from([(
-                            crate::types::PG_TYPE_KEY.to_owned(),
+                            crate::bridge::types::PG_TYPE_KEY.to_owned(),
                             oid.to_string(),
                         )]),
                     ),
@@ -312,17 +312,17 @@ impl ScalarUDFImpl for TextCast {
             datafusion::arrow::compute::cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
         let input = datafusion::arrow::array::AsArray::as_string::<i32>(&input);
         let zone = self.shared.settings.lock().time_zone();
-        let mut builder = crate::convert::ColumnBuilder::new(&self.target, rows);
+        let mut builder = crate::bridge::ColumnBuilder::new(&self.target, rows);
         for row in 0..rows {
             let value = if datafusion::arrow::array::Array::is_null(input, row) {
-                bytedata_catalog::value::Value::Null
+                bytedata_pgtypes::Value::Null
             } else {
-                crate::pginput::parse_text(input.value(row), &self.target, &zone)
-                    .map_err(into_datafusion)?
+                bytedata_pgtypes::input::parse_text(input.value(row), &self.target, &zone)
+                    .map_err(|e| into_datafusion(e.into()))?
             };
             builder.append(&value).map_err(into_datafusion)?;
         }
-        let array = crate::convert::finish_column(&mut builder);
+        let array = crate::bridge::finish_column(&mut builder);
         if scalar {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                 &array, 0,
@@ -376,8 +376,8 @@ impl PgLiterals {
                     Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
                 );
                 if text
-                    && let Some(sql_type) = crate::types::sql_type_of_field(&cast.field)
-                    && crate::pginput::reads_text(&sql_type)
+                    && let Some(sql_type) = crate::bridge::types::sql_type_of_field(&cast.field)
+                    && bytedata_pgtypes::input::reads_text(&sql_type)
                 {
                     let field = Arc::new(field("", &sql_type, true));
                     let udf = ScalarUDF::new_from_impl(TextCast {
@@ -392,7 +392,7 @@ impl PgLiterals {
                 }
                 // An explicit cast to varchar(n) or char(n) cuts the text to n characters
                 // (and char pads it), where storing it would fail instead.
-                let (length, pad) = match crate::types::sql_type_of_field(&cast.field) {
+                let (length, pad) = match crate::bridge::types::sql_type_of_field(&cast.field) {
                     Some(SqlType::Varchar(Some(n))) => (Some(n), false),
                     Some(SqlType::Char(n)) => (Some(n), true),
                     _ => (None, false),

@@ -5,10 +5,10 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::TryStreamExt;
 
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::DataType as SqlType;
+use bytedata_pgtypes::Value;
 
-use crate::convert::{ColumnBuilder, finish_column};
+use crate::bridge::values_batch;
 use crate::error::{Result, SqlError};
 
 pub enum QueryResult {
@@ -123,23 +123,6 @@ impl ValueRows {
     }
 }
 
-/// Rows of stored values (each of its column's type) as one record batch.
-pub(crate) fn values_batch(
-    schema: SchemaRef,
-    types: &[SqlType],
-    rows: &[Vec<Value>],
-) -> Result<RecordBatch> {
-    let mut arrays = Vec::with_capacity(types.len());
-    for (position, ty) in types.iter().enumerate() {
-        let mut builder = ColumnBuilder::new(ty, rows.len());
-        for row in rows {
-            builder.append(&row[position])?;
-        }
-        arrays.push(finish_column(&mut builder));
-    }
-    Ok(RecordBatch::try_new(schema, arrays)?)
-}
-
 impl QueryResult {
     pub fn command(tag: impl Into<String>) -> Self {
         QueryResult::Command { tag: tag.into() }
@@ -173,7 +156,7 @@ impl std::fmt::Debug for QueryResult {
 /// Rows as PostgreSQL's text output: one `Option<String>` per value, `None` for NULL.
 pub fn text_rows(
     batches: &[RecordBatch],
-    options: &crate::pgtext::TextOptions,
+    options: &bytedata_pgtypes::TextOptions,
 ) -> Vec<Vec<Option<String>>> {
     let mut out = Vec::new();
     for batch in batches {
@@ -181,7 +164,7 @@ pub fn text_rows(
         let types: Vec<(u32, i32)> = schema
             .fields()
             .iter()
-            .map(|f| crate::types::pg_type_of(f))
+            .map(|f| crate::bridge::pg_type_of(f))
             .collect();
         for row in 0..batch.num_rows() {
             out.push(
@@ -190,7 +173,7 @@ pub fn text_rows(
                     .iter()
                     .zip(&types)
                     .map(|(array, &(oid, typmod))| {
-                        crate::pgtext::format(array, row, oid, typmod, options)
+                        crate::bridge::text::format(array, row, oid, typmod, options)
                     })
                     .collect(),
             );

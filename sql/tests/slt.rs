@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytedata_sql::pgtext::TextOptions;
+use bytedata_pgtypes::TextOptions;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session, SqlError};
 use datafusion::arrow::datatypes::DataType;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};

@@ -2,8 +2,8 @@
 //! arrives; `TO STDOUT` runs the equivalent query and writes each row as one CopyData
 //! line in text or CSV format.
 
+use bytedata_pgtypes::TextOptions;
 use bytedata_sql::copy::{CopyFormat, CopyIn, CopyOptions};
-use bytedata_sql::pgtext::TextOptions;
 use bytedata_sql::{QueryResult, SqlError};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::sql::sqlparser::ast::{CopySource, CopyTarget, Statement};
@@ -272,7 +272,7 @@ fn batch_lines(
                 .iter()
                 .zip(&types.types)
                 .map(|(column, (oid, typmod))| {
-                    bytedata_sql::pgtext::format(column, row, *oid, *typmod, text_options)
+                    bytedata_sql::bridge::text::format(column, row, *oid, *typmod, text_options)
                 })
                 .collect();
             format_line(&values, options)

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use bytedata_sql::pgtext::TextOptions;
+use bytedata_pgtypes::TextOptions;
 use bytedata_sql::result::ValueRows;
 use bytedata_sql::session::{PreparedStatement, is_transaction_control};
 use bytedata_sql::{QueryResult, Rows, SqlError};

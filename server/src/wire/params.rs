@@ -1,22 +1,21 @@
 //! Bind parameters: bytes from the client, in text or binary, to the values the
 //! statement runs with.
 
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::Value;
+use bytedata_pgtypes::Zone;
 use bytedata_sql::SqlError;
-use bytedata_sql::datetime::Zone;
 use bytedata_sql::session::describe::Description;
 use bytes::Bytes;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::scalar::ScalarValue;
 
-use super::binary;
 use super::rows::{FORMAT_BINARY, format_of};
 
 fn value_to_scalar(
     value: &Value,
-    ty: &bytedata_catalog::types::DataType,
+    ty: &bytedata_pgtypes::DataType,
 ) -> Result<ScalarValue, SqlError> {
-    let mut builder = bytedata_sql::convert::ColumnBuilder::new(ty, 1);
+    let mut builder = bytedata_sql::bridge::ColumnBuilder::new(ty, 1);
     builder.append(value)?;
     let array = builder.finish();
     ScalarValue::try_from_array(&array, 0).map_err(SqlError::from)
@@ -52,24 +51,28 @@ pub fn decode(
     let mut out = Vec::with_capacity(values.len());
     for (i, bytes) in values.iter().enumerate() {
         let oid = description.params[i];
-        let ty = bytedata_sql::types::sql_type_of_oid(oid)
+        let ty = bytedata_pgtypes::DataType::from_oid(oid)
             .or_else(|| {
-                (oid != 0 && bytedata_sql::pgtext::element_oid(oid) != oid)
+                (oid != 0 && bytedata_pgtypes::types::element_oid(oid) != oid)
                     .then(|| {
-                        bytedata_sql::types::sql_type_of_oid(bytedata_sql::pgtext::element_oid(oid))
+                        bytedata_pgtypes::DataType::from_oid(bytedata_pgtypes::types::element_oid(
+                            oid,
+                        ))
                     })
                     .flatten()
-                    .map(|e| bytedata_catalog::types::DataType::Array(Box::new(e)))
+                    .map(|e| bytedata_pgtypes::DataType::Array(Box::new(e)))
             })
-            .unwrap_or(bytedata_catalog::types::DataType::Text);
+            .unwrap_or(bytedata_pgtypes::DataType::Text);
         let value = match bytes {
             None => Value::Null,
-            Some(bytes) if format_of(formats, i) == FORMAT_BINARY => binary::decode(bytes, &ty)?,
+            Some(bytes) if format_of(formats, i) == FORMAT_BINARY => {
+                bytedata_pgtypes::binary::decode(bytes, &ty)?
+            }
             Some(bytes) => {
                 let text = std::str::from_utf8(bytes).map_err(|_| {
                     SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\"")
                 })?;
-                bytedata_sql::pginput::parse_text(text, &ty, zone)?
+                bytedata_pgtypes::input::parse_text(text, &ty, zone)?
             }
         };
         let mut scalar = value_to_scalar(&value, &ty)?;

@@ -1,7 +1,7 @@
 //! Row descriptions and data rows.
 
-use bytedata_catalog::value::Value;
-use bytedata_sql::pgtext::{self, TextOptions};
+use bytedata_pgtypes::TextOptions;
+use bytedata_pgtypes::Value;
 use bytes::{BufMut, BytesMut};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -24,7 +24,7 @@ impl ColumnTypes {
             types: schema
                 .fields()
                 .iter()
-                .map(|f| bytedata_sql::types::pg_type_of(f))
+                .map(|f| bytedata_sql::bridge::pg_type_of(f))
                 .collect(),
         }
     }
@@ -96,7 +96,9 @@ pub fn data_row(
             && binary::encode(column, row, oid, typmod, options, &mut data);
         if !binary_done {
             data.truncate(length_at + 4);
-            if let Some(text) = pgtext::format(column, row, oid, typmod, options) {
+            if let Some(text) =
+                bytedata_sql::bridge::text::format(column, row, oid, typmod, options)
+            {
                 data.put_slice(text.as_bytes());
             }
         }
@@ -170,7 +172,7 @@ pub fn value_data_row(values: &[Value], types: &ColumnTypes, formats: &[i16]) ->
 mod tests {
     use std::sync::Arc;
 
-    use bytedata_catalog::types::DataType as SqlType;
+    use bytedata_pgtypes::DataType as SqlType;
     use bytedata_sql::result::ValueRows;
     use datafusion::arrow::datatypes::Schema;
 
@@ -229,7 +231,7 @@ mod tests {
         let fields: Vec<_> = columns
             .iter()
             .enumerate()
-            .map(|(i, (ty, _))| bytedata_sql::types::field(&format!("c{i}"), ty, true))
+            .map(|(i, (ty, _))| bytedata_sql::bridge::field(&format!("c{i}"), ty, true))
             .collect();
         let schema = Arc::new(Schema::new(fields));
         let types: Vec<SqlType> = columns.iter().map(|(ty, _)| ty.clone()).collect();
@@ -263,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_value_the_direct_encoding_does_not_know_is_left_to_the_arrow_path() {
-        let schema = Arc::new(Schema::new(vec![bytedata_sql::types::field(
+        let schema = Arc::new(Schema::new(vec![bytedata_sql::bridge::field(
             "f",
             &SqlType::Float8,
             true,

@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use bytedata_catalog::descriptor::{CheckConstraint, TableDescriptor};
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::DFSchema;
@@ -27,12 +27,12 @@ use super::create_table::{
 };
 use super::objects::{backfill_index, table_rows};
 use super::{Ddl, delete_range};
-use crate::convert::value_at;
+use crate::bridge::arrow_type;
+use crate::bridge::value_at;
 use crate::dml::writer::Writers;
 use crate::error::{Result, SqlError};
 use crate::parse::{ident_name, object_name};
 use crate::result::QueryResult;
-use crate::types::arrow_type;
 
 /// Rows validated or rewritten at a time.
 const BATCH_ROWS: usize = 4096;
@@ -681,7 +681,7 @@ fn alter_column(
             data_type, using, ..
         } => {
             let ty = super::typename::column_type(&data_type)?.data_type;
-            use bytedata_catalog::types::DataType as T;
+            use bytedata_pgtypes::DataType as T;
             let text_family = |t: &T| matches!(t, T::Text | T::Varchar(_));
             if ty != column.data_type
                 && !(text_family(&ty) && text_family(&column.data_type) && using.is_none())

@@ -11,7 +11,7 @@ use bytedata_catalog::descriptor::{
     ReferentialAction, SequenceDescriptor, TableDescriptor,
 };
 use bytedata_catalog::keycode::Direction;
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 use datafusion::common::DFSchema;
 use datafusion::sql::sqlparser::ast::{
     self, ColumnOption, CreateTable, CreateTableOptions, GeneratedAs, IndexColumn, TableConstraint,
@@ -287,7 +287,7 @@ pub(crate) fn default_expression(ddl: &Ddl, column: &ColumnDescriptor) -> Result
         .1
         .data_type()
         .clone();
-    let target = crate::types::arrow_type(&column.data_type);
+    let target = crate::bridge::arrow_type(&column.data_type);
     if !ty.is_null() && !datafusion::arrow::compute::can_cast_types(&ty, &target) {
         return Err(SqlError::new(
             "42804",

@@ -31,12 +31,12 @@ use datafusion::common::DFSchema;
 use datafusion::execution::context::SessionState;
 use datafusion::sql::sqlparser::ast::{ObjectName, ObjectType, Statement};
 
+use crate::bridge::field;
 use crate::error::{Result, SqlError};
 use crate::parse::object_name;
 use crate::provider::StatementContext;
 use crate::result::QueryResult;
 use crate::session::Session;
-use crate::types::field;
 
 pub(crate) use objects::table_rows;
 

@@ -11,9 +11,9 @@ use bytedata_catalog::descriptor::{
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::keys::{PRIMARY_INDEX, index_end, index_prefix};
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::DataType as SqlType;
+use bytedata_pgtypes::Value;
 use datafusion::sql::sqlparser::ast::{
     self, CreateIndex, CreateView, ObjectName, ObjectType, SchemaName, Statement, Truncate,
 };
@@ -376,12 +376,8 @@ pub async fn create_view(ddl: &Ddl<'_>, view: CreateView) -> Result<QueryResult>
                 .cloned()
                 .or_else(|| default_names.as_ref().and_then(|n| n.get(i).cloned()))
                 .unwrap_or_else(|| f.name().clone());
-            let (oid, _) = crate::types::pg_type_of(f);
-            ColumnDescriptor::new(
-                0,
-                name,
-                crate::types::sql_type_of_oid(oid).unwrap_or(SqlType::Text),
-            )
+            let (oid, _) = crate::bridge::pg_type_of(f);
+            ColumnDescriptor::new(0, name, SqlType::from_oid(oid).unwrap_or(SqlType::Text))
         })
         .collect();
     let id = existing
@@ -701,8 +697,8 @@ pub async fn create_table_as(
                 .map(|c| ident_name(&c.name))
                 .or_else(|| names.as_ref().and_then(|n| n.get(i).cloned()))
                 .unwrap_or_else(|| f.name().clone());
-            let (oid, typmod) = crate::types::pg_type_of(f);
-            let ty = crate::types::sql_type_of_oid(oid).ok_or_else(|| {
+            let (oid, typmod) = crate::bridge::pg_type_of(f);
+            let ty = SqlType::from_oid(oid).ok_or_else(|| {
                 SqlError::unsupported(format!("a column of type {}", f.data_type()))
             })?;
             let ty = match (ty, typmod) {

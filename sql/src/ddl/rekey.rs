@@ -11,7 +11,7 @@
 use bytedata_catalog::descriptor::TableDescriptor;
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::Value;
 use bytes::Bytes;
 
 use super::Ddl;

@@ -1,7 +1,7 @@
 //! Type names in DDL (`integer`, `varchar(20)`, `numeric(10,2)`, `timestamptz`, `serial`,
 //! `int[]` …) as our SQL types, with PostgreSQL's limits and errors.
 
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 use datafusion::sql::sqlparser::ast::{self, CharacterLength, ExactNumberInfo, TimezoneInfo};
 
 use crate::error::{Result, SqlError};

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::{Identity, TableDescriptor};
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::Value;
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Field, Schema};
@@ -22,14 +22,14 @@ use futures::StreamExt;
 
 use super::writer::{Conflict, TableWriter, Writers};
 use super::{batch_rows, default_of, is_default_keyword, target_table};
-use crate::convert::{ColumnBuilder, finish_column, value_at};
+use crate::bridge::{ColumnBuilder, finish_column, value_at};
+use crate::bridge::{arrow_type, field};
 use crate::ddl::Ddl;
 use crate::error::{Result, SqlError};
 use crate::parse::{ident_name, object_name};
 use crate::provider::StatementContext;
 use crate::result::QueryResult;
 use crate::session::Session;
-use crate::types::{arrow_type, field};
 
 /// What to do with a row that violates a unique constraint.
 enum OnConflictPlan {
@@ -519,7 +519,7 @@ async fn write_rows(
     plan: LogicalPlan,
     on_conflict: &OnConflictPlan,
     keep_rows: bool,
-    zone: &crate::datetime::Zone,
+    zone: &bytedata_pgtypes::Zone,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
     let physical = crate::provider::checked::physical_plan(state, &plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
@@ -709,7 +709,7 @@ pub(crate) fn copy_targets(
     state: &SessionState,
     name: &ast::ObjectName,
     columns: &[ast::ObjectName],
-) -> Result<Vec<(String, bytedata_catalog::types::DataType)>> {
+) -> Result<Vec<(String, bytedata_pgtypes::DataType)>> {
     let table = target_table(context, name, "copy into")?;
     let mut writers = Writers::new(&context.txn, state, &context.database.catalog);
     let writer = writers.writer(&table)?;

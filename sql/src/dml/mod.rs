@@ -25,7 +25,7 @@ mod returning;
 pub(crate) mod writer;
 
 use bytedata_catalog::descriptor::{ColumnDescriptor, Identity, RelationKind, TableDescriptor};
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::sql::sqlparser::ast;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -36,16 +36,16 @@ pub(crate) use insert::{copy_rows, copy_targets, insert_plan};
 pub use modify::{delete, update};
 pub(crate) use writer::unique_violation;
 
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Expr, cast};
 
-use crate::convert::value_at_in;
-use crate::datetime::Zone;
+use crate::bridge::arrow_type;
+use crate::bridge::value_at_in;
 use crate::error::{Result, SqlError};
 use crate::parse::object_name;
 use crate::provider::StatementContext;
-use crate::types::arrow_type;
+use bytedata_pgtypes::Zone;
 
 /// The table a DML statement writes, or why it cannot.
 pub(crate) fn target_table(
@@ -171,7 +171,7 @@ pub(crate) fn store_cast(
     );
     let wanted = arrow_type(target);
     Ok(
-        if (text && crate::pginput::reads_text(target)) || *source == wanted {
+        if (text && bytedata_pgtypes::input::reads_text(target)) || *source == wanted {
             expr
         } else {
             cast(expr, wanted)

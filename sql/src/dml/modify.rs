@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::{Identity, TableDescriptor};
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::{IsolationLevel, Transaction};
+use bytedata_pgtypes::Value;
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
@@ -23,13 +23,13 @@ use super::writer::{TableWriter, Writers, same_row};
 use super::{
     batch_rows, default_of, is_default_keyword, qualified_name, quote_ident, target_table,
 };
-use crate::convert::{ColumnBuilder, finish_column};
+use crate::bridge::field;
+use crate::bridge::{ColumnBuilder, finish_column};
 use crate::error::{Result, SqlError};
 use crate::parse::ident_name;
 use crate::provider::{KvTable, StatementContext};
 use crate::result::QueryResult;
 use crate::session::Session;
-use crate::types::field;
 
 /// The target of an UPDATE or DELETE: `table [AS alias]`.
 fn target(
@@ -218,7 +218,7 @@ impl Modify<'_> {
         let mut new = old.to_vec();
         let width = writer.codec.columns().len();
         for (j, &position) in self.find.extra.iter().enumerate() {
-            new[position] = crate::convert::value_at_in(
+            new[position] = crate::bridge::value_at_in(
                 batch.column(width + j),
                 row,
                 &writer.codec.columns()[position].data_type,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::TableDescriptor;
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::datasource::MemTable;
@@ -14,11 +14,11 @@ use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::SelectItem;
 
 use super::{qualified_name, quote_ident};
-use crate::convert::{ColumnBuilder, finish_column};
+use crate::bridge::field;
+use crate::bridge::{ColumnBuilder, finish_column};
 use crate::error::{Result, SqlError};
 use crate::result::{QueryResult, Rows};
 use crate::session::Session;
-use crate::types::field;
 
 /// Evaluates `RETURNING items` over `rows` (full rows: every live column).
 #[allow(clippy::too_many_arguments)]

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use bytedata_catalog::Catalog;
 use bytedata_catalog::descriptor::{KeyColumn, ReferentialAction, TableDescriptor};
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::value::{Value, compare};
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::value::{Value, compare};
 use bytes::Bytes;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
@@ -30,10 +30,12 @@ use datafusion::common::DFSchema;
 use datafusion::execution::context::SessionState;
 use datafusion::physical_expr::PhysicalExpr;
 
-use crate::convert::{ColumnBuilder, coerce_value, finish_column, value_text};
+use crate::bridge::field;
+use crate::bridge::{ColumnBuilder, finish_column};
 use crate::error::{Result, SqlError};
 use crate::provider::access::prefix_end;
-use crate::types::field;
+use bytedata_pgtypes::output::value_text;
+use bytedata_pgtypes::value::coerce_value;
 
 /// Cascading deletes and updates go at most this deep.
 const MAX_CASCADE_DEPTH: usize = 64;

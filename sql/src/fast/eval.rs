@@ -9,13 +9,13 @@
 //! - *store*: the operand assigned to a column (UPDATE's SET, INSERT's VALUES): text is
 //!   read by the type's input function, integers are range-checked.
 
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::DataType as SqlType;
+use bytedata_pgtypes::Value;
 use datafusion::scalar::ScalarValue;
 
 use super::{Decline, Operand};
-use crate::datetime::Zone;
-use crate::types::PG_EPOCH_MICROS;
+use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::calendar::PG_EPOCH_MICROS;
 
 /// What an operand evaluates against.
 pub(crate) struct Inputs<'a> {
@@ -72,8 +72,8 @@ pub(crate) fn store_value(operand: &Operand, ty: &SqlType, inputs: &Inputs) -> C
             let v: i128 = digits.parse().map_err(|_| Decline)?;
             integer_of(ty, v).ok_or(Decline)
         }
-        Operand::Text(text) if crate::pginput::reads_text(ty) => {
-            crate::pginput::parse_text(text, ty, inputs.zone).map_err(|_| Decline)
+        Operand::Text(text) if bytedata_pgtypes::input::reads_text(ty) => {
+            bytedata_pgtypes::input::parse_text(text, ty, inputs.zone).map_err(|_| Decline)
         }
         Operand::Bool(b) if *ty == SqlType::Bool => Ok(Value::Bool(*b)),
         Operand::Now => {
@@ -105,12 +105,12 @@ fn store_scalar(scalar: &ScalarValue, ty: &SqlType, zone: &Zone) -> Converted {
             | datafusion::arrow::datatypes::DataType::LargeUtf8
             | datafusion::arrow::datatypes::DataType::Utf8View
     );
-    let same = arrow == crate::types::arrow_type(ty);
-    if !(same || (text && crate::pginput::reads_text(ty))) {
+    let same = arrow == crate::bridge::arrow_type(ty);
+    if !(same || (text && bytedata_pgtypes::input::reads_text(ty))) {
         return Err(Decline);
     }
     let array = scalar.to_array().map_err(|_| Decline)?;
-    crate::convert::value_at_in(&array, 0, ty, zone).map_err(|_| Decline)
+    crate::bridge::value_at_in(&array, 0, ty, zone).map_err(|_| Decline)
 }
 
 /// The SQL type of an integer operand as PostgreSQL types it: a parameter by what it was

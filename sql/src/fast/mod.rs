@@ -33,17 +33,18 @@ use std::sync::Arc;
 
 use bytedata_catalog::Catalog;
 use bytedata_catalog::descriptor::Identity;
-use bytedata_catalog::value::Value;
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::Value;
 use datafusion::arrow::datatypes::Schema;
 
 pub(crate) use eval::Inputs;
 pub(crate) use recognize::recognize;
 
+use crate::bridge::field;
+use crate::bridge::values_batch;
 use crate::dml::writer::{TableWriter, Writers};
 use crate::error::Result;
-use crate::result::{QueryResult, Rows, ValueRows, values_batch};
-use crate::types::field;
+use crate::result::{QueryResult, Rows, ValueRows};
 
 /// The statement leaves the fast path for the general one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

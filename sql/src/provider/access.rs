@@ -22,8 +22,8 @@ use std::ops::Bound;
 use bytedata_catalog::keycode::{self, Direction};
 use bytedata_catalog::keys::index_end;
 use bytedata_catalog::table::TableCodec;
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::DataType as SqlType;
+use bytedata_pgtypes::Value;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 
@@ -142,7 +142,7 @@ fn exact_value_through_array(scalar: &ScalarValue, ty: &SqlType) -> Option<Value
         }
         _ => {}
     }
-    let value = crate::convert::value_at(&array, 0, ty).ok()?;
+    let value = crate::bridge::value_at(&array, 0, ty).ok()?;
     // A string that had to be cut to fit cannot equal anything stored.
     if let (Value::Text(text), Some(original)) = (&value, scalar_str(scalar))
         && text.trim_end_matches(' ') != original.trim_end_matches(' ')

@@ -9,8 +9,8 @@
 use bytedata_catalog::CatalogError;
 use bytedata_catalog::projection::FieldSink;
 use bytedata_catalog::rowcode::{self, RowError};
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
+use bytedata_pgtypes::DataType as SqlType;
+use bytedata_pgtypes::Value;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int16Builder,
     Int32Builder, Int64Builder, StringBuilder, Time64MicrosecondBuilder,
@@ -19,9 +19,10 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use std::sync::Arc;
 
-use crate::convert::{ColumnBuilder, finish_column};
+use crate::bridge::arrow_type;
+use crate::bridge::{ColumnBuilder, finish_column};
 use crate::error::SqlError;
-use crate::types::{PG_EPOCH_DAYS, PG_EPOCH_MICROS, arrow_type};
+use bytedata_pgtypes::calendar::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
 
 enum Builder {
     Bool(BooleanBuilder),
@@ -191,8 +192,8 @@ impl FieldSink for ScanColumns {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use bytedata_catalog::numeric::Numeric;
-    use bytedata_catalog::value::Interval;
+    use bytedata_pgtypes::Numeric;
+    use bytedata_pgtypes::value::Interval;
     use datafusion::arrow::array::Array;
 
     use super::*;

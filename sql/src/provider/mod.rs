@@ -31,9 +31,9 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::FilterExec;
 
+use crate::bridge::field;
 use crate::cluster::Database;
 use crate::error::{SqlError, into_datafusion};
-use crate::types::field;
 
 /// Views nest at most this deep (a view over a view over …).
 const MAX_VIEW_DEPTH: usize = 32;

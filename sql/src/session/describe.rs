@@ -15,17 +15,18 @@
 use std::collections::HashMap;
 
 use bytedata_catalog::descriptor::TableDescriptor;
-use bytedata_catalog::types::DataType as SqlType;
 use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::DataType as SqlType;
 use datafusion::arrow::datatypes::{DataType as ArrowType, SchemaRef};
 use datafusion::sql::sqlparser::ast::{
     self, AssignmentTarget, Expr, FromTable, SelectItem, SetExpr, Statement, Value,
 };
 
 use super::Session;
+use crate::bridge::arrow_type;
+use crate::bridge::types::pg_oid_of_arrow;
 use crate::error::{Result, SqlError};
 use crate::result::QueryResult;
-use crate::types::{arrow_type, pg_oid_of_arrow};
 
 /// The most parameters one statement may have (PostgreSQL's protocol limit).
 pub const MAX_PARAMETERS: usize = 65_535;
@@ -127,7 +128,7 @@ impl Session {
                 given
                     .get(n - 1)
                     .filter(|oid| **oid != 0)
-                    .and_then(|oid| crate::types::sql_type_of_oid(*oid))
+                    .and_then(|oid| SqlType::from_oid(*oid))
                     .or_else(|| casts.get(&n).cloned())
             })
             .collect();
@@ -263,7 +264,7 @@ impl Session {
             for (i, slot) in arrow_types.iter_mut().enumerate() {
                 if let Some(Some(found)) = inferred.get(&format!("${}", i + 1)) {
                     if slot.is_none() {
-                        types[i] = crate::types::sql_type_of_oid(pg_oid_of_arrow(found));
+                        types[i] = SqlType::from_oid(pg_oid_of_arrow(found));
                     }
                     *slot = Some(found.clone());
                 }

@@ -35,9 +35,9 @@ use parking_lot::Mutex;
 
 use crate::cluster::{Cluster, Database};
 use crate::error::{Result, SqlError};
-use crate::pgtext::TextOptions;
 use crate::provider::{SEARCH_PATH_SCHEMA, StatementContext};
 use crate::result::{QueryResult, Rows};
+use bytedata_pgtypes::TextOptions;
 use interrupt::{Canceller, Interrupt};
 pub use prepared::{Parsed, PreparedStatement};
 use prepared::{PlanKey, Source, TextCache};

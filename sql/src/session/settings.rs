@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use bytedata_mvcc::IsolationLevel;
 
-use crate::datetime::Zone;
 use crate::error::{Result, SqlError};
+use bytedata_pgtypes::Zone;
 
 /// Parameters PostgreSQL reports to clients when they change (ParameterStatus).
 pub const REPORTED: &[&str] = &[

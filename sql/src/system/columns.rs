@@ -14,8 +14,8 @@ use datafusion::arrow::array::{Int16Builder, Int64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use crate::bridge::types::PG_TYPE_KEY;
 use crate::error::SqlError;
-use crate::types::PG_TYPE_KEY;
 
 /// The PostgreSQL type of a system column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,7 +353,7 @@ mod tests {
             .schema()
             .fields()
             .iter()
-            .map(|f| crate::types::pg_type_of(f))
+            .map(|f| crate::bridge::pg_type_of(f))
             .collect();
         assert_eq!(types, [(26, -1), (19, -1), (18, -1), (1005, -1)]);
         assert!(batch.column(3).is_null(1));

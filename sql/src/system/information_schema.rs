@@ -4,7 +4,7 @@
 //! as `name`, `cardinal_number` as `integer`, `character_data` and `yes_or_no` as text.
 
 use bytedata_catalog::descriptor::{Identity, RelationKind};
-use bytedata_catalog::types::DataType;
+use bytedata_pgtypes::DataType;
 
 use super::columns::{Cell, Columns, Kind::*, row};
 use super::pg_catalog::SystemTable;

@@ -333,10 +333,7 @@ fn pg_attribute(s: &Snapshot) -> Vec<Vec<Cell>> {
             } else {
                 0
             };
-            let dims = i32::from(matches!(
-                c.data_type,
-                bytedata_catalog::types::DataType::Array(_)
-            ));
+            let dims = i32::from(matches!(c.data_type, bytedata_pgtypes::DataType::Array(_)));
             rows.push(row![
                 t.id,
                 name,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytedata_catalog::types::DataType as SqlType;
+use bytedata_pgtypes::DataType as SqlType;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, IntervalUnit, TimeUnit};
 
 /// Field metadata key holding the PostgreSQL type: `"<oid>"` or `"<oid>:<typmod>"`.
@@ -14,11 +14,6 @@ pub const PG_TYPE_KEY: &str = "pg_type";
 
 /// Precision and scale that hold an unconstrained `numeric`.
 pub const UNCONSTRAINED_NUMERIC: (u8, i8) = (76, 20);
-
-/// Days from 1970-01-01 (Arrow's epoch) to 2000-01-01 (PostgreSQL's).
-pub const PG_EPOCH_DAYS: i32 = 10_957;
-/// Microseconds from 1970-01-01 to 2000-01-01.
-pub const PG_EPOCH_MICROS: i64 = PG_EPOCH_DAYS as i64 * 86_400_000_000;
 
 pub fn arrow_type(ty: &SqlType) -> ArrowType {
     match ty {
@@ -111,74 +106,18 @@ pub fn pg_oid_of_arrow(ty: &ArrowType) -> u32 {
         | ArrowType::LargeList(element)
         | ArrowType::FixedSizeList(element, _) => {
             let element_oid = pg_oid_of_arrow(element.data_type());
-            array_oid_of(element_oid)
+            bytedata_pgtypes::types::array_oid_of(element_oid)
         }
         ArrowType::Null => 25,
         _ => 25,
     }
 }
 
-/// The array type of an element type OID.
-pub fn array_oid_of(element: u32) -> u32 {
-    match element {
-        16 => 1000,
-        21 => 1005,
-        23 => 1007,
-        20 => 1016,
-        700 => 1021,
-        701 => 1022,
-        1700 => 1231,
-        25 => 1009,
-        1043 => 1015,
-        1042 => 1014,
-        17 => 1001,
-        1082 => 1182,
-        1083 => 1183,
-        1114 => 1115,
-        1184 => 1185,
-        1186 => 1187,
-        2950 => 2951,
-        114 => 199,
-        3802 => 3807,
-        _ => 1009,
-    }
-}
-
-/// The catalog type named by a PostgreSQL type OID (for parameters typed by clients).
-pub fn sql_type_of_oid(oid: u32) -> Option<SqlType> {
-    Some(match oid {
-        16 => SqlType::Bool,
-        21 => SqlType::Int2,
-        23 => SqlType::Int4,
-        20 => SqlType::Int8,
-        700 => SqlType::Float4,
-        701 => SqlType::Float8,
-        1700 => SqlType::Numeric {
-            precision: None,
-            scale: None,
-        },
-        25 | 19 | 705 | 18 => SqlType::Text,
-        26 => SqlType::Int8,
-        1043 => SqlType::Varchar(None),
-        1042 => SqlType::Char(1),
-        17 => SqlType::Bytea,
-        1082 => SqlType::Date,
-        1083 => SqlType::Time,
-        1114 => SqlType::Timestamp,
-        1184 => SqlType::TimestampTz,
-        1186 => SqlType::Interval,
-        2950 => SqlType::Uuid,
-        114 => SqlType::Json,
-        3802 => SqlType::Jsonb,
-        _ => return None,
-    })
-}
-
 /// The catalog type a result field holds: its PostgreSQL type and modifier (from the
 /// metadata, or guessed from the Arrow type), `None` for types we do not store.
 pub fn sql_type_of_field(field: &Field) -> Option<SqlType> {
     let (oid, typmod) = pg_type_of(field);
-    let base = sql_type_of_oid(oid)?;
+    let base = SqlType::from_oid(oid)?;
     Some(match (base, field.data_type()) {
         (SqlType::Varchar(_), _) if typmod > 4 => SqlType::Varchar(Some((typmod - 4) as u32)),
         (SqlType::Char(_), _) if typmod > 4 => SqlType::Char((typmod - 4) as u32),

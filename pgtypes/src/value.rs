@@ -1,14 +1,15 @@
 //! SQL values in their stored form: dates as days since 2000-01-01, times and timestamps
 //! as microseconds (since midnight, or since 2000-01-01 00:00 UTC), as PostgreSQL keeps
-//! them internally.
+//! them internally. A `Value` carries no type modifier: `varchar(3)` and `text` values
+//! are both `Text`, a `numeric(10,2)` a `Numeric` already rounded to its scale.
 
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::calendar::MICROS_PER_DAY;
 use crate::numeric::Numeric;
-
-pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+use crate::types::DataType;
 
 /// An interval: months, days and microseconds are kept apart, as in PostgreSQL (a month
 /// is not a fixed number of days), and compared as if a month were 30 days.
@@ -109,4 +110,78 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
         _ => return None,
     })
+}
+
+/// A value converted to another key type of the same family (a foreign key's `int4`
+/// looked up in an `int8` key, say); `None` when it cannot be represented there.
+pub fn coerce_value(value: &Value, to: &DataType) -> Option<Value> {
+    let integer = |v: i128| -> Option<Value> {
+        Some(match to {
+            DataType::Int2 => Value::Int2(i16::try_from(v).ok()?),
+            DataType::Int4 => Value::Int4(i32::try_from(v).ok()?),
+            DataType::Int8 => Value::Int8(i64::try_from(v).ok()?),
+            DataType::Numeric { .. } => Value::Numeric(Numeric::from_i128(v, 0)),
+            DataType::Float8 => Value::Float8(v as f64),
+            _ => return None,
+        })
+    };
+    match (value, to) {
+        (Value::Null, _) => Some(Value::Null),
+        (Value::Int2(v), _) => integer(i128::from(*v)),
+        (Value::Int4(v), _) => integer(i128::from(*v)),
+        (Value::Int8(v), _) => integer(i128::from(*v)),
+        (Value::Numeric(n), DataType::Numeric { .. }) => Some(Value::Numeric(n.clone())),
+        (Value::Numeric(n), DataType::Int2 | DataType::Int4 | DataType::Int8) => {
+            let whole = n.to_i128(0)?;
+            (Numeric::from_i128(whole, 0) == *n).then_some(())?;
+            integer(whole)
+        }
+        (Value::Float4(v), DataType::Float8) => Some(Value::Float8(f64::from(*v))),
+        (Value::Timestamp(v), DataType::Timestamp) => Some(Value::Timestamp(*v)),
+        (Value::TimestampTz(v), DataType::TimestampTz) => Some(Value::TimestampTz(*v)),
+        (v, _) => Some(v.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_orders_floats_and_intervals() {
+        assert_eq!(
+            compare(&Value::Float8(f64::NAN), &Value::Float8(f64::INFINITY)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&Value::Float8(-0.0), &Value::Float8(0.0)),
+            Some(Ordering::Equal)
+        );
+        let month = Interval {
+            months: 1,
+            days: 0,
+            micros: 0,
+        };
+        let thirty_days = Interval {
+            months: 0,
+            days: 30,
+            micros: 0,
+        };
+        assert_eq!(
+            compare(&Value::Interval(month), &Value::Interval(thirty_days)),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(compare(&Value::Int4(1), &Value::Int8(1)), None);
+    }
+
+    #[test]
+    fn key_values_coerce_within_their_family() {
+        assert!(matches!(
+            coerce_value(&Value::Int4(7), &DataType::Int8),
+            Some(Value::Int8(7))
+        ));
+        assert!(coerce_value(&Value::Int8(1 << 40), &DataType::Int4).is_none());
+        let half = Value::Numeric(Numeric::parse("1.5").unwrap());
+        assert!(coerce_value(&half, &DataType::Int4).is_none());
+    }
 }

@@ -164,6 +164,93 @@ impl DataType {
     }
 }
 
+/// The array type of an element type OID (25, text's, for types without one here).
+pub fn array_oid_of(element: u32) -> u32 {
+    match element {
+        16 => 1000,
+        21 => 1005,
+        23 => 1007,
+        20 => 1016,
+        700 => 1021,
+        701 => 1022,
+        1700 => 1231,
+        25 => 1009,
+        1043 => 1015,
+        1042 => 1014,
+        17 => 1001,
+        1082 => 1182,
+        1083 => 1183,
+        1114 => 1115,
+        1184 => 1185,
+        1186 => 1187,
+        2950 => 2951,
+        114 => 199,
+        3802 => 3807,
+        _ => 1009,
+    }
+}
+
+/// The element type of an array type OID (the inverse of `array_oid_of`); `int2vector`
+/// (22) and `oidvector` (30) count as arrays. Text's OID for anything else.
+pub fn element_oid(array_oid: u32) -> u32 {
+    match array_oid {
+        1000 => 16,
+        1005 | 22 => 21,
+        1028 | 30 => 26,
+        1007 => 23,
+        1016 => 20,
+        1021 => 700,
+        1022 => 701,
+        1231 => 1700,
+        1015 => 1043,
+        1014 => 1042,
+        1001 => 17,
+        1182 => 1082,
+        1183 => 1083,
+        1115 => 1114,
+        1185 => 1184,
+        1187 => 1186,
+        2951 => 2950,
+        199 => 114,
+        3807 => 3802,
+        _ => 25,
+    }
+}
+
+impl DataType {
+    /// The type a PostgreSQL type OID names, for values typed by clients (parameters).
+    /// Catalog types without a column type of their own map to the nearest one: `name`
+    /// and `"char"` to text, `oid` to bigint. `None` for types ByteData does not hold.
+    pub fn from_oid(oid: u32) -> Option<DataType> {
+        Some(match oid {
+            16 => DataType::Bool,
+            21 => DataType::Int2,
+            23 => DataType::Int4,
+            20 => DataType::Int8,
+            700 => DataType::Float4,
+            701 => DataType::Float8,
+            1700 => DataType::Numeric {
+                precision: None,
+                scale: None,
+            },
+            25 | 19 | 705 | 18 => DataType::Text,
+            26 => DataType::Int8,
+            1043 => DataType::Varchar(None),
+            1042 => DataType::Char(1),
+            17 => DataType::Bytea,
+            1082 => DataType::Date,
+            1083 => DataType::Time,
+            1114 => DataType::Timestamp,
+            1184 => DataType::TimestampTz,
+            1186 => DataType::Interval,
+            2950 => DataType::Uuid,
+            114 => DataType::Json,
+            3802 => DataType::Jsonb,
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +271,20 @@ mod tests {
             "integer[]"
         );
         assert_eq!(DataType::Text.typmod(), -1);
+    }
+
+    #[test]
+    fn array_and_element_oids_are_inverse() {
+        for element in [
+            16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
+            114, 3802,
+        ] {
+            assert_eq!(element_oid(array_oid_of(element)), element);
+            let ty = DataType::from_oid(element).unwrap();
+            assert_eq!(ty.oid(), element);
+            assert_eq!(ty.array_oid(), array_oid_of(element));
+        }
+        assert_eq!(DataType::from_oid(19), Some(DataType::Text));
+        assert_eq!(DataType::from_oid(600), None);
     }
 }

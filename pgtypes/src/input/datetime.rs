@@ -1,151 +1,30 @@
-//! Dates, times, timestamps, intervals and time zones as PostgreSQL reads them from text.
+//! Dates, times and timestamps as PostgreSQL reads them from text.
 //!
-//! Values come back in the catalog's representation: days or microseconds since
-//! 2000-01-01 (PostgreSQL's epoch), an `Interval` of months, days and microseconds.
+//! Values come back counted from PostgreSQL's epoch: days (`date`) or microseconds
+//! (`timestamp`, `timestamptz`) since 2000-01-01, microseconds since midnight (`time`).
 //! Accepted: ISO dates and timestamps (`2024-02-29`, `2024-02-29 13:45:06.5+02`,
 //! `2024-02-29T13:45:06Z`), BC dates, the special words (`epoch`, `infinity`, `today`,
-//! `now` …), time zones by offset or by name (`Europe/Berlin`), and intervals in
-//! PostgreSQL's own (`1 year 2 mons 3 days 04:05:06`, `-1 day ago`) and ISO 8601
-//! (`P1Y2M3DT4H5M6S`) forms. Errors are PostgreSQL's: 22007 for bad syntax, 22008 for a
-//! field out of range.
+//! `now` …), and zones by offset or by name (`Europe/Berlin`). Errors are PostgreSQL's:
+//! 22007 for bad syntax, 22008 for a field out of range.
 
-use std::str::FromStr;
+use chrono::NaiveDate;
 
-use bytedata_catalog::value::{Interval, MICROS_PER_DAY};
-use chrono::{NaiveDate, Offset, TimeZone as _};
+use crate::calendar::{
+    MICROS_PER_DAY, MICROS_PER_SECOND, PG_EPOCH_DAYS, PG_EPOCH_MICROS, days_from_civil,
+    now_unix_micros,
+};
+use crate::error::{Error, Result};
+use crate::zone::{Zone, parse_offset};
 
-use crate::error::{Result, SqlError};
-use crate::pgtext::days_from_civil;
-use crate::types::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
-
-const MICROS_PER_SECOND: i64 = 1_000_000;
-
-/// A session time zone: a fixed offset or a zone of the tz database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Zone {
-    /// Seconds east of UTC.
-    Fixed(i32),
-    Named(chrono_tz::Tz),
-}
-
-impl Default for Zone {
-    fn default() -> Self {
-        Zone::Fixed(0)
-    }
-}
-
-/// `[+-]HH[:MM[:SS]]` or `[+-]HHMM` as seconds (positive as written).
-fn parse_offset(text: &str) -> Option<i32> {
-    let (sign, digits) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        b'0'..=b'9' => (1, text),
-        _ => return None,
-    };
-    let parts: Vec<&str> = digits.split(':').collect();
-    let (hours, minutes, seconds) = match parts.as_slice() {
-        [h] if h.len() == 4 && h.bytes().all(|b| b.is_ascii_digit()) => {
-            (h[..2].parse().ok()?, h[2..].parse().ok()?, 0)
-        }
-        [h] => (h.parse::<i32>().ok()?, 0, 0),
-        [h, m] => (h.parse().ok()?, m.parse().ok()?, 0),
-        [h, m, s] => (h.parse().ok()?, m.parse().ok()?, s.parse().ok()?),
-        _ => return None,
-    };
-    if hours > 15 * 24 || minutes > 59 || seconds > 59 {
-        return None;
-    }
-    Some(sign * (hours * 3600 + minutes * 60 + seconds))
-}
-
-impl Zone {
-    pub const UTC: Zone = Zone::Fixed(0);
-
-    /// A `TimeZone` setting: `UTC`, a tz database name, a POSIX-style offset (`UTC+3`,
-    /// `<+05>-05`: positive is *west*, as PostgreSQL reads them), or a bare ISO offset
-    /// given as a number (`5`, `-8`: east).
-    pub fn parse(text: &str) -> Option<Zone> {
-        let text = text.trim();
-        let upper = text.to_ascii_uppercase();
-        if matches!(
-            upper.as_str(),
-            "UTC" | "GMT" | "Z" | "ZULU" | "UCT" | "UNIVERSAL" | "GREENWICH"
-        ) {
-            return Some(Zone::UTC);
-        }
-        if let Ok(tz) = text.parse::<chrono_tz::Tz>() {
-            return Some(Zone::Named(tz));
-        }
-        // Zone names match without regard to case, as in PostgreSQL.
-        if let Some(tz) = chrono_tz::TZ_VARIANTS
-            .iter()
-            .find(|tz| tz.name().eq_ignore_ascii_case(text))
-        {
-            return Some(Zone::Named(*tz));
-        }
-        // A bare number is an ISO offset in hours.
-        if let Ok(hours) = text.parse::<f64>() {
-            if hours.abs() > 15.0 * 24.0 {
-                return None;
-            }
-            return Some(Zone::Fixed((hours * 3600.0).round() as i32));
-        }
-        // POSIX: an abbreviation (`UTC`, `<+05>`) then an offset west of UTC.
-        let rest = if let Some(stripped) = text.strip_prefix('<') {
-            &stripped[stripped.find('>')? + 1..]
-        } else {
-            text.trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        };
-        let west = parse_offset(rest)?;
-        Some(Zone::Fixed(-west))
-    }
-
-    /// The offset (seconds east) in force at an instant (microseconds since 1970, UTC).
-    pub fn offset_at(&self, unix_micros: i64) -> i32 {
-        match self {
-            Zone::Fixed(offset) => *offset,
-            Zone::Named(tz) => match chrono::DateTime::from_timestamp_micros(unix_micros) {
-                Some(utc) => tz
-                    .offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-                None => 0,
-            },
-        }
-    }
-
-    /// The offset for a wall-clock time in this zone (microseconds since 1970, local):
-    /// the earlier one when clocks go back, the one before the jump when they go forward.
-    pub fn offset_of_local(&self, local_micros: i64) -> i32 {
-        match self {
-            Zone::Fixed(offset) => *offset,
-            Zone::Named(tz) => {
-                let Some(local) =
-                    chrono::DateTime::from_timestamp_micros(local_micros).map(|d| d.naive_utc())
-                else {
-                    return 0;
-                };
-                match tz.offset_from_local_datetime(&local) {
-                    chrono::LocalResult::Single(offset)
-                    | chrono::LocalResult::Ambiguous(offset, _) => offset.fix().local_minus_utc(),
-                    chrono::LocalResult::None => {
-                        tz.offset_from_utc_datetime(&local).fix().local_minus_utc()
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn syntax(ty: &str, text: &str) -> SqlError {
-    SqlError::new(
+fn syntax(ty: &str, text: &str) -> Error {
+    Error::new(
         "22007",
         format!("invalid input syntax for type {ty}: \"{text}\""),
     )
 }
 
-fn out_of_range(text: &str) -> SqlError {
-    SqlError::new(
+fn out_of_range(text: &str) -> Error {
+    Error::new(
         "22008",
         format!("date/time field value out of range: \"{text}\""),
     )
@@ -290,12 +169,6 @@ fn special(lower: &str) -> Option<Special> {
     })
 }
 
-fn now_unix_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 /// A `date`: days since 2000-01-01 (`i32::MAX`/`MIN` for ±infinity).
 pub fn parse_date(text: &str, zone: &Zone) -> Result<i32> {
     let trimmed = text.trim();
@@ -423,180 +296,10 @@ pub fn parse_timestamp(text: &str, with_zone: bool, zone: &Zone) -> Result<i64> 
     Ok(unix - PG_EPOCH_MICROS)
 }
 
-/// An interval, in PostgreSQL's forms.
-pub fn parse_interval(text: &str) -> Result<Interval> {
-    let invalid = || {
-        SqlError::new(
-            "22007",
-            format!("invalid input syntax for type interval: \"{text}\""),
-        )
-    };
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(invalid());
-    }
-    if let Some(iso) = trimmed
-        .strip_prefix('P')
-        .or_else(|| trimmed.strip_prefix('p'))
-    {
-        return parse_iso_interval(iso).ok_or_else(invalid);
-    }
-    let mut months: i64 = 0;
-    let mut days: i64 = 0;
-    let mut micros: f64 = 0.0;
-    let lower = trimmed.to_ascii_lowercase();
-    let mut tokens: Vec<&str> = lower.split_whitespace().collect();
-    let ago = tokens.last() == Some(&"ago");
-    if ago {
-        tokens.pop();
-    }
-    let mut i = 0;
-    while i < tokens.len() {
-        let token = tokens[i];
-        if token.contains(':') {
-            let (negative, body) = match token.strip_prefix('-') {
-                Some(body) => (true, body),
-                None => (false, token.strip_prefix('+').unwrap_or(token)),
-            };
-            let parts: Vec<&str> = body.split(':').collect();
-            let number = |s: &str| s.parse::<f64>().map_err(|_| invalid());
-            let value = match parts.as_slice() {
-                [h, m] => (number(h)? * 3600.0 + number(m)? * 60.0) * 1e6,
-                [h, m, s] => (number(h)? * 3600.0 + number(m)? * 60.0 + number(s)?) * 1e6,
-                _ => return Err(invalid()),
-            };
-            micros += if negative { -value } else { value };
-            i += 1;
-            continue;
-        }
-        // A number, then its unit (which may be glued on: `3d`, `10min`).
-        let split = token
-            .find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(token.len());
-        let (number, glued) = token.split_at(split);
-        let value: f64 = number.parse().map_err(|_| invalid())?;
-        let unit = if glued.is_empty() {
-            i += 1;
-            match tokens.get(i) {
-                Some(unit) => *unit,
-                // A bare number is seconds.
-                None => "seconds",
-            }
-        } else {
-            glued
-        };
-        i += 1;
-        let whole_months = |m: f64| -> Result<(i64, f64)> {
-            let whole = m.trunc();
-            Ok((whole as i64, (m - whole) * 30.0))
-        };
-        match unit.trim_end_matches(',') {
-            "microsecond" | "microseconds" | "us" | "usec" | "usecs" => micros += value,
-            "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => micros += value * 1e3,
-            "second" | "seconds" | "s" | "sec" | "secs" => micros += value * 1e6,
-            "minute" | "minutes" | "m" | "min" | "mins" => micros += value * 60e6,
-            "hour" | "hours" | "h" | "hr" | "hrs" => micros += value * 3600e6,
-            "day" | "days" | "d" => {
-                days += value.trunc() as i64;
-                micros += value.fract() * 86_400e6;
-            }
-            "week" | "weeks" | "w" => {
-                let d = value * 7.0;
-                days += d.trunc() as i64;
-                micros += d.fract() * 86_400e6;
-            }
-            "month" | "months" | "mon" | "mons" => {
-                let (m, extra_days) = whole_months(value)?;
-                months += m;
-                days += extra_days.trunc() as i64;
-                micros += extra_days.fract() * 86_400e6;
-            }
-            "year" | "years" | "y" | "yr" | "yrs" => {
-                let (m, extra_days) = whole_months(value * 12.0)?;
-                months += m;
-                days += extra_days.trunc() as i64;
-            }
-            "decade" | "decades" => months += (value * 120.0) as i64,
-            "century" | "centuries" => months += (value * 1200.0) as i64,
-            "millennium" | "millennia" | "millenniums" => months += (value * 12_000.0) as i64,
-            _ => return Err(invalid()),
-        }
-    }
-    let sign = if ago { -1 } else { 1 };
-    let interval = Interval {
-        months: i32::try_from(sign * months)
-            .map_err(|_| SqlError::new("22015", "interval out of range"))?,
-        days: i32::try_from(sign * days)
-            .map_err(|_| SqlError::new("22015", "interval out of range"))?,
-        micros: sign * micros.round() as i64,
-    };
-    Ok(interval)
-}
-
-/// The part after `P` of an ISO 8601 duration (`1Y2M3DT4H5M6.5S`).
-fn parse_iso_interval(text: &str) -> Option<Interval> {
-    let (date, time) = match text.split_once(['T', 't']) {
-        Some((d, t)) => (d, t),
-        None => (text, ""),
-    };
-    let mut months = 0i64;
-    let mut days = 0i64;
-    let mut micros = 0f64;
-    let mut number = String::new();
-    for c in date.chars() {
-        if c.is_ascii_digit() || c == '.' || c == '-' {
-            number.push(c);
-            continue;
-        }
-        let value: f64 = std::mem::take(&mut number).parse().ok()?;
-        match c.to_ascii_uppercase() {
-            'Y' => months += (value * 12.0) as i64,
-            'M' => months += value as i64,
-            'W' => days += (value * 7.0) as i64,
-            'D' => days += value as i64,
-            _ => return None,
-        }
-    }
-    for c in time.chars() {
-        if c.is_ascii_digit() || c == '.' || c == '-' {
-            number.push(c);
-            continue;
-        }
-        let value: f64 = std::mem::take(&mut number).parse().ok()?;
-        match c.to_ascii_uppercase() {
-            'H' => micros += value * 3600e6,
-            'M' => micros += value * 60e6,
-            'S' => micros += value * 1e6,
-            _ => return None,
-        }
-    }
-    if !number.is_empty() {
-        return None;
-    }
-    Some(Interval {
-        months: i32::try_from(months).ok()?,
-        days: i32::try_from(days).ok()?,
-        micros: micros.round() as i64,
-    })
-}
-
-impl FromStr for Zone {
-    type Err = SqlError;
-
-    fn from_str(text: &str) -> Result<Self> {
-        Zone::parse(text).ok_or_else(|| {
-            SqlError::new(
-                "22023",
-                format!("invalid value for parameter \"TimeZone\": \"{text}\""),
-            )
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pgtext::{format_date, format_interval, format_timestamp, format_timestamptz};
+    use crate::output::{format_date, format_timestamp, format_timestamptz};
 
     fn show_ts(text: &str) -> String {
         format_timestamp(parse_timestamp(text, false, &Zone::UTC).unwrap() + PG_EPOCH_MICROS)
@@ -686,34 +389,5 @@ mod tests {
                 .code,
             "22007"
         );
-    }
-
-    #[test]
-    fn zones() {
-        assert_eq!(Zone::parse("UTC"), Some(Zone::UTC));
-        assert_eq!(Zone::parse("5"), Some(Zone::Fixed(18_000)));
-        assert_eq!(Zone::parse("<+05>-05"), Some(Zone::Fixed(18_000)));
-        assert_eq!(Zone::parse("UTC+3"), Some(Zone::Fixed(-10_800)));
-        assert_eq!(Zone::parse("Mars/Olympus"), None);
-    }
-
-    #[test]
-    fn intervals() {
-        let show = |t: &str| {
-            let i = parse_interval(t).unwrap();
-            format_interval(i.months, i.days, i.micros)
-        };
-        assert_eq!(
-            show("1 year 2 months 3 days 04:05:06"),
-            "1 year 2 mons 3 days 04:05:06"
-        );
-        assert_eq!(show("1 day ago"), "-1 days");
-        assert_eq!(show("90 minutes"), "01:30:00");
-        assert_eq!(show("1.5 days"), "1 day 12:00:00");
-        assert_eq!(show("P1Y2M3DT4H5M6S"), "1 year 2 mons 3 days 04:05:06");
-        assert_eq!(show("-1 day -00:00:01"), "-1 days -00:00:01");
-        assert_eq!(show("2 weeks"), "14 days");
-        assert_eq!(show("10"), "00:00:10");
-        assert_eq!(parse_interval("1 fortnight").unwrap_err().code, "22007");
     }
 }

@@ -1,21 +1,25 @@
 //! PostgreSQL's input functions: a value of a type from its text, with PostgreSQL's
-//! rules and errors. Used where text meets a typed column — an INSERT of `'2024-01-01'`
-//! into a date, a parameter sent as text — so that what PostgreSQL accepts is accepted,
-//! and what it refuses is refused with its SQLSTATE (22P02, 22003, 22007, 22008).
+//! rules and errors. Used wherever text meets a typed value — an INSERT of `'2024-01-01'`
+//! into a date, a parameter sent as text, a line of COPY data, a cast of a string — so
+//! that what PostgreSQL accepts is accepted, and what it refuses is refused with its
+//! SQLSTATE (22P02, 22003, 22007, 22008, 22001).
 
-use bytedata_catalog::numeric::Numeric;
-use bytedata_catalog::types::DataType as SqlType;
-use bytedata_catalog::value::Value;
+mod datetime;
+mod interval;
 
-use crate::convert::{apply_char_typmod, apply_numeric_typmod, normalize_json, parse_uuid};
-use crate::datetime::{self, Zone};
-use crate::error::{Result, SqlError};
+pub use datetime::{parse_date, parse_time, parse_timestamp};
+pub use interval::parse_interval;
 
-fn invalid(type_name: &str, text: &str) -> SqlError {
-    SqlError::new(
-        "22P02",
-        format!("invalid input syntax for type {type_name}: \"{text}\""),
-    )
+use crate::error::{Error, Result};
+use crate::json::normalize_json;
+use crate::numeric::Numeric;
+use crate::types::DataType;
+use crate::typmod::{apply_char_typmod, apply_numeric_typmod};
+use crate::value::Value;
+use crate::zone::Zone;
+
+fn invalid(type_name: &str, text: &str) -> Error {
+    Error::invalid_text(type_name, text)
 }
 
 pub fn parse_bool(text: &str) -> Result<bool> {
@@ -26,10 +30,10 @@ pub fn parse_bool(text: &str) -> Result<bool> {
     }
 }
 
-fn parse_integer(text: &str, ty: &SqlType) -> Result<i64> {
+fn parse_integer(text: &str, ty: &DataType) -> Result<i64> {
     let (name, min, max) = match ty {
-        SqlType::Int2 => ("smallint", i64::from(i16::MIN), i64::from(i16::MAX)),
-        SqlType::Int4 => ("integer", i64::from(i32::MIN), i64::from(i32::MAX)),
+        DataType::Int2 => ("smallint", i64::from(i16::MIN), i64::from(i16::MAX)),
+        DataType::Int4 => ("integer", i64::from(i32::MIN), i64::from(i32::MAX)),
         _ => ("bigint", i64::MIN, i64::MAX),
     };
     let trimmed = text.trim();
@@ -44,7 +48,7 @@ fn parse_integer(text: &str, ty: &SqlType) -> Result<i64> {
     let cleaned: String = trimmed.chars().filter(|&c| c != '_').collect();
     match cleaned.parse::<i128>() {
         Ok(v) if v >= i128::from(min) && v <= i128::from(max) => Ok(v as i64),
-        _ => Err(SqlError::new(
+        _ => Err(Error::new(
             "22003",
             format!("value \"{text}\" is out of range for type {name}"),
         )),
@@ -70,7 +74,7 @@ fn parse_float(text: &str, name: &str) -> Result<f64> {
         }
     };
     if value.is_infinite() && !trimmed.to_ascii_lowercase().contains("inf") {
-        return Err(SqlError::new(
+        return Err(Error::new(
             "22003",
             format!("\"{trimmed}\" is out of range for type {name}"),
         ));
@@ -123,48 +127,64 @@ pub fn parse_bytea(text: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A uuid in any of the forms PostgreSQL reads: 32 hex digits, with or without hyphens,
+/// optionally in braces.
+pub fn parse_uuid(text: &str) -> Result<[u8; 16]> {
+    let trimmed = text.trim().trim_start_matches('{').trim_end_matches('}');
+    let hex: String = trimmed.chars().filter(|&c| c != '-').collect();
+    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(invalid("uuid", text));
+    }
+    let mut bytes = [0u8; 16];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte =
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| invalid("uuid", text))?;
+    }
+    Ok(bytes)
+}
+
 /// The value of type `ty` that `text` spells, as PostgreSQL's input function reads it.
 /// `zone` is the session time zone (zone-less timestamptz input is read in it).
-pub fn parse_text(text: &str, ty: &SqlType, zone: &Zone) -> Result<Value> {
+pub fn parse_text(text: &str, ty: &DataType, zone: &Zone) -> Result<Value> {
     Ok(match ty {
-        SqlType::Bool => Value::Bool(parse_bool(text)?),
-        SqlType::Int2 => Value::Int2(parse_integer(text, ty)? as i16),
-        SqlType::Int4 => Value::Int4(parse_integer(text, ty)? as i32),
-        SqlType::Int8 => Value::Int8(parse_integer(text, ty)?),
-        SqlType::Float4 => {
+        DataType::Bool => Value::Bool(parse_bool(text)?),
+        DataType::Int2 => Value::Int2(parse_integer(text, ty)? as i16),
+        DataType::Int4 => Value::Int4(parse_integer(text, ty)? as i32),
+        DataType::Int8 => Value::Int8(parse_integer(text, ty)?),
+        DataType::Float4 => {
             let value = parse_float(text, "real")?;
             if value.is_finite() && value.abs() > f64::from(f32::MAX) {
-                return Err(SqlError::new(
+                return Err(Error::new(
                     "22003",
                     format!("\"{}\" is out of range for type real", text.trim()),
                 ));
             }
             Value::Float4(value as f32)
         }
-        SqlType::Float8 => Value::Float8(parse_float(text, "double precision")?),
-        SqlType::Numeric { precision, scale } => {
+        DataType::Float8 => Value::Float8(parse_float(text, "double precision")?),
+        DataType::Numeric { precision, scale } => {
             let value = Numeric::parse(text.trim()).map_err(|_| invalid("numeric", text))?;
             Value::Numeric(apply_numeric_typmod(value, *precision, *scale)?)
         }
-        SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => {
+        DataType::Text | DataType::Varchar(_) | DataType::Char(_) => {
             Value::Text(apply_char_typmod(text, ty)?)
         }
-        SqlType::Bytea => Value::Bytea(parse_bytea(text)?),
-        SqlType::Date => Value::Date(datetime::parse_date(text, zone)?),
-        SqlType::Time => Value::Time(datetime::parse_time(text)?),
-        SqlType::Timestamp => Value::Timestamp(datetime::parse_timestamp(text, false, zone)?),
-        SqlType::TimestampTz => Value::TimestampTz(datetime::parse_timestamp(text, true, zone)?),
-        SqlType::Interval => Value::Interval(datetime::parse_interval(text)?),
-        SqlType::Uuid => Value::Uuid(parse_uuid(text)?),
-        SqlType::Json => Value::Json(normalize_json(text, false)?),
-        SqlType::Jsonb => Value::Json(normalize_json(text, true)?),
-        SqlType::Array(element) => Value::Array(parse_array(text, element, zone)?),
+        DataType::Bytea => Value::Bytea(parse_bytea(text)?),
+        DataType::Date => Value::Date(parse_date(text, zone)?),
+        DataType::Time => Value::Time(parse_time(text)?),
+        DataType::Timestamp => Value::Timestamp(parse_timestamp(text, false, zone)?),
+        DataType::TimestampTz => Value::TimestampTz(parse_timestamp(text, true, zone)?),
+        DataType::Interval => Value::Interval(parse_interval(text)?),
+        DataType::Uuid => Value::Uuid(parse_uuid(text)?),
+        DataType::Json => Value::Json(normalize_json(text, false)?),
+        DataType::Jsonb => Value::Json(normalize_json(text, true)?),
+        DataType::Array(element) => Value::Array(parse_array(text, element, zone)?),
     })
 }
 
 /// A one-dimensional array literal: `{1,2,NULL}`, `{"a b","c"}`.
-fn parse_array(text: &str, element: &SqlType, zone: &Zone) -> Result<Vec<Value>> {
-    let malformed = || SqlError::new("22P02", format!("malformed array literal: \"{text}\""));
+fn parse_array(text: &str, element: &DataType, zone: &Zone) -> Result<Vec<Value>> {
+    let malformed = || Error::new("22P02", format!("malformed array literal: \"{text}\""));
     let body = text
         .trim()
         .strip_prefix('{')
@@ -224,54 +244,62 @@ fn parse_array(text: &str, element: &SqlType, zone: &Zone) -> Result<Vec<Value>>
 
 /// Whether `parse_text` is how text reaches a column of this type (rather than a cast):
 /// every type but the text-like ones, which take strings as they are.
-pub fn reads_text(ty: &SqlType) -> bool {
-    !matches!(ty, SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_))
+pub fn reads_text(ty: &DataType) -> bool {
+    !matches!(
+        ty,
+        DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str, ty: SqlType) -> Result<Value> {
+    fn parse(text: &str, ty: DataType) -> Result<Value> {
         parse_text(text, &ty, &Zone::UTC)
     }
 
     #[test]
     fn integers_floats_and_booleans() {
-        assert!(matches!(parse(" 42 ", SqlType::Int4), Ok(Value::Int4(42))));
-        assert_eq!(parse("4x", SqlType::Int4).unwrap_err().code, "22P02");
-        assert_eq!(parse("40000", SqlType::Int2).unwrap_err().code, "22003");
-        assert!(matches!(parse("1e3", SqlType::Float8), Ok(Value::Float8(v)) if v == 1000.0));
+        assert!(matches!(parse(" 42 ", DataType::Int4), Ok(Value::Int4(42))));
+        assert_eq!(parse("4x", DataType::Int4).unwrap_err().code, "22P02");
+        assert_eq!(parse("40000", DataType::Int2).unwrap_err().code, "22003");
+        assert!(matches!(parse("1e3", DataType::Float8), Ok(Value::Float8(v)) if v == 1000.0));
         assert!(
-            matches!(parse("-Infinity", SqlType::Float8), Ok(Value::Float8(v)) if v == f64::NEG_INFINITY)
+            matches!(parse("-Infinity", DataType::Float8), Ok(Value::Float8(v)) if v == f64::NEG_INFINITY)
         );
-        assert_eq!(parse("1e400", SqlType::Float8).unwrap_err().code, "22003");
-        assert!(matches!(parse("yes", SqlType::Bool), Ok(Value::Bool(true))));
-        assert_eq!(parse("maybe", SqlType::Bool).unwrap_err().code, "22P02");
+        assert_eq!(parse("1e400", DataType::Float8).unwrap_err().code, "22003");
+        assert!(matches!(
+            parse("yes", DataType::Bool),
+            Ok(Value::Bool(true))
+        ));
+        assert_eq!(parse("maybe", DataType::Bool).unwrap_err().code, "22P02");
     }
 
     #[test]
     fn bytea_and_arrays() {
         assert!(
-            matches!(parse("\\xDEAD", SqlType::Bytea), Ok(Value::Bytea(b)) if b == vec![0xde, 0xad])
+            matches!(parse("\\xDEAD", DataType::Bytea), Ok(Value::Bytea(b)) if b == vec![0xde, 0xad])
         );
         assert!(
-            matches!(parse("a\\\\b\\001", SqlType::Bytea), Ok(Value::Bytea(b)) if b == b"a\\b\x01")
+            matches!(parse("a\\\\b\\001", DataType::Bytea), Ok(Value::Bytea(b)) if b == b"a\\b\x01")
         );
-        let Ok(Value::Array(items)) = parse("{1, 2,NULL}", SqlType::Array(Box::new(SqlType::Int4)))
+        let Ok(Value::Array(items)) =
+            parse("{1, 2,NULL}", DataType::Array(Box::new(DataType::Int4)))
         else {
             panic!("not an array")
         };
         assert_eq!(items.len(), 3);
         assert!(items[2].is_null());
-        let Ok(Value::Array(items)) =
-            parse(r#"{"a b","c\"d"}"#, SqlType::Array(Box::new(SqlType::Text)))
-        else {
+        let Ok(Value::Array(items)) = parse(
+            r#"{"a b","c\"d"}"#,
+            DataType::Array(Box::new(DataType::Text)),
+        ) else {
             panic!("not an array")
         };
         assert!(matches!(&items[1], Value::Text(t) if t == "c\"d"));
         assert_eq!(
-            parse("{1,", SqlType::Array(Box::new(SqlType::Int4)))
+            parse("{1,", DataType::Array(Box::new(DataType::Int4)))
                 .unwrap_err()
                 .code,
             "22P02"

@@ -1,0 +1,24 @@
+//! The bridge between DataFusion's Arrow arrays and PostgreSQL values (`bytedata_pgtypes`).
+//!
+//! DataFusion computes over Arrow; rows are stored, and clients are answered, in
+//! PostgreSQL's types. Every crossing goes through here:
+//!
+//! - `types`: the Arrow type that holds each PostgreSQL type, and the PostgreSQL type a
+//!   result field reports — kept in the field's metadata, since Arrow holds `varchar(20)`,
+//!   `json` and `uuid` alike as strings;
+//! - `cells`: an Arrow cell read as the stored value of a column type, with PostgreSQL's
+//!   checks (what INSERT and UPDATE store);
+//! - `builder`: stored values built into Arrow arrays (what scans produce);
+//! - `text`: an Arrow cell in PostgreSQL's text output (what the wire sends).
+//!
+//! Invariant: a value built into an array by `builder` and read back by `cells` with the
+//! same column type is the value it was (the round trip every scan-then-write relies on).
+
+pub mod builder;
+pub mod cells;
+pub mod text;
+pub mod types;
+
+pub use builder::{ColumnBuilder, finish_column, values_batch};
+pub use cells::{value_at, value_at_in};
+pub use types::{arrow_type, field, pg_type_of};
