@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use bytedata_sql::cluster::MasterKey;
+use bytedata_sql::MasterKey;
 use serde::Deserialize;
 
 /// The port `bytedata serve` listens on by default: PostgreSQL's plus one, so that both
@@ -357,7 +357,7 @@ impl Config {
             args.memory_limit.clone().or(file.memory_limit),
         )?;
         if let Some(bytes) = memory_limit_bytes
-            && bytes < bytedata_sql::cluster::MIN_MEMORY_LIMIT_BYTES
+            && bytes < bytedata_sql::MIN_MEMORY_LIMIT_BYTES
         {
             return Err(invalid(
                 "memory_limit",

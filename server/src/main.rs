@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use bytedata_server::config::{Config, LogFormat, ServeArgs};
 use bytedata_server::listener::Server;
 use bytedata_server::shell::SqlArgs;
-use bytedata_sql::cluster::MasterKey;
+use bytedata_sql::MasterKey;
 use clap::{Parser, Subcommand};
 
 // Statements allocate many small, short-lived objects (rows, values, protocol messages):
@@ -78,7 +78,7 @@ fn rotate_key(args: RotateKeyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match bytedata_sql::cluster::rotate_master_key(&data_dir, &old, &new) {
+    match bytedata_sql::rotate_master_key(&data_dir, &old, &new) {
         Ok(stores) => {
             for store in &stores {
                 println!("rotated {}", store.display());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
-use bytedata_sql::session::interrupt::Interrupt;
+use bytedata_sql::Interrupt;
 use parking_lot::Mutex;
 
 pub struct Registry {

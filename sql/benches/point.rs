@@ -13,9 +13,9 @@ use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::table::TableCodec;
 use bytedata_pgtypes::DataType;
 use bytedata_pgtypes::Value;
-use bytedata_sql::bridge::{ColumnBuilder, finish_column};
-use bytedata_sql::session::PreparedStatement;
+use bytedata_sql::PreparedStatement;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session};
+use bytedata_sql::{ColumnBuilder, finish_column};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::scalar::ScalarValue;
 
@@ -131,7 +131,7 @@ fn statements(c: &mut Criterion) {
             .unwrap();
     });
     let parse = |sql: &str| {
-        let mut statements = bytedata_sql::parse::parse(sql).unwrap();
+        let mut statements = bytedata_sql::parse(sql).unwrap();
         PreparedStatement::new(statements.pop().unwrap())
     };
     let select = parse("SELECT abalance FROM accounts WHERE aid = $1");

@@ -41,10 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             println!("{}", names.join(" | "));
                             match rows.collect().await {
                                 Ok(batches) => {
-                                    let rows = bytedata_sql::result::text_rows(
-                                        &batches,
-                                        &TextOptions::default(),
-                                    );
+                                    let rows =
+                                        bytedata_sql::text_rows(&batches, &TextOptions::default());
                                     for row in &rows {
                                         let cells: Vec<String> = row
                                             .iter()

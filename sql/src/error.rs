@@ -8,6 +8,11 @@ use datafusion::error::DataFusionError;
 
 pub type Result<T, E = SqlError> = std::result::Result<T, E>;
 
+/// The schema name DataFusion resolves unqualified tables in: the search path, which
+/// `provider` expands. Messages naming a table drop it, as PostgreSQL names the table as
+/// it was written.
+pub const SEARCH_PATH_SCHEMA: &str = "$search_path";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SqlError {
     pub code: &'static str,
@@ -219,7 +224,7 @@ impl From<DataFusionError> for SqlError {
             if parts.len() == 3 {
                 parts.remove(0);
             }
-            if parts.first() == Some(&crate::provider::SEARCH_PATH_SCHEMA) {
+            if parts.first() == Some(&SEARCH_PATH_SCHEMA) {
                 parts.remove(0);
             }
             return SqlError::undefined_table(&parts.join("."));

@@ -1,47 +1,75 @@
-//! ByteData's SQL engine: a PostgreSQL dialect over the catalog and mvcc, planned and
+//! ByteData's SQL engine: PostgreSQL's dialect over the catalog and mvcc, planned and
 //! executed by Apache DataFusion.
 //!
-//! A `Session` is one client's connection: `execute(sql)` parses with sqlparser (the
-//! version DataFusion re-exports), then routes each statement:
+//! # A statement, step by step
 //!
-//! - transaction control and settings (`BEGIN`, `SET`, `SHOW` …) are handled by the
-//!   session itself (`session`);
-//! - point statements on a primary key (SELECT, UPDATE, DELETE by key; INSERT … VALUES)
-//!   run on the fast path beside DataFusion, without a plan (`fast`);
-//! - queries are planned by DataFusion; table scans go through `provider`, which turns
-//!   filters on key columns into point gets, prefix and range scans of the kv store, read
-//!   at the statement's transaction snapshot;
-//! - DML (`dml`) and DDL (`ddl`) are ours: DataFusion evaluates the expressions and
-//!   source queries, and we write rows, keep indexes and check constraints.
+//! 1. `Session::execute` (or `execute_prepared` for the extended protocol) takes a query
+//!    string; `syntax::parse` turns it into statements with sqlparser's PostgreSQL
+//!    dialect and rewrites what DataFusion would read differently from PostgreSQL.
+//! 2. The session picks the transaction (its open block, an implicit one for several
+//!    statements, or one of the statement's own) and routes the statement
+//!    (`session::execute`): transaction control and SET/SHOW it answers itself.
+//! 3. A point statement on a primary key (SELECT, UPDATE, DELETE by key; INSERT …
+//!    VALUES) runs on the fast path (`fast`): no plan, one key read or written.
+//! 4. Anything else gets a `planner::Planner`: a `context::StatementContext` (database,
+//!    transaction, role, clock) and a DataFusion state that resolves names through it.
+//! 5. A query is planned by DataFusion; its table scans are `provider::KvTable`s, which
+//!    turn filters on key columns into point gets, prefix and range scans
+//!    (`provider::access`) read at the transaction's snapshot (`provider::scan`); system
+//!    tables are computed from the catalog (`system`).
+//! 6. DML (`dml`) plans the rows to write as a query and writes them through
+//!    `writer`, which keeps indexes and checks constraints; DDL (`ddl`) writes catalog
+//!    descriptors in the same transaction.
+//! 7. Rows stream back as Arrow batches (`context::result`); the server formats them
+//!    with `bridge` and `bytedata_pgtypes`, and the session commits when they are read.
+//!
+//! # Layers
+//!
+//! Each module imports only modules listed before it (a test, `tests/layers.rs`, reads
+//! every `use crate::…` and fails on one that climbs):
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | errors | `error`, `password` | SQLSTATE errors; SCRAM verifiers |
+//! | values | `bridge` | Arrow arrays ↔ `bytedata_pgtypes` values |
+//! | syntax | `syntax` | parsing and rewrites of the syntax tree |
+//! | input | `copy` | COPY's data formats |
+//! | context | `context` | statement context, settings, interrupt, cluster, results |
+//! | catalog | `system`, `provider` | system tables; table providers over the kv store |
+//! | planning | `planner` | DataFusion assembled for PostgreSQL; a statement's planner |
+//! | writing | `writer` | rows, indexes and constraints written |
+//! | execution | `dml`, `fast`, `ddl` | INSERT/UPDATE/DELETE, the fast path, DDL |
+//! | session | `session` | a connection's state, routing, transactions |
 //!
 //! Every error a user can cause comes back as a `SqlError` with a PostgreSQL SQLSTATE.
-//! Nothing here is global: the statement's database and transaction travel in
-//! DataFusion's session config (`provider::StatementContext`).
+//! Nothing is global: a statement's database and transaction travel in its context.
 
-pub mod bridge;
-pub mod cluster;
-pub mod copy;
-pub mod ddl;
-pub mod dml;
-pub mod error;
-pub(crate) mod fast;
-pub mod functions;
-pub mod json;
-pub mod json_build;
-pub mod naming;
-pub mod parse;
+mod bridge;
+mod context;
+mod copy;
+mod ddl;
+mod dml;
+mod error;
+mod fast;
 pub mod password;
-pub mod pgtypes;
-pub mod provider;
-pub mod result;
-pub mod session;
-mod set_returning;
-pub mod single_row;
-pub mod subquery;
-pub mod system;
-pub mod to_char;
+mod planner;
+mod provider;
+mod session;
+mod syntax;
+mod system;
+mod writer;
 
-pub use cluster::{Cluster, ClusterOptions, Database};
+// The API the server (and the tests and benchmarks) use; nothing else is public.
+pub use bridge::text::cell_text;
+pub use bridge::{ColumnBuilder, field, finish_column, pg_type_of};
+pub use context::cluster::{
+    Cluster, ClusterOptions, Database, MIN_MEMORY_LIMIT_BYTES, MasterKey, rotate_master_key,
+};
+pub use context::interrupt::{Canceller, Interrupt};
+pub use context::result::{QueryResult, Rows, ValueRows, text_rows};
+pub use context::settings::{REPORTED_SETTINGS, Settings};
+pub use copy::{CopyFormat, CopyIn, CopyOptions};
 pub use error::{Result, SqlError};
-pub use result::{QueryResult, Rows, text_rows};
-pub use session::Session;
+pub use session::describe::Description;
+pub use session::{PreparedStatement, Session, is_transaction_control};
+pub use syntax::{ident_name, parse};

@@ -2,7 +2,7 @@
 //! `CREATE DATABASE … WITH (storage = …)` asked for — encryption included.
 #![allow(clippy::unwrap_used)]
 
-use bytedata_sql::cluster::MasterKey;
+use bytedata_sql::MasterKey;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session};
 
 async fn run(session: &mut Session, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
@@ -205,9 +205,9 @@ async fn an_encrypted_database_writes_no_plaintext_and_opens_with_its_current_ke
     cluster.close().unwrap();
     drop((main, cluster));
 
-    let rotated = bytedata_sql::cluster::rotate_master_key(dir.path(), &old, &new).unwrap();
+    let rotated = bytedata_sql::rotate_master_key(dir.path(), &old, &new).unwrap();
     assert_eq!(rotated.len(), 1, "{rotated:?}");
-    let again = bytedata_sql::cluster::rotate_master_key(dir.path(), &old, &new).unwrap();
+    let again = bytedata_sql::rotate_master_key(dir.path(), &old, &new).unwrap();
     assert!(again.is_empty(), "a repeated rotation finds nothing to do");
 
     let cluster = Cluster::open(with_key(dir.path(), Some(&old))).unwrap();

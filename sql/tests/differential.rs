@@ -230,7 +230,7 @@ async fn on_bytedata(session: &mut Session, sql: &str) -> (Outcome, Vec<(u32, i3
             let types = schema
                 .fields()
                 .iter()
-                .map(|f| bytedata_sql::bridge::pg_type_of(f))
+                .map(|f| bytedata_sql::pg_type_of(f))
                 .collect();
             let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
             return (Outcome::Rows { columns, rows }, types);

@@ -93,7 +93,7 @@ impl AsyncDB for Engine {
                     extra_float_digits: self.session.settings().extra_float_digits(),
                     time_zone: self.session.settings().time_zone(),
                 };
-                let rows = bytedata_sql::result::text_rows(&batches, &options)
+                let rows = bytedata_sql::text_rows(&batches, &options)
                     .into_iter()
                     .map(|row| {
                         row.into_iter()

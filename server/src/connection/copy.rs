@@ -3,7 +3,7 @@
 //! line in text or CSV format.
 
 use bytedata_pgtypes::TextOptions;
-use bytedata_sql::copy::{CopyFormat, CopyIn, CopyOptions};
+use bytedata_sql::{CopyFormat, CopyIn, CopyOptions};
 use bytedata_sql::{QueryResult, SqlError};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::sql::sqlparser::ast::{CopySource, CopyTarget, Statement};
@@ -59,7 +59,7 @@ pub(crate) fn copy_to_stdout(statement: &Statement) -> Option<Result<CopyOut, Sq
                         .join(", ")
                 };
                 let sql = format!("SELECT {list} FROM {table_name}");
-                bytedata_sql::parse::parse(&sql)?
+                bytedata_sql::parse(&sql)?
                     .pop()
                     .ok_or_else(|| SqlError::internal("COPY query did not parse"))?
             }
@@ -203,7 +203,7 @@ impl Connection {
 
     /// Runs a `COPY … TO STDOUT` and sends its rows.
     pub(super) async fn copy_out(&mut self, copy: CopyOut) -> Outcome<Result<(), SqlError>> {
-        let query = bytedata_sql::session::PreparedStatement::new(copy.query);
+        let query = bytedata_sql::PreparedStatement::new(copy.query);
         let result = match self.run_statement(&query, &[]).await {
             Ok(result) => result,
             Err(error) => return Ok(Err(error)),
@@ -272,7 +272,7 @@ fn batch_lines(
                 .iter()
                 .zip(&types.types)
                 .map(|(column, (oid, typmod))| {
-                    bytedata_sql::bridge::text::format(column, row, *oid, *typmod, text_options)
+                    bytedata_sql::cell_text(column, row, *oid, *typmod, text_options)
                 })
                 .collect();
             format_line(&values, options)
@@ -285,7 +285,7 @@ mod tests {
     use super::*;
 
     fn options(sql: &str) -> CopyOptions {
-        let statement = bytedata_sql::parse::parse(sql)
+        let statement = bytedata_sql::parse(sql)
             .expect("parses")
             .pop()
             .expect("one statement");
@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn copy_to_a_file_is_refused() {
-        let statement = bytedata_sql::parse::parse("COPY t TO '/tmp/x'")
+        let statement = bytedata_sql::parse("COPY t TO '/tmp/x'")
             .expect("parses")
             .pop()
             .expect("one statement");

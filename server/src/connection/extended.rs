@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use bytedata_sql::session::PreparedStatement;
-use bytedata_sql::session::describe::Description;
+use bytedata_sql::Description;
+use bytedata_sql::PreparedStatement;
 use bytedata_sql::{QueryResult, SqlError};
 use datafusion::scalar::ScalarValue;
 use pgwire::messages::PgWireBackendMessage;
@@ -64,7 +64,7 @@ impl Connection {
                 format!("too many prepared statements (at most {MAX_PREPARED})"),
             ));
         }
-        let mut statements = bytedata_sql::parse::parse(&parse.query)?;
+        let mut statements = bytedata_sql::parse(&parse.query)?;
         if statements.len() > 1 {
             return Err(SqlError::new(
                 "42601",

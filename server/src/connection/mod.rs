@@ -92,7 +92,7 @@ pub(crate) struct Connection {
     /// The values of the reported parameters as the client last heard them.
     reported: HashMap<&'static str, String>,
     /// The settings `reported` was taken from: while they are unchanged, so is it.
-    reported_settings: Option<bytedata_sql::session::settings::Settings>,
+    reported_settings: Option<bytedata_sql::Settings>,
     /// Its place among the live connections (freed on drop).
     #[allow(dead_code)]
     slot: crate::registry::Slot,
@@ -262,7 +262,7 @@ impl Connection {
         }
         self.reported_settings = Some(settings.clone());
         let mut changed = Vec::new();
-        for name in bytedata_sql::session::settings::REPORTED {
+        for name in bytedata_sql::REPORTED_SETTINGS {
             let Ok(value) = self.session.settings().get(name) else {
                 continue;
             };

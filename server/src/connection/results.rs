@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 
 use bytedata_pgtypes::TextOptions;
-use bytedata_sql::result::ValueRows;
-use bytedata_sql::session::{PreparedStatement, is_transaction_control};
+use bytedata_sql::ValueRows;
+use bytedata_sql::{PreparedStatement, is_transaction_control};
 use bytedata_sql::{QueryResult, Rows, SqlError};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -121,7 +121,7 @@ impl Connection {
                 tag: "DEALLOCATE ALL".into(),
             });
         }
-        let key = bytedata_sql::parse::ident_name(name);
+        let key = bytedata_sql::ident_name(name);
         if self.statements.remove(&key).is_none() {
             return Err(SqlError::new(
                 "26000",

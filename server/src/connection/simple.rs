@@ -1,7 +1,7 @@
 //! The simple query protocol: a query string of any number of statements, each answered
 //! with its rows and command tag, then one ReadyForQuery.
 
-use bytedata_sql::session::PreparedStatement;
+use bytedata_sql::PreparedStatement;
 use bytedata_sql::{QueryResult, SqlError};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::RowDescription;

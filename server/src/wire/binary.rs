@@ -91,7 +91,7 @@ pub fn encode(
                 out.put_f64(v);
             }
         }
-        1700 => match bytedata_sql::bridge::text::format(array, row, oid, typmod, options) {
+        1700 => match bytedata_sql::cell_text(array, row, oid, typmod, options) {
             Some(text) => match bytedata_pgtypes::binary::numeric_to_binary(&text) {
                 Some(bytes) => out.put_slice(&bytes),
                 None => return false,
@@ -129,13 +129,13 @@ pub fn encode(
             }
             _ => return false,
         },
-        2950 => match bytedata_sql::bridge::text::format(array, row, oid, typmod, options)
+        2950 => match bytedata_sql::cell_text(array, row, oid, typmod, options)
             .and_then(|text| bytedata_pgtypes::input::parse_uuid(&text).ok())
         {
             Some(bytes) => out.put_slice(&bytes),
             None => return false,
         },
-        3802 => match bytedata_sql::bridge::text::format(array, row, oid, typmod, options) {
+        3802 => match bytedata_sql::cell_text(array, row, oid, typmod, options) {
             Some(text) => {
                 out.put_u8(1);
                 out.put_slice(text.as_bytes());
@@ -143,7 +143,7 @@ pub fn encode(
             None => return false,
         },
         25 | 1043 | 1042 | 19 | 114 | 18 | 705 => {
-            match bytedata_sql::bridge::text::format(array, row, oid, typmod, options) {
+            match bytedata_sql::cell_text(array, row, oid, typmod, options) {
                 Some(text) => out.put_slice(text.as_bytes()),
                 None => return false,
             }

@@ -3,8 +3,8 @@
 
 use bytedata_pgtypes::Value;
 use bytedata_pgtypes::Zone;
+use bytedata_sql::Description;
 use bytedata_sql::SqlError;
-use bytedata_sql::session::describe::Description;
 use bytes::Bytes;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::scalar::ScalarValue;
@@ -15,7 +15,7 @@ fn value_to_scalar(
     value: &Value,
     ty: &bytedata_pgtypes::DataType,
 ) -> Result<ScalarValue, SqlError> {
-    let mut builder = bytedata_sql::bridge::ColumnBuilder::new(ty, 1);
+    let mut builder = bytedata_sql::ColumnBuilder::new(ty, 1);
     builder.append(value)?;
     let array = builder.finish();
     ScalarValue::try_from_array(&array, 0).map_err(SqlError::from)

@@ -24,7 +24,7 @@ impl ColumnTypes {
             types: schema
                 .fields()
                 .iter()
-                .map(|f| bytedata_sql::bridge::pg_type_of(f))
+                .map(|f| bytedata_sql::pg_type_of(f))
                 .collect(),
         }
     }
@@ -96,9 +96,7 @@ pub fn data_row(
             && binary::encode(column, row, oid, typmod, options, &mut data);
         if !binary_done {
             data.truncate(length_at + 4);
-            if let Some(text) =
-                bytedata_sql::bridge::text::format(column, row, oid, typmod, options)
-            {
+            if let Some(text) = bytedata_sql::cell_text(column, row, oid, typmod, options) {
                 data.put_slice(text.as_bytes());
             }
         }
@@ -108,7 +106,7 @@ pub fn data_row(
     DataRow::new(data, batch.num_columns() as i16)
 }
 
-/// Encodes a row of stored values (`bytedata_sql::result::ValueRows`) straight into a
+/// Encodes a row of stored values (`bytedata_sql::ValueRows`) straight into a
 /// data row, byte for byte what `data_row` makes of the same values in Arrow arrays.
 /// `None` for a value or a (value, announced type) pair it does not encode, which then
 /// takes the Arrow path.
@@ -173,7 +171,7 @@ mod tests {
     use std::sync::Arc;
 
     use bytedata_pgtypes::DataType as SqlType;
-    use bytedata_sql::result::ValueRows;
+    use bytedata_sql::ValueRows;
     use datafusion::arrow::datatypes::Schema;
 
     use super::*;
@@ -231,7 +229,7 @@ mod tests {
         let fields: Vec<_> = columns
             .iter()
             .enumerate()
-            .map(|(i, (ty, _))| bytedata_sql::bridge::field(&format!("c{i}"), ty, true))
+            .map(|(i, (ty, _))| bytedata_sql::field(&format!("c{i}"), ty, true))
             .collect();
         let schema = Arc::new(Schema::new(fields));
         let types: Vec<SqlType> = columns.iter().map(|(ty, _)| ty.clone()).collect();
@@ -265,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_value_the_direct_encoding_does_not_know_is_left_to_the_arrow_path() {
-        let schema = Arc::new(Schema::new(vec![bytedata_sql::bridge::field(
+        let schema = Arc::new(Schema::new(vec![bytedata_sql::field(
             "f",
             &SqlType::Float8,
             true,

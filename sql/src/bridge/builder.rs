@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{
     TimeUnit, TimestampMicrosecondType, i256,
 };
 
-use super::types::{UNCONSTRAINED_NUMERIC, arrow_type};
+use super::types::arrow_type;
 use crate::error::{Result, SqlError};
 
 /// Builds an Arrow array of a column's type from stored values.
@@ -203,11 +203,6 @@ pub fn finish_column(builder: &mut ColumnBuilder) -> ArrayRef {
         ),
         _ => array,
     }
-}
-
-/// Precision and scale of an unconstrained numeric, for builders and casts.
-pub fn unconstrained_numeric() -> ArrowType {
-    ArrowType::Decimal256(UNCONSTRAINED_NUMERIC.0, UNCONSTRAINED_NUMERIC.1)
 }
 
 /// Rows of stored values (each of its column's type) as one record batch.

@@ -21,7 +21,7 @@ use super::types::UNCONSTRAINED_NUMERIC;
 
 /// The text of row `row` of `array`, or `None` for NULL. `pg_oid` is the field's
 /// PostgreSQL type (it decides, say, whether a decimal is a constrained numeric).
-pub fn format(
+pub fn cell_text(
     array: &ArrayRef,
     row: usize,
     pg_oid: u32,
@@ -115,7 +115,7 @@ pub fn format(
             let values = array.as_list::<i32>().value(row);
             let element_oid = element_oid(pg_oid);
             (0..values.len())
-                .filter_map(|i| format(&values, i, element_oid, -1, options))
+                .filter_map(|i| cell_text(&values, i, element_oid, -1, options))
                 .collect::<Vec<_>>()
                 .join(" ")
         }
@@ -128,7 +128,7 @@ pub fn format(
                 if i > 0 {
                     out.push(',');
                 }
-                match format(&values, i, element_oid, typmod, options) {
+                match cell_text(&values, i, element_oid, typmod, options) {
                     None => out.push_str("NULL"),
                     Some(text) => out.push_str(&array_element(&text)),
                 }

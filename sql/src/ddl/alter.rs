@@ -25,14 +25,15 @@ use super::create_table::{
     Definition, add_index, check_expression, check_name_for, column_descriptor, constraint_names,
     default_expression, resolve_foreign_key, unique_name,
 };
-use super::objects::{backfill_index, table_rows};
+use super::index::backfill_index;
 use super::{Ddl, delete_range};
 use crate::bridge::arrow_type;
 use crate::bridge::value_at;
-use crate::dml::writer::Writers;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::parse::{ident_name, object_name};
-use crate::result::QueryResult;
+use crate::syntax::{ident_name, object_name};
+use crate::writer::Writers;
+use crate::writer::table_rows;
 
 /// Rows validated or rewritten at a time.
 const BATCH_ROWS: usize = 4096;
@@ -236,7 +237,7 @@ async fn add_column(
             ty,
             1,
         );
-        super::objects::apply_sequence_options(&mut sequence, &options)?;
+        super::sequence::apply_sequence_options(&mut sequence, &options)?;
         let schema = ddl
             .catalog()
             .schema_by_id(ddl.txn, table.schema_id)?
@@ -246,7 +247,7 @@ async fn add_column(
             None => {
                 column.default = Some(format!(
                     "nextval({})",
-                    crate::dml::regclass_literal(&schema, &name)
+                    crate::syntax::sql_text::regclass_literal(&schema, &name)
                 ))
             }
             Some(ast::GeneratedAs::Always) => {
@@ -272,7 +273,7 @@ async fn add_column(
     }
     let populated = has_rows(ddl, &table)?;
     let default = if column.identity.is_some() || column.default.is_some() {
-        Some(crate::dml::default_of(&ddl.context, &column)?)
+        Some(crate::dml::default_of(ddl.context, &column)?)
     } else {
         None
     };
@@ -504,7 +505,7 @@ fn add_check(
     });
     let new = save(ddl, &table, new)?;
     // Existing rows must satisfy it.
-    let mut writers = Writers::new(ddl.txn, &ddl.state, ddl.catalog());
+    let mut writers = Writers::new(ddl.txn, ddl.state, ddl.catalog());
     let writer = writers.writer(&new)?;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let codec = TableCodec::new(&new);
@@ -556,7 +557,7 @@ fn add_foreign_key(
         }
     }
     let new = save(ddl, &table, new)?;
-    Writers::new(ddl.txn, &ddl.state, ddl.catalog()).validate_foreign_key(&new, &name)?;
+    Writers::new(ddl.txn, ddl.state, ddl.catalog()).validate_foreign_key(&new, &name)?;
     Ok(new)
 }
 
@@ -680,7 +681,7 @@ fn alter_column(
         AlterColumnOperation::SetDataType {
             data_type, using, ..
         } => {
-            let ty = super::typename::column_type(&data_type)?.data_type;
+            let ty = crate::syntax::typename::column_type(&data_type)?.data_type;
             use bytedata_pgtypes::DataType as T;
             let text_family = |t: &T| matches!(t, T::Text | T::Varchar(_));
             if ty != column.data_type

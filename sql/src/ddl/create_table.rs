@@ -18,11 +18,11 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::Ddl;
-use super::objects::apply_sequence_options;
-use super::typename::column_type;
+use super::sequence::apply_sequence_options;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::parse::{ident_name, object_name};
-use crate::result::QueryResult;
+use crate::syntax::typename::column_type;
+use crate::syntax::{ident_name, object_name};
 
 /// A table being defined: what CREATE TABLE (or ALTER TABLE ADD …) collects before the
 /// descriptor is written.
@@ -522,7 +522,7 @@ pub(crate) fn build_table(
             None => {
                 column.default = Some(format!(
                     "nextval({})",
-                    crate::dml::regclass_literal(&schema_name, &sequence_name)
+                    crate::syntax::sql_text::regclass_literal(&schema_name, &sequence_name)
                 ))
             }
             Some(GeneratedAs::Always) => {
@@ -679,8 +679,14 @@ pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryRes
         ));
     }
     if let Some(query) = create.query {
-        return super::objects::create_table_as(ddl, schema.id, &name, &create.columns, *query)
-            .await;
+        return super::create_table_as::create_table_as(
+            ddl,
+            schema.id,
+            &name,
+            &create.columns,
+            *query,
+        )
+        .await;
     }
     let mut definition = Definition::default();
     for column in &create.columns {

@@ -16,9 +16,15 @@
 
 mod alter;
 mod create_table;
-mod objects;
+mod create_table_as;
+mod database;
+mod drop;
+mod index;
 mod rekey;
-pub mod typename;
+mod role;
+mod schema;
+mod sequence;
+mod view;
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -32,30 +38,27 @@ use datafusion::execution::context::SessionState;
 use datafusion::sql::sqlparser::ast::{ObjectName, ObjectType, Statement};
 
 use crate::bridge::field;
+use crate::context::StatementContext;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::parse::object_name;
-use crate::provider::StatementContext;
-use crate::result::QueryResult;
-use crate::session::Session;
+use crate::planner::Planner;
+use crate::syntax::object_name;
 
-pub(crate) use objects::table_rows;
-
-/// A DDL statement's working set.
+/// A DDL statement's working set: its planner, and the parts of it every statement uses.
 pub(crate) struct Ddl<'a> {
-    pub session: &'a Session,
+    pub planner: &'a Planner,
     pub txn: &'a Transaction,
-    pub context: Arc<StatementContext>,
-    pub state: SessionState,
+    pub context: &'a Arc<StatementContext>,
+    pub state: &'a SessionState,
 }
 
 impl<'a> Ddl<'a> {
-    pub fn new(session: &'a Session, txn: &'a Transaction) -> Self {
-        let (context, state) = session.statement_state(txn);
+    pub fn new(planner: &'a Planner) -> Self {
         Ddl {
-            session,
-            txn,
-            context,
-            state,
+            planner,
+            txn: planner.txn(),
+            context: &planner.context,
+            state: &planner.state,
         }
     }
 
@@ -64,7 +67,7 @@ impl<'a> Ddl<'a> {
     }
 
     pub fn owner(&self) -> &str {
-        self.session.user()
+        &self.context.user
     }
 
     /// The schema a new object named without one goes to: the first schema of the search
@@ -119,22 +122,17 @@ impl<'a> Ddl<'a> {
 }
 
 /// Runs a DDL statement in `txn`.
-pub async fn execute(
-    session: &mut Session,
-    statement: Statement,
-    txn: &Transaction,
-) -> Result<QueryResult> {
+pub async fn execute(planner: &Planner, statement: Statement) -> Result<QueryResult> {
+    let ddl = Ddl::new(planner);
     match statement {
-        Statement::CreateTable(create) => {
-            create_table::create_table(&Ddl::new(session, txn), create).await
-        }
-        Statement::AlterTable(alter) => alter::alter_table(&Ddl::new(session, txn), alter).await,
-        Statement::CreateIndex(create) => objects::create_index(&Ddl::new(session, txn), create),
+        Statement::CreateTable(create) => create_table::create_table(&ddl, create).await,
+        Statement::AlterTable(alter) => alter::alter_table(&ddl, alter).await,
+        Statement::CreateIndex(create) => index::create_index(&ddl, create),
         Statement::CreateSchema {
             schema_name,
             if_not_exists,
             ..
-        } => objects::create_schema(&Ddl::new(session, txn), schema_name, if_not_exists),
+        } => schema::create_schema(&ddl, schema_name, if_not_exists),
         Statement::CreateSequence {
             temporary,
             if_not_exists,
@@ -146,8 +144,8 @@ pub async fn execute(
             if temporary {
                 return Err(SqlError::unsupported("CREATE TEMPORARY SEQUENCE"));
             }
-            objects::create_sequence(
-                &Ddl::new(session, txn),
+            sequence::create_sequence(
+                &ddl,
                 &name,
                 if_not_exists,
                 data_type.as_ref(),
@@ -155,7 +153,7 @@ pub async fn execute(
                 owned_by.as_ref(),
             )
         }
-        Statement::CreateView(view) => objects::create_view(&Ddl::new(session, txn), view).await,
+        Statement::CreateView(view) => view::create_view(&ddl, view).await,
         Statement::Drop {
             object_type,
             if_exists,
@@ -163,16 +161,14 @@ pub async fn execute(
             cascade,
             ..
         } => match object_type {
-            ObjectType::Database => objects::drop_databases(session, &names, if_exists),
-            ObjectType::Role | ObjectType::User => objects::drop_roles(session, &names, if_exists),
-            other => objects::drop(&Ddl::new(session, txn), other, &names, if_exists, cascade),
+            ObjectType::Database => database::drop_databases(&ddl, &names, if_exists),
+            ObjectType::Role | ObjectType::User => role::drop_roles(&ddl, &names, if_exists),
+            other => drop::drop(&ddl, other, &names, if_exists, cascade),
         },
-        Statement::Truncate(truncate) => objects::truncate(&Ddl::new(session, txn), &truncate),
-        statement @ Statement::CreateDatabase { .. } => {
-            objects::create_database(session, &statement)
-        }
-        Statement::CreateRole(create) => objects::create_role(session, &create),
-        Statement::AlterRole { name, operation } => objects::alter_role(session, &name, &operation),
+        Statement::Truncate(truncate) => drop::truncate(&ddl, &truncate),
+        statement @ Statement::CreateDatabase { .. } => database::create_database(&ddl, &statement),
+        Statement::CreateRole(create) => role::create_role(&ddl, &create),
+        Statement::AlterRole { name, operation } => role::alter_role(&ddl, &name, &operation),
         Statement::Comment { .. } => Ok(QueryResult::command("COMMENT")),
         other => Err(SqlError::unsupported(statement_kind(&other))),
     }

@@ -156,6 +156,6 @@ impl Rekey<'_> {
         columns: &[bytedata_catalog::descriptor::KeyColumn],
         row: &[Value],
     ) -> SqlError {
-        crate::dml::unique_violation(name, self.table, columns, row, self.codec)
+        crate::writer::unique_violation(name, self.table, columns, row, self.codec)
     }
 }

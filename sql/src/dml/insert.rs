@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::{Identity, TableDescriptor};
-use bytedata_mvcc::Transaction;
 use bytedata_pgtypes::Value;
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
@@ -20,16 +19,16 @@ use datafusion::sql::sqlparser::ast::{
 };
 use futures::StreamExt;
 
-use super::writer::{Conflict, TableWriter, Writers};
-use super::{batch_rows, default_of, is_default_keyword, target_table};
+use super::{batch_rows, default_of, target_table};
 use crate::bridge::{ColumnBuilder, finish_column, value_at};
 use crate::bridge::{arrow_type, field};
-use crate::ddl::Ddl;
+use crate::context::StatementContext;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::parse::{ident_name, object_name};
-use crate::provider::StatementContext;
-use crate::result::QueryResult;
-use crate::session::Session;
+use crate::planner::Planner;
+use crate::syntax::sql_text::is_default_keyword;
+use crate::syntax::{ident_name, object_name};
+use crate::writer::{Conflict, TableWriter, Writers};
 
 /// What to do with a row that violates a unique constraint.
 enum OnConflictPlan {
@@ -407,10 +406,9 @@ fn full_row_plan(
 }
 
 pub async fn insert(
-    session: &mut Session,
+    planner: &Planner,
     insert: Insert,
     params: &[ScalarValue],
-    txn: &Transaction,
 ) -> Result<QueryResult> {
     if insert.replace_into || insert.or.is_some() || insert.ignore || !insert.assignments.is_empty()
     {
@@ -419,10 +417,10 @@ pub async fn insert(
     let ast::TableObject::TableName(name) = &insert.table else {
         return Err(SqlError::unsupported("INSERT INTO a table function"));
     };
-    let (context, state) = session.statement_state(txn);
-    let table = target_table(&context, name, "insert into")?;
+    let (context, state, txn) = (&planner.context, &planner.state, planner.txn());
+    let table = target_table(context, name, "insert into")?;
     let catalog = &context.database.catalog;
-    let mut writers = Writers::new(txn, &state, catalog);
+    let mut writers = Writers::new(txn, state, catalog);
     let writer = writers.writer(&table)?;
     let explicit = !insert.columns.is_empty();
     let mut targets = target_positions(&table, &writer, &insert.columns)?;
@@ -435,12 +433,12 @@ pub async fn insert(
         Some(mut query) => {
             match query.body.as_mut() {
                 SetExpr::Values(values) => {
-                    fill_values(&context, &writer, values, &mut targets, explicit)?
+                    fill_values(context, &writer, values, &mut targets, explicit)?
                 }
                 _ => explicit_values = true,
             }
-            let plan = session
-                .plan_query(ast::Statement::Query(query), params, &state)
+            let plan = planner
+                .plan_query(ast::Statement::Query(query), params)
                 .await?;
             let width = plan.schema().fields().len();
             if width < targets.len() {
@@ -476,30 +474,29 @@ pub async fn insert(
                     })?;
                     OnConflictPlan::Update(
                         target,
-                        upsert_plan(&context, &state, &writer, &qualifier, update)?,
+                        upsert_plan(context, state, &writer, &qualifier, update)?,
                     )
                 }
             }
         }
         Some(_) => return Err(SqlError::unsupported("ON DUPLICATE KEY UPDATE")),
     };
-    let plan = full_row_plan(&context, &state, &writer, source, &targets, explicit_values)?;
+    let plan = full_row_plan(context, state, &writer, source, &targets, explicit_values)?;
     let returning = insert.returning.is_some();
     let (count, rows) = write_rows(
-        &state,
+        state,
         &mut writers,
         &writer,
         plan,
         &on_conflict,
         returning,
-        &session.settings().time_zone(),
+        &context.time_zone,
     )
     .await?;
     writers.finish()?;
     let tag = format!("INSERT 0 {count}");
     super::returning::returning(
-        session,
-        txn,
+        planner,
         &table,
         Some(&qualifier),
         insert.returning,
@@ -521,7 +518,7 @@ async fn write_rows(
     keep_rows: bool,
     zone: &bytedata_pgtypes::Zone,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
-    let physical = crate::provider::checked::physical_plan(state, &plan).await?;
+    let physical = crate::planner::checked::physical_plan(state, &plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
     let mut count = 0u64;
     let mut kept = Vec::new();
@@ -534,7 +531,7 @@ async fn write_rows(
         !writer.codec.has_unique_index() && !matches!(on_conflict, OnConflictPlan::Update(..));
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        crate::provider::StatementContext::check_interrupt(state)?;
+        crate::context::StatementContext::check_interrupt(state)?;
         let rows = batch_rows(&batch, &columns, 0, zone)?;
         writer.check_rows(&rows)?;
         if bulk {
@@ -673,11 +670,12 @@ fn upsert_row(
 
 /// Inserts the rows of a planned query into a new table (CREATE TABLE … AS).
 pub(crate) async fn insert_plan(
-    ddl: &Ddl<'_>,
+    planner: &Planner,
     table: &TableDescriptor,
     source: LogicalPlan,
 ) -> Result<u64> {
-    let mut writers = Writers::new(ddl.txn, &ddl.state, ddl.catalog());
+    let (context, state) = (&planner.context, &planner.state);
+    let mut writers = Writers::new(planner.txn(), state, &context.database.catalog);
     let writer = writers.writer(table)?;
     let targets: Vec<usize> = writer
         .codec
@@ -687,15 +685,15 @@ pub(crate) async fn insert_plan(
         .filter(|(_, c)| !c.hidden)
         .map(|(i, _)| i)
         .collect();
-    let plan = full_row_plan(&ddl.context, &ddl.state, &writer, source, &targets, false)?;
+    let plan = full_row_plan(context, state, &writer, source, &targets, false)?;
     let (count, _) = write_rows(
-        &ddl.state,
+        state,
         &mut writers,
         &writer,
         plan,
         &OnConflictPlan::Error,
         false,
-        &ddl.session.settings().time_zone(),
+        &context.time_zone,
     )
     .await?;
     writers.finish()?;
@@ -705,13 +703,13 @@ pub(crate) async fn insert_plan(
 /// The columns each line of a `COPY … FROM STDIN` into `name` holds, by name and type
 /// (checking the table and the column list).
 pub(crate) fn copy_targets(
-    context: &StatementContext,
-    state: &SessionState,
+    planner: &Planner,
     name: &ast::ObjectName,
     columns: &[ast::ObjectName],
 ) -> Result<Vec<(String, bytedata_pgtypes::DataType)>> {
+    let context = &planner.context;
     let table = target_table(context, name, "copy into")?;
-    let mut writers = Writers::new(&context.txn, state, &context.database.catalog);
+    let mut writers = Writers::new(&context.txn, &planner.state, &context.database.catalog);
     let writer = writers.writer(&table)?;
     let live = writer.codec.columns();
     Ok(target_positions(&table, &writer, columns)?
@@ -723,15 +721,14 @@ pub(crate) fn copy_targets(
 /// Writes the rows of a `COPY … FROM STDIN` (text columns, one per target column) as
 /// `INSERT … SELECT` would: input functions, defaults, constraints, batch by batch.
 pub(crate) async fn copy_rows(
-    session: &mut Session,
+    planner: &Planner,
     copy: &crate::copy::CopyIn,
     batches: Vec<datafusion::arrow::array::RecordBatch>,
 ) -> Result<u64> {
-    let txn = copy.txn.clone();
-    let (context, state) = session.statement_state(&txn);
-    let table = target_table(&context, &copy.table, "copy into")?;
+    let (context, state, txn) = (&planner.context, &planner.state, planner.txn());
+    let table = target_table(context, &copy.table, "copy into")?;
     let catalog = &context.database.catalog;
-    let mut writers = Writers::new(&txn, &state, catalog);
+    let mut writers = Writers::new(txn, state, catalog);
     let writer = writers.writer(&table)?;
     let columns: Vec<ast::ObjectName> = copy
         .columns
@@ -746,15 +743,15 @@ pub(crate) async fn copy_rows(
         None,
     )?
     .build()?;
-    let plan = full_row_plan(&context, &state, &writer, source, &targets, false)?;
+    let plan = full_row_plan(context, state, &writer, source, &targets, false)?;
     let (count, _) = write_rows(
-        &state,
+        state,
         &mut writers,
         &writer,
         plan,
         &OnConflictPlan::Error,
         false,
-        &session.settings().time_zone(),
+        &context.time_zone,
     )
     .await?;
     writers.finish()?;

@@ -22,19 +22,15 @@
 mod insert;
 mod modify;
 mod returning;
-pub(crate) mod writer;
 
 use bytedata_catalog::descriptor::{ColumnDescriptor, Identity, RelationKind, TableDescriptor};
 use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::sql::sqlparser::ast;
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 pub use insert::insert;
 pub(crate) use insert::{copy_rows, copy_targets, insert_plan};
 pub use modify::{delete, update};
-pub(crate) use writer::unique_violation;
 
 use bytedata_pgtypes::DataType as SqlType;
 use datafusion::arrow::datatypes::DataType;
@@ -42,9 +38,9 @@ use datafusion::logical_expr::{Expr, cast};
 
 use crate::bridge::arrow_type;
 use crate::bridge::value_at_in;
+use crate::context::StatementContext;
 use crate::error::{Result, SqlError};
-use crate::parse::object_name;
-use crate::provider::StatementContext;
+use crate::syntax::object_name;
 use bytedata_pgtypes::Zone;
 
 /// The table a DML statement writes, or why it cannot.
@@ -64,33 +60,6 @@ pub(crate) fn target_table(
     }
 }
 
-/// An identifier quoted for SQL text we build.
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A name as an identifier in SQL text: bare when it reads back the same, else quoted.
-pub(crate) fn ident_text(name: &str) -> String {
-    let simple = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if simple {
-        name.to_owned()
-    } else {
-        quote_ident(name)
-    }
-}
-
-/// A string literal naming a relation, as `nextval` takes it: `'public.t_id_seq'`.
-pub(crate) fn regclass_literal(schema: &str, name: &str) -> String {
-    let text = format!("{}.{}", ident_text(schema), ident_text(name));
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// `"schema"."table"`.
 pub(crate) fn qualified_name(
     context: &StatementContext,
@@ -105,22 +74,9 @@ pub(crate) fn qualified_name(
         })?;
     Ok(format!(
         "{}.{}",
-        quote_ident(&schema.name),
-        quote_ident(&table.name)
+        crate::syntax::sql_text::quote_ident(&schema.name),
+        crate::syntax::sql_text::quote_ident(&table.name)
     ))
-}
-
-fn parse_expr(text: &str) -> Result<ast::Expr> {
-    let dialect = PostgreSqlDialect {};
-    Parser::new(&dialect)
-        .try_with_sql(text)
-        .and_then(|mut parser| parser.parse_expr())
-        .map_err(|e| {
-            SqlError::new(
-                "XX001",
-                format!("stored expression {text:?} does not parse: {e}"),
-            )
-        })
 }
 
 /// The expression a column gets when a statement gives it none (or says DEFAULT): its
@@ -144,13 +100,13 @@ pub(crate) fn default_of(
             .schema_by_id(&context.txn, sequence.schema_id)?
             .map(|s| s.name)
             .unwrap_or_default();
-        return parse_expr(&format!(
+        return crate::syntax::sql_text::parse_expr(&format!(
             "nextval({})",
-            regclass_literal(&schema, &sequence.name)
+            crate::syntax::sql_text::regclass_literal(&schema, &sequence.name)
         ));
     }
     match &column.default {
-        Some(text) => parse_expr(text),
+        Some(text) => crate::syntax::sql_text::parse_expr(text),
         None => Ok(ast::Expr::Value(ast::Value::Null.into())),
     }
 }
@@ -243,11 +199,6 @@ fn check_assignable(source: &DataType, target: &SqlType, column: &str) -> Result
         ),
     )
     .with_hint("You will need to rewrite or cast the expression."))
-}
-
-/// Whether an expression is the keyword DEFAULT (in VALUES or SET).
-pub(crate) fn is_default_keyword(expr: &ast::Expr) -> bool {
-    matches!(expr, ast::Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
 }
 
 /// The rows of a batch as values of the given column types (the columns in order); text

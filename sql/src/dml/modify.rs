@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::{Identity, TableDescriptor};
-use bytedata_mvcc::{IsolationLevel, Transaction};
+use bytedata_mvcc::IsolationLevel;
 use bytedata_pgtypes::Value;
 use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
@@ -19,17 +19,17 @@ use datafusion::sql::sqlparser::ast::{
 use futures::StreamExt;
 
 use super::insert::assignment_pairs;
-use super::writer::{TableWriter, Writers, same_row};
-use super::{
-    batch_rows, default_of, is_default_keyword, qualified_name, quote_ident, target_table,
-};
+use super::{batch_rows, default_of, qualified_name, target_table};
 use crate::bridge::field;
 use crate::bridge::{ColumnBuilder, finish_column};
+use crate::context::StatementContext;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::parse::ident_name;
-use crate::provider::{KvTable, StatementContext};
-use crate::result::QueryResult;
-use crate::session::Session;
+use crate::planner::Planner;
+use crate::provider::KvTable;
+use crate::syntax::ident_name;
+use crate::syntax::sql_text::{is_default_keyword, quote_ident};
+use crate::writer::{TableWriter, Writers, same_row};
 
 /// The target of an UPDATE or DELETE: `table [AS alias]`.
 fn target(
@@ -100,20 +100,19 @@ fn find_rows_sql(
 /// Plans the row-finding query with the target read through `provider`, casting the new
 /// values to their columns' types.
 async fn plan_find(
-    session: &Session,
-    txn: &Transaction,
+    planner: &Planner,
     table: &TableDescriptor,
     writer: &TableWriter,
     find: &FindRows,
     provider: Arc<dyn TableProvider>,
     params: &[ScalarValue],
-) -> Result<(LogicalPlan, datafusion::execution::context::SessionState)> {
-    let (_, state) = session.statement_state_with(txn, HashMap::from([(table.id, provider)]));
-    let mut statements = crate::parse::parse(&find.sql)?;
+) -> Result<(LogicalPlan, Planner)> {
+    let planner = planner.with_overrides(HashMap::from([(table.id, provider)]));
+    let mut statements = crate::syntax::parse(&find.sql)?;
     let statement = statements
         .pop()
         .ok_or_else(|| SqlError::internal("row query vanished"))?;
-    let plan = session.plan_query(statement, params, &state).await?;
+    let plan = planner.plan_query(statement, params).await?;
     let width = writer.codec.columns().len();
     let columns: Vec<Expr> = plan
         .schema()
@@ -140,7 +139,7 @@ async fn plan_find(
         })
         .collect::<Result<_>>()?;
     let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
-    Ok((plan, state))
+    Ok((plan, planner))
 }
 
 /// A one-row table holding a row's latest version, to re-check the statement against.
@@ -171,8 +170,7 @@ enum Action {
 }
 
 struct Modify<'s> {
-    session: &'s Session,
-    txn: &'s Transaction,
+    planner: &'s Planner,
     table: TableDescriptor,
     find: FindRows,
     params: &'s [ScalarValue],
@@ -187,9 +185,8 @@ impl Modify<'_> {
     /// `None` if the row no longer qualifies.
     async fn recheck(&self, writer: &TableWriter, latest: &[Value]) -> Result<Option<Vec<Value>>> {
         let provider = single_row_table(writer, latest)?;
-        let (plan, state) = plan_find(
-            self.session,
-            self.txn,
+        let (plan, planner) = plan_find(
+            self.planner,
             &self.table,
             writer,
             &self.find,
@@ -197,8 +194,9 @@ impl Modify<'_> {
             self.params,
         )
         .await?;
+        let state = &planner.state;
         let batches = datafusion::physical_plan::collect(
-            crate::provider::checked::physical_plan(&state, &plan).await?,
+            crate::planner::checked::physical_plan(state, &plan).await?,
             state.task_ctx(),
         )
         .await?;
@@ -222,21 +220,20 @@ impl Modify<'_> {
                 batch.column(width + j),
                 row,
                 &writer.codec.columns()[position].data_type,
-                &self.session.settings().time_zone(),
+                &self.planner.context.time_zone,
             )?;
         }
         Ok(new)
     }
 
     async fn run(&self) -> Result<(u64, Vec<Vec<Value>>)> {
-        let (_, state) = self.session.statement_state(self.txn);
-        let catalog = &self.session.database().catalog;
-        let mut writers = Writers::new(self.txn, &state, catalog);
+        let txn = self.planner.txn();
+        let catalog = &self.planner.context.database.catalog;
+        let mut writers = Writers::new(txn, &self.planner.state, catalog);
         let writer = writers.writer(&self.table)?;
         let provider: Arc<dyn TableProvider> = Arc::new(KvTable::with_hidden(self.table.clone()));
-        let (plan, state) = plan_find(
-            self.session,
-            self.txn,
+        let (plan, finding) = plan_find(
+            self.planner,
             &self.table,
             &writer,
             &self.find,
@@ -244,19 +241,20 @@ impl Modify<'_> {
             self.params,
         )
         .await?;
+        let state = &finding.state;
         let mut stream = datafusion::physical_plan::execute_stream(
-            crate::provider::checked::physical_plan(&state, &plan).await?,
+            crate::planner::checked::physical_plan(state, &plan).await?,
             state.task_ctx(),
         )?;
-        let read_committed = self.txn.isolation() == IsolationLevel::ReadCommitted;
+        let read_committed = txn.isolation() == IsolationLevel::ReadCommitted;
         let columns = writer.codec.columns().to_vec();
         let mut seen: HashSet<Bytes> = HashSet::new();
         let mut count = 0u64;
         let mut kept = Vec::new();
         while let Some(batch) = stream.next().await {
-            crate::provider::StatementContext::check_interrupt(&state)?;
+            crate::context::StatementContext::check_interrupt(state)?;
             let batch = batch?;
-            let olds = batch_rows(&batch, &columns, 0, &self.session.settings().time_zone())?;
+            let olds = batch_rows(&batch, &columns, 0, &self.planner.context.time_zone)?;
             let mut changes: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(olds.len());
             for (i, old) in olds.into_iter().enumerate() {
                 let key = Bytes::from(writer.codec.encode_key(&old)?);
@@ -264,7 +262,7 @@ impl Modify<'_> {
                     continue; // a row matched twice by the join changes once
                 }
                 // Locked, the row cannot change again until this transaction ends.
-                let Some(stored) = self.txn.lock(&key)? else {
+                let Some(stored) = txn.lock(&key)? else {
                     continue; // deleted by a concurrent commit
                 };
                 let latest = writer.codec.decode(&key, &stored)?;
@@ -307,23 +305,18 @@ impl Modify<'_> {
 }
 
 pub async fn update(
-    session: &mut Session,
+    planner: &Planner,
     update: Update,
     params: &[ScalarValue],
-    txn: &Transaction,
 ) -> Result<QueryResult> {
     if !update.table.joins.is_empty() || update.limit.is_some() || !update.order_by.is_empty() {
         return Err(SqlError::unsupported(
             "UPDATE with joins, ORDER BY or LIMIT",
         ));
     }
-    let (context, _) = session.statement_state(txn);
-    let (table, qualifier) = target(&context, &update.table.relation, "update")?;
-    let writer = {
-        let (_, state) = session.statement_state(txn);
-        let mut writers = Writers::new(txn, &state, &context.database.catalog);
-        writers.writer(&table)?
-    };
+    let (context, txn) = (&planner.context, planner.txn());
+    let (table, qualifier) = target(context, &update.table.relation, "update")?;
+    let writer = Writers::new(txn, &planner.state, &context.database.catalog).writer(&table)?;
     let mut values: Vec<(usize, ast::Expr)> = Vec::new();
     for assignment in &update.assignments {
         for (name, value) in assignment_pairs(assignment)? {
@@ -349,7 +342,7 @@ pub async fn update(
             }
             let column = &writer.codec.columns()[position];
             let value = if is_default_keyword(&value) {
-                default_of(&context, column)?
+                default_of(context, column)?
             } else {
                 if let Some(Identity::Always { .. }) = column.identity {
                     return Err(SqlError::new(
@@ -372,7 +365,7 @@ pub async fn update(
         }
     };
     let find = find_rows_sql(
-        &context,
+        context,
         &table,
         &writer,
         &qualifier,
@@ -381,8 +374,7 @@ pub async fn update(
         update.selection.as_ref(),
     )?;
     let modify = Modify {
-        session,
-        txn,
+        planner,
         table: table.clone(),
         find,
         params,
@@ -393,8 +385,7 @@ pub async fn update(
     let (count, rows) = modify.run().await?;
     let tag = format!("UPDATE {count}");
     super::returning::returning(
-        session,
-        txn,
+        planner,
         &table,
         Some(&qualifier),
         update.returning,
@@ -406,10 +397,9 @@ pub async fn update(
 }
 
 pub async fn delete(
-    session: &mut Session,
+    planner: &Planner,
     delete: Delete,
     params: &[ScalarValue],
-    txn: &Transaction,
 ) -> Result<QueryResult> {
     if !delete.tables.is_empty() || delete.limit.is_some() || !delete.order_by.is_empty() {
         return Err(SqlError::unsupported(
@@ -423,12 +413,12 @@ pub async fn delete(
     if !target_item.joins.is_empty() {
         return Err(SqlError::unsupported("DELETE with joins; use USING"));
     }
-    let (context, state) = session.statement_state(txn);
-    let (table, qualifier) = target(&context, &target_item.relation, "delete from")?;
-    let writer = Writers::new(txn, &state, &context.database.catalog).writer(&table)?;
+    let (context, txn) = (&planner.context, planner.txn());
+    let (table, qualifier) = target(context, &target_item.relation, "delete from")?;
+    let writer = Writers::new(txn, &planner.state, &context.database.catalog).writer(&table)?;
     let using = delete.using.clone().unwrap_or_default();
     let find = find_rows_sql(
-        &context,
+        context,
         &table,
         &writer,
         &qualifier,
@@ -437,8 +427,7 @@ pub async fn delete(
         delete.selection.as_ref(),
     )?;
     let modify = Modify {
-        session,
-        txn,
+        planner,
         table: table.clone(),
         find,
         params,
@@ -449,8 +438,7 @@ pub async fn delete(
     let (count, rows) = modify.run().await?;
     let tag = format!("DELETE {count}");
     super::returning::returning(
-        session,
-        txn,
+        planner,
         &table,
         Some(&qualifier),
         delete.returning,

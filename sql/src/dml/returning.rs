@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytedata_catalog::descriptor::TableDescriptor;
-use bytedata_mvcc::Transaction;
 use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
@@ -13,18 +12,17 @@ use datafusion::datasource::MemTable;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::SelectItem;
 
-use super::{qualified_name, quote_ident};
+use super::qualified_name;
 use crate::bridge::field;
 use crate::bridge::{ColumnBuilder, finish_column};
+use crate::context::result::{QueryResult, Rows};
 use crate::error::{Result, SqlError};
-use crate::result::{QueryResult, Rows};
-use crate::session::Session;
+use crate::planner::Planner;
+use crate::syntax::sql_text::quote_ident;
 
 /// Evaluates `RETURNING items` over `rows` (full rows: every live column).
-#[allow(clippy::too_many_arguments)]
 pub async fn returning(
-    session: &Session,
-    txn: &Transaction,
+    planner: &Planner,
     table: &TableDescriptor,
     qualifier: Option<&str>,
     items: Option<Vec<SelectItem>>,
@@ -71,14 +69,12 @@ pub async fn returning(
         &options,
     )?;
     let provider = Arc::new(MemTable::try_new(schema, vec![vec![batch]])?);
-    let (context, state) = session.statement_state_with(
-        txn,
-        HashMap::from([(
-            table.id,
-            provider as Arc<dyn datafusion::catalog::TableProvider>,
-        )]),
-    );
-    let names = crate::naming::items_names(&items);
+    let planner = planner.with_overrides(HashMap::from([(
+        table.id,
+        provider as Arc<dyn datafusion::catalog::TableProvider>,
+    )]));
+    let (context, state) = (&planner.context, &planner.state);
+    let names = crate::syntax::naming::items_names(&items);
     let list: Vec<String> = items.iter().map(ToString::to_string).collect();
     let alias = qualifier
         .map(|q| format!(" AS {}", quote_ident(q)))
@@ -86,14 +82,14 @@ pub async fn returning(
     let sql = format!(
         "SELECT {} FROM {}{alias}",
         list.join(", "),
-        qualified_name(&context, table)?
+        qualified_name(context, table)?
     );
-    let statement = crate::parse::parse(&sql)?
+    let statement = crate::syntax::parse(&sql)?
         .pop()
         .ok_or_else(|| SqlError::internal("RETURNING query vanished"))?;
-    let plan = session.plan_query(statement, params, &state).await?;
-    let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
-    let result_schema = crate::naming::rename(physical.schema(), names.as_deref());
+    let plan = planner.plan_query(statement, params).await?;
+    let physical = crate::planner::checked::physical_plan(state, &plan).await?;
+    let result_schema = crate::syntax::naming::rename(physical.schema(), names.as_deref());
     let batches = datafusion::physical_plan::collect(physical, state.task_ctx()).await?;
     let batches = batches
         .into_iter()

@@ -42,9 +42,9 @@ pub(crate) use recognize::recognize;
 
 use crate::bridge::field;
 use crate::bridge::values_batch;
-use crate::dml::writer::{TableWriter, Writers};
+use crate::context::result::{QueryResult, Rows, ValueRows};
 use crate::error::Result;
-use crate::result::{QueryResult, Rows, ValueRows};
+use crate::writer::{TableWriter, Writers};
 
 /// The statement leaves the fast path for the general one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::{Assignment, Operand, Output, Shape, TableName, ValueExpr};
-use crate::parse::ident_name;
+use crate::syntax::ident_name;
 
 /// Most VALUES rows one fast INSERT takes (longer lists are bulk loads).
 const MAX_INSERT_ROWS: usize = 1000;
@@ -320,7 +320,7 @@ fn update_shape(update: &ast::Update) -> Option<Shape> {
             return None;
         };
         let name = ident_name(part.as_ident()?);
-        if crate::dml::is_default_keyword(&assignment.value)
+        if crate::syntax::sql_text::is_default_keyword(&assignment.value)
             || assignments.iter().any(|a: &Assignment| a.column == name)
         {
             return None;
@@ -416,7 +416,7 @@ fn insert_shape(insert: &ast::Insert) -> Option<Shape> {
             .content
             .iter()
             .map(|cell| {
-                if crate::dml::is_default_keyword(cell) {
+                if crate::syntax::sql_text::is_default_keyword(cell) {
                     None
                 } else {
                     operand(cell)

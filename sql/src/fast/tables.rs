@@ -16,9 +16,9 @@ use bytedata_catalog::descriptor::{RelationKind, TableDescriptor};
 use bytedata_mvcc::Transaction;
 
 use super::TableName;
-use crate::cluster::Database;
-use crate::dml::writer::TableWriter;
+use crate::context::cluster::Database;
 use crate::error::Result;
+use crate::writer::TableWriter;
 
 /// Most names one session's cache holds; it starts over when full.
 const MAX_TABLES: usize = 256;

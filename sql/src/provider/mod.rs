@@ -7,11 +7,9 @@
 //! nothing is global.
 
 pub mod access;
-pub mod checked;
 mod columns;
 pub mod scan;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,166 +17,77 @@ use async_trait::async_trait;
 use bytedata_catalog::catalog::{INFORMATION_SCHEMA, PG_CATALOG_SCHEMA};
 use bytedata_catalog::descriptor::{RelationKind, SchemaDescriptor, TableDescriptor};
 use bytedata_catalog::table::TableCodec;
-use bytedata_mvcc::Transaction;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, SchemaProvider, Session, TableProvider,
 };
 use datafusion::datasource::TableType;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::FilterExec;
 
 use crate::bridge::field;
-use crate::cluster::Database;
+use crate::context::{StatementContext, statement_context};
+use crate::error::SEARCH_PATH_SCHEMA;
 use crate::error::{SqlError, into_datafusion};
 
 /// Views nest at most this deep (a view over a view over …).
 const MAX_VIEW_DEPTH: usize = 32;
 
-/// What one statement runs with.
-#[derive(Clone)]
-pub struct StatementContext {
-    pub database: Arc<Database>,
-    pub txn: Transaction,
-    /// Schemas searched for unqualified names, in order.
-    pub search_path: Vec<String>,
-    /// Tables this statement reads from elsewhere, by table id: the target of an UPDATE
-    /// or DELETE with its hidden row id, the rows RETURNING reads.
-    pub overrides: HashMap<u32, Arc<dyn TableProvider>>,
-    /// The session's DataFusion state without our catalog, to plan views with.
-    pub planner: SessionState,
-    /// How many views deep this plan is.
-    pub view_depth: usize,
-    /// The transaction's start: what `now()` and `current_date` are.
-    pub now: chrono::DateTime<chrono::Utc>,
-    /// Stops the statement on a cancel request or timeout (checked once per batch).
-    pub interrupt: Arc<crate::session::interrupt::Interrupt>,
-    /// The cluster: its roles and databases, for the system tables.
-    pub cluster: Arc<crate::cluster::Cluster>,
-    /// The role the session runs as.
-    pub user: String,
-    /// The catalog as the system tables show it, loaded on first use (`system`).
-    pub system: Arc<std::sync::OnceLock<Arc<crate::system::Snapshot>>>,
+/// The DataFusion state that plans with `context`: the session's planner with the
+/// statement's clock, the context as an extension, and the database as its catalog.
+pub fn session_state(context: &Arc<StatementContext>) -> SessionState {
+    let mut state = context.planner.clone();
+    state.mark_start_execution();
+    state.execution_props_mut().query_execution_start_time = Some(context.now);
+    state.config_mut().set_extension(context.clone());
+    state.register_catalog_list(Arc::new(KvCatalogList {
+        context: context.clone(),
+    }));
+    state
 }
 
-impl fmt::Debug for StatementContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StatementContext")
-            .field("database", &self.database.descriptor.name)
-            .field("view_depth", &self.view_depth)
-            .finish()
+/// A view as a table: its query planned now, in this statement's transaction, with its
+/// columns named as the view declares.
+async fn plan_view(
+    context: &StatementContext,
+    view: &TableDescriptor,
+    definition: &str,
+) -> Result<Arc<dyn TableProvider>, SqlError> {
+    if context.view_depth >= MAX_VIEW_DEPTH {
+        return Err(SqlError::new(
+            "54001",
+            format!(
+                "views nest deeper than {MAX_VIEW_DEPTH} levels at \"{}\"",
+                view.name
+            ),
+        ));
     }
-}
-
-impl StatementContext {
-    /// The DataFusion state that plans with this context.
-    pub fn state(self: &Arc<Self>) -> SessionState {
-        let mut state = self.planner.clone();
-        state.mark_start_execution();
-        state.execution_props_mut().query_execution_start_time = Some(self.now);
-        state.config_mut().set_extension(self.clone());
-        state.register_catalog_list(Arc::new(KvCatalogList {
-            context: self.clone(),
-        }));
-        state
-    }
-
-    /// `Err(57014)` if the statement planned in `state` has been cancelled or timed out.
-    pub fn check_interrupt(state: &SessionState) -> Result<(), SqlError> {
-        match state.config().get_extension::<StatementContext>() {
-            Some(context) => context.interrupt.check(),
-            None => Ok(()),
-        }
-    }
-
-    /// A view as a table: its query planned now, in this statement's transaction, with
-    /// its columns named as the view declares.
-    async fn plan_view(
-        &self,
-        view: &TableDescriptor,
-        definition: &str,
-    ) -> Result<Arc<dyn TableProvider>, SqlError> {
-        if self.view_depth >= MAX_VIEW_DEPTH {
-            return Err(SqlError::new(
-                "54001",
-                format!(
-                    "views nest deeper than {MAX_VIEW_DEPTH} levels at \"{}\"",
-                    view.name
-                ),
-            ));
-        }
-        let nested = Arc::new(StatementContext {
-            view_depth: self.view_depth + 1,
-            ..self.clone()
-        });
-        let state = nested.state();
-        let mut statements = crate::parse::parse(definition)?;
-        let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
-            return Err(SqlError::new(
-                "XX001",
-                format!("the definition of view \"{}\" is damaged", view.name),
-            ));
-        };
-        let plan = state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
-                statement,
-            )))
-            .await?;
-        let names: Vec<String> = view.visible_columns().map(|c| c.name.clone()).collect();
-        let plan = crate::naming::alias_columns(plan, &names)?;
-        Ok(Arc::new(datafusion::catalog::view::ViewTable::new(
-            plan,
-            Some(definition.to_owned()),
+    let nested = Arc::new(StatementContext {
+        view_depth: context.view_depth + 1,
+        ..context.clone()
+    });
+    let state = session_state(&nested);
+    let mut statements = crate::syntax::parse(definition)?;
+    let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
+        return Err(SqlError::new(
+            "XX001",
+            format!("the definition of view \"{}\" is damaged", view.name),
+        ));
+    };
+    let plan = state
+        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+            statement,
         )))
-    }
-
-    fn schemas(&self) -> Result<Vec<SchemaDescriptor>, SqlError> {
-        Ok(self.database.catalog.schemas(&self.txn)?)
-    }
-
-    fn schema(&self, name: &str) -> Result<Option<SchemaDescriptor>, SqlError> {
-        Ok(self.database.catalog.schema(&self.txn, name)?)
-    }
-
-    /// The schemas unqualified names resolve in: those of the search path that exist.
-    pub fn search_schemas(&self) -> Result<Vec<SchemaDescriptor>, SqlError> {
-        let mut schemas = Vec::new();
-        for name in &self.search_path {
-            if let Some(schema) = self.schema(name)? {
-                schemas.push(schema);
-            }
-        }
-        Ok(schemas)
-    }
-
-    /// Finds a table by optional schema and name, as PostgreSQL resolves it.
-    pub fn resolve_table(
-        &self,
-        schema: Option<&str>,
-        name: &str,
-    ) -> Result<Option<TableDescriptor>, SqlError> {
-        let candidates = match schema {
-            Some(schema) => match self.schema(schema)? {
-                Some(schema) => vec![schema],
-                None => {
-                    return Err(SqlError::new(
-                        "3F000",
-                        format!("schema \"{schema}\" does not exist"),
-                    ));
-                }
-            },
-            None => self.search_schemas()?,
-        };
-        for schema in candidates {
-            if let Some(table) = self.database.catalog.table(&self.txn, schema.id, name)? {
-                return Ok(Some(table));
-            }
-        }
-        Ok(None)
-    }
+        .await?;
+    let names: Vec<String> = view.visible_columns().map(|c| c.name.clone()).collect();
+    let plan = crate::syntax::naming::alias_columns(plan, &names)?;
+    Ok(Arc::new(datafusion::catalog::view::ViewTable::new(
+        plan,
+        Some(definition.to_owned()),
+    )))
 }
 
 /// The one catalog a session sees: its database.
@@ -213,9 +122,6 @@ impl CatalogProviderList for KvCatalogList {
 pub struct KvCatalog {
     context: Arc<StatementContext>,
 }
-
-/// The name DataFusion resolves unqualified tables in: the search path.
-pub const SEARCH_PATH_SCHEMA: &str = "$search_path";
 
 impl CatalogProvider for KvCatalog {
     fn schema_names(&self) -> Vec<String> {
@@ -321,8 +227,7 @@ impl SchemaProvider for KvSchema {
         }
         if let RelationKind::View { definition } = &table.kind {
             return Ok(Some(
-                self.context
-                    .plan_view(&table, definition)
+                plan_view(&self.context, &table, definition)
                     .await
                     .map_err(into_datafusion)?,
             ));
@@ -391,13 +296,6 @@ impl KvTable {
     fn access(&self, filters: &[&Expr]) -> access::AccessPlan {
         access::plan(&self.codec, filters)
     }
-}
-
-pub fn statement_context(state: &dyn Session) -> DfResult<Arc<StatementContext>> {
-    state
-        .config()
-        .get_extension::<StatementContext>()
-        .ok_or_else(|| DataFusionError::Internal("no statement context in the session".into()))
 }
 
 #[async_trait]

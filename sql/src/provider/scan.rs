@@ -32,8 +32,8 @@ use futures::Stream;
 
 use super::access::{AccessPlan, KeyRange, Path};
 use super::columns::{ScanColumn, ScanColumns};
+use crate::context::interrupt::Interrupt;
 use crate::error::{SqlError, into_datafusion};
-use crate::session::interrupt::Interrupt;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 8192;
@@ -134,10 +134,6 @@ impl KvScanExec {
             schema,
             properties: Arc::new(properties),
         })
-    }
-
-    pub fn access_description(&self) -> &str {
-        &self.access.description
     }
 }
 

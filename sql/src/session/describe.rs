@@ -25,8 +25,8 @@ use datafusion::sql::sqlparser::ast::{
 use super::Session;
 use crate::bridge::arrow_type;
 use crate::bridge::types::pg_oid_of_arrow;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
-use crate::result::QueryResult;
 
 /// The most parameters one statement may have (PostgreSQL's protocol limit).
 pub const MAX_PARAMETERS: usize = 65_535;
@@ -71,7 +71,7 @@ fn placeholders(statement: &Statement) -> Result<(usize, HashMap<usize, SqlType>
         } = expr
             && let Some(n) = placeholder_number(inner)
         {
-            match crate::ddl::typename::column_type(data_type) {
+            match crate::syntax::typename::column_type(data_type) {
                 Ok(column) => {
                     casts.entry(n).or_insert(column.data_type);
                 }
@@ -103,7 +103,7 @@ fn select_where(
         projection
     };
     // A parsed template keeps this independent of the AST's many optional fields.
-    let mut template = crate::parse::parse("SELECT 1")
+    let mut template = crate::syntax::parse("SELECT 1")
         .ok()
         .and_then(|mut statements| statements.pop())
         .expect("the template query parses");
@@ -170,7 +170,7 @@ impl Session {
                                     .0
                                     .last()
                                     .and_then(|part| part.as_ident())
-                                    .map(crate::parse::ident_name)
+                                    .map(crate::syntax::ident_name)
                                     .unwrap_or_default();
                                 table.columns.iter().find(|c| c.name == name)
                             })
@@ -213,7 +213,7 @@ impl Session {
                             .0
                             .last()
                             .and_then(|part| part.as_ident())
-                            .map(crate::parse::ident_name)
+                            .map(crate::syntax::ident_name)
                             .unwrap_or_default();
                         if let Some(column) = table.columns.iter().find(|c| c.name == name) {
                             types[n - 1] = Some(column.data_type.clone());
@@ -257,9 +257,10 @@ impl Session {
         let mut columns = columns;
         if let Some(probe) = probe {
             let is_query = matches!(statement, Statement::Query(_));
-            let names = crate::naming::output_names(&probe);
-            let (_, state) = self.statement_state(&txn);
-            let plan = self.plan_query(probe, &[], &state).await?;
+            let names = crate::syntax::naming::output_names(&probe);
+            let planner = self.planner(&txn);
+            let state = &planner.state;
+            let plan = planner.plan_query(probe, &[]).await?;
             let inferred = plan.get_parameter_types()?;
             for (i, slot) in arrow_types.iter_mut().enumerate() {
                 if let Some(Some(found)) = inferred.get(&format!("${}", i + 1)) {
@@ -278,7 +279,7 @@ impl Session {
                     .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
                     .unwrap_or(plan);
                 let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
-                columns = Some(crate::naming::rename(schema, names.as_deref()));
+                columns = Some(crate::syntax::naming::rename(schema, names.as_deref()));
             }
         }
         if !self.in_explicit_transaction() {
@@ -311,8 +312,7 @@ impl Session {
     }
 
     fn describe_table(&self, txn: &Transaction, name: &ast::ObjectName) -> Result<TableDescriptor> {
-        let (context, _) = self.statement_state(txn);
-        crate::dml::target_table(&context, name, "describe")
+        crate::dml::target_table(&self.planner(txn).context, name, "describe")
     }
 
     async fn returning_schema(
@@ -341,11 +341,13 @@ impl Session {
             joins: vec![],
         }];
         let probe = select_where(items, from, None);
-        let names = crate::naming::output_names(&probe);
-        let (_, state) = self.statement_state(txn);
-        let plan = self.plan_query(probe, &[], &state).await?;
+        let names = crate::syntax::naming::output_names(&probe);
+        let plan = self.planner(txn).plan_query(probe, &[]).await?;
         let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
-        Ok(Some(crate::naming::rename(schema, names.as_deref())))
+        Ok(Some(crate::syntax::naming::rename(
+            schema,
+            names.as_deref(),
+        )))
     }
 }
 

@@ -26,7 +26,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use parking_lot::Mutex;
 
-use super::settings::Settings;
+use crate::context::settings::Settings;
 use crate::provider::KvTable;
 
 use crate::error::Result;
@@ -135,7 +135,7 @@ impl TextCache {
         if let Some(parsed) = self.texts.get(sql) {
             return Ok(parsed.clone());
         }
-        let parsed: Parsed = crate::parse::parse(sql)?
+        let parsed: Parsed = crate::syntax::parse(sql)?
             .into_iter()
             .map(|statement| Arc::new(PreparedStatement::new(statement)))
             .collect();

@@ -7,8 +7,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 
 use super::Session;
-use crate::cluster::{Cluster, ClusterOptions};
-use crate::result::QueryResult;
+use crate::context::cluster::{Cluster, ClusterOptions};
+use crate::context::result::QueryResult;
 
 fn session() -> Session {
     let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
@@ -76,7 +76,7 @@ async fn a_panic_in_a_statement_is_an_error_and_the_session_goes_on() {
         panic!("no rows")
     };
     let batches = rows.collect().await.unwrap();
-    let text = crate::result::text_rows(&batches, &session.text_options());
+    let text = crate::context::result::text_rows(&batches, &session.text_options());
     assert_eq!(text, vec![vec![Some("1".to_owned())]]);
 }
 
@@ -116,7 +116,7 @@ async fn a_cancel_request_stops_a_statement_waiting_for_a_lock() {
         panic!("no rows")
     };
     let batches = rows.collect().await.unwrap();
-    let text = crate::result::text_rows(&batches, &waiter.text_options());
+    let text = crate::context::result::text_rows(&batches, &waiter.text_options());
     assert_eq!(text, vec![vec![Some("1".to_owned())]]);
 }
 
@@ -129,7 +129,7 @@ async fn unblocked(session: &mut Session, sql: &str) -> Option<Result<String, &'
         Ok(QueryResult::Command { tag }) => Ok(tag),
         Ok(QueryResult::Rows { rows, .. }) => {
             let batches = rows.collect().await.unwrap();
-            let text = crate::result::text_rows(&batches, &session.text_options());
+            let text = crate::context::result::text_rows(&batches, &session.text_options());
             Ok(format!("{text:?}"))
         }
         Ok(QueryResult::CopyIn(_)) => panic!("{sql} started a COPY"),
@@ -242,7 +242,7 @@ async fn rows(session: &mut Session, sql: &str) -> Vec<Vec<Option<String>>> {
         panic!("{sql} returned no rows")
     };
     let batches = rows.collect().await.unwrap();
-    crate::result::text_rows(&batches, &session.text_options())
+    crate::context::result::text_rows(&batches, &session.text_options())
 }
 
 fn row(values: &[Option<&str>]) -> Vec<Option<String>> {
@@ -350,7 +350,7 @@ async fn a_kept_plan_binds_new_parameter_values_each_time() {
             panic!("no rows")
         };
         let batches = rows.collect().await.unwrap();
-        results.push(crate::result::text_rows(&batches, &session.text_options()).len());
+        results.push(crate::context::result::text_rows(&batches, &session.text_options()).len());
     }
     assert_eq!(results, [2, 1, 3]);
     assert_eq!(session.plans_reused(), 2);

@@ -24,9 +24,9 @@ use datafusion::sql::sqlparser::ast::Statement;
 
 use super::Session;
 use super::prepared::PreparedStatement;
+use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
 use crate::fast::Shape;
-use crate::result::QueryResult;
 
 /// Statements that never wait, whatever the session's state.
 fn never_waits(statement: &Statement) -> bool {
@@ -98,7 +98,7 @@ impl Session {
         let scope = txn.no_wait_scope();
         let outcome =
             std::panic::catch_unwind(AssertUnwindSafe(|| self.run_fast(shape, params, &txn)))
-                .unwrap_or_else(|panic| Err(crate::result::panic_error(panic)));
+                .unwrap_or_else(|panic| Err(crate::context::result::panic_error(panic)));
         let (refused, wrote) = (scope.refused(), scope.wrote());
         drop(scope);
         let error = match outcome {

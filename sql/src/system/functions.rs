@@ -23,8 +23,8 @@ use datafusion::scalar::ScalarValue;
 
 use super::Snapshot;
 use super::types;
+use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
-use crate::session::SessionShared;
 
 /// The object-identifier types `::reg…` casts look up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,7 +145,7 @@ fn parse_name(text: &str) -> Result<(Option<String>, String), SqlError> {
         .try_with_sql(text)
         .and_then(|mut p| p.parse_object_name(false))
         .map_err(|_| SqlError::new("42602", format!("invalid name syntax: \"{text}\"")))?;
-    crate::parse::object_name(&name)
+    crate::syntax::object_name(&name)
 }
 
 impl CatalogFunction {

@@ -16,7 +16,6 @@ pub mod columns;
 pub mod functions;
 pub mod information_schema;
 pub mod pg_catalog;
-pub mod rewrite;
 pub mod snapshot;
 pub mod types;
 
@@ -32,8 +31,8 @@ use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::context::statement_context;
 use crate::error::into_datafusion;
-use crate::provider::statement_context;
 use pg_catalog::SystemTable;
 pub use snapshot::Snapshot;
 

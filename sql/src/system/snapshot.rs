@@ -8,20 +8,14 @@
 //! their position (`derived_oid`): stable while the table's definition is, and in a range
 //! the object-id counter does not reach.
 
-use std::sync::Arc;
-
-use bytedata_catalog::catalog::{INFORMATION_SCHEMA, PG_CATALOG_SCHEMA};
 use bytedata_catalog::descriptor::{
-    CheckConstraint, ColumnDescriptor, DatabaseDescriptor, ForeignKey, KeyColumn,
-    ReferentialAction, RelationKind, RoleDescriptor, SchemaDescriptor, SequenceDescriptor,
+    CheckConstraint, ColumnDescriptor, ForeignKey, KeyColumn, ReferentialAction, RelationKind,
     TableDescriptor,
 };
 use bytedata_catalog::keycode::Direction;
 use bytedata_catalog::keys::FIRST_OBJECT_ID;
-use bytedata_mvcc::TxnOptions;
 
-use crate::error::SqlError;
-use crate::provider::StatementContext;
+pub use crate::context::snapshot::Snapshot;
 
 /// Derived OIDs start here: far above what the object-id counter hands out in practice.
 const DERIVED_OID_BASE: u32 = 0xC000_0000;
@@ -81,64 +75,7 @@ pub struct IndexRow<'a> {
     pub columns: &'a [KeyColumn],
 }
 
-pub struct Snapshot {
-    pub database: DatabaseDescriptor,
-    pub databases: Vec<DatabaseDescriptor>,
-    pub roles: Vec<RoleDescriptor>,
-    pub schemas: Vec<SchemaDescriptor>,
-    /// Tables and views.
-    pub tables: Vec<TableDescriptor>,
-    pub sequences: Vec<SequenceDescriptor>,
-    /// Schemas searched for unqualified names, in order (`pg_catalog` first).
-    pub search_path: Vec<u32>,
-    pub user: String,
-}
-
 impl Snapshot {
-    /// The catalog as the statement's transaction sees it (roles and databases as the
-    /// latest commit of the cluster's catalog has them).
-    pub fn load(context: &StatementContext) -> Result<Snapshot, SqlError> {
-        let catalog = &context.database.catalog;
-        let txn = &context.txn;
-        let schemas = catalog.schemas(txn)?;
-        let mut tables = Vec::new();
-        let mut sequences = Vec::new();
-        for schema in &schemas {
-            tables.extend(catalog.tables(txn, schema.id)?);
-            sequences.extend(catalog.sequences(txn, schema.id)?);
-        }
-        let system = context.cluster.system();
-        let system_txn = system.engine().begin(TxnOptions::default().read_only());
-        let roles = system.roles(&system_txn)?;
-        let databases = system.databases(&system_txn)?;
-        let mut search_path = vec![PG_CATALOG_SCHEMA];
-        for name in &context.search_path {
-            if let Some(schema) = schemas.iter().find(|s| &s.name == name)
-                && !search_path.contains(&schema.id)
-            {
-                search_path.push(schema.id);
-            }
-        }
-        Ok(Snapshot {
-            database: context.database.descriptor.clone(),
-            databases,
-            roles,
-            schemas,
-            tables,
-            sequences,
-            search_path,
-            user: context.user.clone(),
-        })
-    }
-
-    pub fn shared(context: &StatementContext) -> Result<Arc<Snapshot>, SqlError> {
-        if let Some(snapshot) = context.system.get() {
-            return Ok(snapshot.clone());
-        }
-        let snapshot = Arc::new(Snapshot::load(context)?);
-        Ok(context.system.get_or_init(|| snapshot).clone())
-    }
-
     /// A role's OID by name (the bootstrap superuser's for a name no role has).
     pub fn role_oid(&self, name: &str) -> u32 {
         self.roles
@@ -160,10 +97,6 @@ impl Snapshot {
             .iter()
             .find(|s| s.id == id)
             .map_or("?", |s| s.name.as_str())
-    }
-
-    pub fn is_system_schema(id: u32) -> bool {
-        id == PG_CATALOG_SCHEMA || id == INFORMATION_SCHEMA
     }
 
     pub fn table(&self, oid: i64) -> Option<&TableDescriptor> {

@@ -95,7 +95,7 @@ pub struct Cluster {
 /// The smallest memory budget a database may have.
 pub use bytedata_kv::MIN_MEMORY_LIMIT_BYTES;
 /// The key encrypted databases are sealed under, and its public id.
-pub use bytedata_kv::{KeyId, MasterKey};
+pub use bytedata_kv::MasterKey;
 
 fn kv_options(
     cluster: &ClusterOptions,

@@ -31,8 +31,8 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use datafusion::scalar::ScalarValue;
 use parking_lot::Mutex;
 
+use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
-use crate::session::SessionShared;
 
 /// Distinct outer tuples whose results one subquery keeps.
 const MAX_CACHED_RESULTS: usize = 65_536;
@@ -131,9 +131,9 @@ impl SubqueryFunction {
             .lock()
             .clone()
             .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))?;
-        let state = context.state();
+        let state = crate::provider::session_state(&context);
         let batches = block_on(async {
-            let physical = crate::provider::checked::physical_plan(&state, &plan).await?;
+            let physical = crate::planner::checked::physical_plan(&state, &plan).await?;
             datafusion::physical_plan::collect(physical, state.task_ctx()).await
         })?;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
@@ -323,7 +323,7 @@ impl SubqueryRule {
                 let input_schemas: Vec<DFSchemaRef> =
                     node.inputs().iter().map(|i| i.schema().clone()).collect();
                 // Output names stay what they were (the optimizer checks the schema).
-                crate::pgtypes::rewrite_expressions(node, |expr| {
+                crate::planner::typing::rewrite_expressions(node, |expr| {
                     expr.transform_up(|e| match e {
                         Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(self.function(
                             Kind::Scalar,

@@ -21,8 +21,8 @@ use datafusion::logical_expr::{
 };
 use datafusion::scalar::ScalarValue;
 
+use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
-use crate::session::SessionShared;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
@@ -78,7 +78,7 @@ fn text_arg(args: &[ColumnarValue], i: usize, rows: usize) -> DfResult<Vec<Optio
 }
 
 impl SessionFunction {
-    fn context(&self) -> DfResult<Arc<crate::provider::StatementContext>> {
+    fn context(&self) -> DfResult<Arc<crate::context::StatementContext>> {
         self.shared
             .context
             .lock()
@@ -100,7 +100,7 @@ impl SessionFunction {
                     format!("invalid name syntax: \"{name}\""),
                 ))
             })?;
-        let (schema, relation) = crate::parse::object_name(&parsed).map_err(into_datafusion)?;
+        let (schema, relation) = crate::syntax::object_name(&parsed).map_err(into_datafusion)?;
         let schemas = match &schema {
             Some(schema) => vec![
                 context
@@ -235,7 +235,7 @@ impl SessionFunction {
             Kind::Version => {
                 let version = format!(
                     "PostgreSQL {} on {}-linux, compiled by rustc, 64-bit",
-                    crate::session::settings::SERVER_VERSION,
+                    crate::context::settings::SERVER_VERSION,
                     std::env::consts::ARCH
                 );
                 std::sync::Arc::new(StringArray::from(vec![version; rows]))

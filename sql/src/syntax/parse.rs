@@ -47,9 +47,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
         .map_err(syntax_error)?;
         let mut statement = statement;
-        crate::system::rewrite::rewrite(&mut statement);
-        crate::set_returning::rewrite(&mut statement);
-        crate::single_row::rewrite(&mut statement);
+        crate::syntax::catalog_queries::rewrite(&mut statement);
+        crate::syntax::set_returning::rewrite(&mut statement);
+        crate::syntax::single_row::rewrite(&mut statement);
         statements.push(statement);
         let next = parser.peek_token().token;
         if next != Token::EOF && next != Token::SemiColon {

@@ -173,7 +173,7 @@ pub fn text_rows(
                     .iter()
                     .zip(&types)
                     .map(|(array, &(oid, typmod))| {
-                        crate::bridge::text::format(array, row, oid, typmod, options)
+                        crate::bridge::text::cell_text(array, row, oid, typmod, options)
                     })
                     .collect(),
             );
@@ -198,7 +198,7 @@ pub(crate) fn panic_error(panic: Box<dyn std::any::Any + Send>) -> SqlError {
 /// stream.
 pub(crate) fn guard_rows(
     result: QueryResult,
-    interrupt: std::sync::Arc<crate::session::interrupt::Interrupt>,
+    interrupt: std::sync::Arc<crate::context::interrupt::Interrupt>,
 ) -> QueryResult {
     let QueryResult::Rows {
         schema,
@@ -224,7 +224,7 @@ struct GuardedStream {
     schema: SchemaRef,
     /// `None` once ended: nothing is polled after an error or a panic.
     inner: Option<SendableRecordBatchStream>,
-    interrupt: std::sync::Arc<crate::session::interrupt::Interrupt>,
+    interrupt: std::sync::Arc<crate::context::interrupt::Interrupt>,
 }
 
 impl futures::Stream for GuardedStream {

@@ -12,7 +12,7 @@ use crate::error::{Result, SqlError};
 use bytedata_pgtypes::Zone;
 
 /// Parameters PostgreSQL reports to clients when they change (ParameterStatus).
-pub const REPORTED: &[&str] = &[
+pub const REPORTED_SETTINGS: &[&str] = &[
     "application_name",
     "client_encoding",
     "DateStyle",

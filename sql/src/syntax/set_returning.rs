@@ -32,7 +32,7 @@ pub fn rewrite(statement: &mut Statement) {
         // Post-order: the call is wrapped once, after its arguments were visited.
         if is_generate_series(expr) {
             let call = std::mem::replace(expr, Expr::value(ast::Value::Null));
-            *expr = crate::system::rewrite::call("unnest", vec![call]);
+            *expr = crate::syntax::catalog_queries::call("unnest", vec![call]);
         }
         ControlFlow::<()>::Continue(())
     });

@@ -17,8 +17,8 @@ use futures::Stream;
 /// PostgreSQL's name for an expression, if it has one.
 fn figure(expr: &Expr) -> Option<String> {
     Some(match expr {
-        Expr::Identifier(ident) => crate::parse::ident_name(ident),
-        Expr::CompoundIdentifier(parts) => crate::parse::ident_name(parts.last()?),
+        Expr::Identifier(ident) => crate::syntax::ident_name(ident),
+        Expr::CompoundIdentifier(parts) => crate::syntax::ident_name(parts.last()?),
         Expr::Function(function) => {
             let name = function.name.0.last()?.as_ident()?.value.to_lowercase();
             match name.strip_prefix("bytedata_reg") {
@@ -47,7 +47,7 @@ fn figure(expr: &Expr) -> Option<String> {
         Expr::Subquery(query) => match query.body.as_ref() {
             SetExpr::Select(select) => match select.projection.first()? {
                 SelectItem::UnnamedExpr(expr) => return figure(expr),
-                SelectItem::ExprWithAlias { alias, .. } => crate::parse::ident_name(alias),
+                SelectItem::ExprWithAlias { alias, .. } => crate::syntax::ident_name(alias),
                 _ => return None,
             },
             _ => return None,
@@ -144,7 +144,7 @@ pub fn items_names(items: &[SelectItem]) -> Option<Vec<String>> {
             SelectItem::UnnamedExpr(expr) => {
                 Some(figure(expr).unwrap_or_else(|| "?column?".into()))
             }
-            SelectItem::ExprWithAlias { alias, .. } => Some(crate::parse::ident_name(alias)),
+            SelectItem::ExprWithAlias { alias, .. } => Some(crate::syntax::ident_name(alias)),
             _ => None,
         })
         .collect()

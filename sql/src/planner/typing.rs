@@ -31,9 +31,9 @@ use datafusion::sql::sqlparser::ast;
 use bytedata_pgtypes::DataType as SqlType;
 
 use crate::bridge::field;
-use crate::ddl::typename::column_type;
+use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
-use crate::session::SessionShared;
+use crate::syntax::typename::column_type;
 
 /// Maps SQL type names as our columns store them.
 #[derive(Debug)]

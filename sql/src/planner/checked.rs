@@ -19,7 +19,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
-use super::StatementContext;
+use crate::context::StatementContext;
 use crate::error::into_datafusion;
 
 /// The physical plan of `plan`, interruptible.

@@ -16,9 +16,6 @@ use parking_lot::Mutex;
 
 use crate::error::SqlError;
 
-/// How often the DML loops look at the flags, in rows.
-pub const CHECK_EVERY_ROWS: usize = 256;
-
 #[derive(Debug)]
 pub struct Interrupt {
     /// Set by `cancel` until the next statement starts.

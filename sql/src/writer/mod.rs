@@ -15,6 +15,10 @@
 //! (not the snapshot): a parent deleted by a concurrent commit is gone, and a child row a
 //! concurrent transaction committed still counts.
 
+mod rows;
+
+pub use rows::table_rows;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -894,7 +898,7 @@ impl<'a> Writers<'a> {
                 "foreign key {fk_name} to validate is missing"
             )));
         };
-        for row in crate::ddl::table_rows(self.txn, &writer.codec)? {
+        for row in rows::table_rows(self.txn, &writer.codec)? {
             let (_, row) = row?;
             self.defer_parents_one(&writer, &row, fk);
         }

@@ -1,0 +1,172 @@
+//! What a statement runs with — the layer between parsing and planning.
+//!
+//! - `StatementContext`: one statement's database, transaction, search path, role and
+//!   clock, placed in DataFusion's session config as an extension, so table providers and
+//!   functions find it there (nothing is global);
+//! - `SessionShared`: the session state DataFusion's functions share (sequence values,
+//!   the running statement's context and settings), since DataFusion hands functions only
+//!   their arguments;
+//! - `settings` (what SET and SHOW act on), `interrupt` (cancel and `statement_timeout`),
+//!   `cluster` (the databases and roles), `snapshot` (the catalog as the statement's
+//!   transaction sees it), `result` (what a statement returns).
+//!
+//! Nothing here plans or executes: the layers above (`system`, `provider`, `planner`, the
+//! writers and executors, `session`) build on these types.
+
+pub mod cluster;
+pub mod interrupt;
+pub mod result;
+pub mod settings;
+pub mod snapshot;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicI32, AtomicU64};
+use std::sync::{Arc, OnceLock};
+
+use bytedata_catalog::descriptor::{SchemaDescriptor, TableDescriptor};
+use bytedata_mvcc::Transaction;
+use bytedata_pgtypes::Zone;
+use datafusion::catalog::{Session as DfSession, TableProvider};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::context::SessionState;
+use parking_lot::Mutex;
+
+use crate::error::SqlError;
+use cluster::{Cluster, Database};
+use interrupt::Interrupt;
+use settings::Settings;
+use snapshot::Snapshot;
+
+/// What one statement runs with.
+#[derive(Clone)]
+pub struct StatementContext {
+    pub database: Arc<Database>,
+    pub txn: Transaction,
+    /// Schemas searched for unqualified names, in order.
+    pub search_path: Vec<String>,
+    /// Tables this statement reads from elsewhere, by table id: the target of an UPDATE
+    /// or DELETE with its hidden row id, the rows RETURNING reads.
+    pub overrides: HashMap<u32, Arc<dyn TableProvider>>,
+    /// The session's DataFusion state without our catalog, to plan views with.
+    pub planner: SessionState,
+    /// How many views deep this plan is.
+    pub view_depth: usize,
+    /// The transaction's start: what `now()` and `current_date` are.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Stops the statement on a cancel request or timeout (checked once per batch).
+    pub interrupt: Arc<Interrupt>,
+    /// The cluster: its roles and databases, for the system tables.
+    pub cluster: Arc<Cluster>,
+    /// The role the session runs as.
+    pub user: String,
+    /// The session's time zone when the statement started (`TimeZone`): zone-less
+    /// timestamptz text is read in it.
+    pub time_zone: Zone,
+    /// The catalog as the system tables show it, loaded on first use (`system`).
+    pub system: Arc<OnceLock<Arc<Snapshot>>>,
+}
+
+impl fmt::Debug for StatementContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StatementContext")
+            .field("database", &self.database.descriptor.name)
+            .field("view_depth", &self.view_depth)
+            .finish()
+    }
+}
+
+impl StatementContext {
+    /// `Err(57014)` if the statement planned in `state` has been cancelled or timed out.
+    pub fn check_interrupt(state: &SessionState) -> Result<(), SqlError> {
+        match state.config().get_extension::<StatementContext>() {
+            Some(context) => context.interrupt.check(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn schemas(&self) -> Result<Vec<SchemaDescriptor>, SqlError> {
+        Ok(self.database.catalog.schemas(&self.txn)?)
+    }
+
+    pub fn schema(&self, name: &str) -> Result<Option<SchemaDescriptor>, SqlError> {
+        Ok(self.database.catalog.schema(&self.txn, name)?)
+    }
+
+    /// The schemas unqualified names resolve in: those of the search path that exist.
+    pub fn search_schemas(&self) -> Result<Vec<SchemaDescriptor>, SqlError> {
+        let mut schemas = Vec::new();
+        for name in &self.search_path {
+            if let Some(schema) = self.schema(name)? {
+                schemas.push(schema);
+            }
+        }
+        Ok(schemas)
+    }
+
+    /// Finds a table by optional schema and name, as PostgreSQL resolves it.
+    pub fn resolve_table(
+        &self,
+        schema: Option<&str>,
+        name: &str,
+    ) -> Result<Option<TableDescriptor>, SqlError> {
+        let candidates = match schema {
+            Some(schema) => match self.schema(schema)? {
+                Some(schema) => vec![schema],
+                None => {
+                    return Err(SqlError::new(
+                        "3F000",
+                        format!("schema \"{schema}\" does not exist"),
+                    ));
+                }
+            },
+            None => self.search_schemas()?,
+        };
+        for schema in candidates {
+            if let Some(table) = self.database.catalog.table(&self.txn, schema.id, name)? {
+                return Ok(Some(table));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The context of the statement `state` plans (its config carries it).
+pub fn statement_context(state: &dyn DfSession) -> DfResult<Arc<StatementContext>> {
+    state
+        .config()
+        .get_extension::<StatementContext>()
+        .ok_or_else(|| DataFusionError::Internal("no statement context in the session".into()))
+}
+
+/// Session state shared with functions DataFusion calls (nextval, currval…).
+pub struct SessionShared {
+    pub currvals: Mutex<HashMap<u32, i64>>,
+    pub last_sequence: Mutex<Option<u32>>,
+    /// The statement running, and the settings it runs with.
+    pub context: Mutex<Option<Arc<StatementContext>>>,
+    pub settings: Mutex<Settings>,
+    /// Numbers the functions that run subqueries row by row (`planner::subquery`).
+    pub next_subquery: AtomicU64,
+    /// The process id the server gave the connection (`pg_backend_pid()`).
+    pub backend_pid: AtomicI32,
+}
+
+impl SessionShared {
+    pub fn new(user: &str) -> Self {
+        SessionShared {
+            currvals: Mutex::new(HashMap::new()),
+            last_sequence: Mutex::new(None),
+            context: Mutex::new(None),
+            settings: Mutex::new(Settings::new(user)),
+            next_subquery: AtomicU64::new(0),
+            backend_pid: AtomicI32::new(0),
+        }
+    }
+}
+
+impl fmt::Debug for SessionShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionShared")
+    }
+}

@@ -1,0 +1,109 @@
+//! `COPY … FROM STDIN` as the session runs it: checked and begun here, fed by the server
+//! (`copy::CopyIn`), then loaded all or nothing in the statement's transaction.
+
+use bytedata_mvcc::Transaction;
+use datafusion::sql::sqlparser::ast::{self, Statement};
+
+use super::Session;
+use crate::context::result::QueryResult;
+use crate::copy::{CopyIn, CopyOptions};
+use crate::error::{Result, SqlError};
+
+impl Session {
+    /// Starts a `COPY … FROM STDIN`: checks the table and options, and returns the
+    /// `CopyIn` that collects the data.
+    pub(super) fn start_copy(&mut self, statement: Statement) -> Result<QueryResult> {
+        let Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            values,
+        } = statement
+        else {
+            return Err(SqlError::internal("not a COPY statement"));
+        };
+        if to {
+            return Err(SqlError::unsupported("COPY TO"));
+        }
+        if !matches!(target, ast::CopyTarget::Stdin) {
+            return Err(SqlError::new(
+                "42501",
+                "COPY from a file or program is not allowed; use COPY FROM STDIN",
+            ));
+        }
+        let ast::CopySource::Table {
+            table_name,
+            columns,
+        } = source
+        else {
+            return Err(SqlError::unsupported("COPY from a query"));
+        };
+        if !values.is_empty() {
+            return Err(SqlError::unsupported("COPY with inline data"));
+        }
+        let options = CopyOptions::from_statement(&options, &legacy_options)?;
+        let (txn, autocommit) = match &self.transaction {
+            Some(active) => (active.txn.clone(), false),
+            None => (self.begin_transaction(None, None), true),
+        };
+        let targets = txn.new_statement().map_err(SqlError::from).and_then(|()| {
+            let planner = self.planner(&txn);
+            let names: Vec<ast::ObjectName> = columns
+                .iter()
+                .map(|c| ast::ObjectName::from(vec![c.clone()]))
+                .collect();
+            crate::dml::copy_targets(&planner, &table_name, &names)
+        });
+        match targets {
+            Ok(targets) => Ok(QueryResult::CopyIn(Box::new(CopyIn::new(
+                table_name,
+                columns,
+                targets,
+                self.settings.time_zone(),
+                options,
+                txn,
+                autocommit,
+            )))),
+            Err(error) => Err(self.end_copy_with(txn, autocommit, error)),
+        }
+    }
+
+    /// Loads what a `COPY … FROM STDIN` received, all or nothing (`COPY n`).
+    pub async fn finish_copy(&mut self, mut copy: Box<CopyIn>) -> Result<QueryResult> {
+        let loaded = match copy.finish_input() {
+            Ok(batches) => crate::dml::copy_rows(&self.planner(&copy.txn), &copy, batches).await,
+            Err(error) => Err(error),
+        };
+        match loaded {
+            Ok(count) => {
+                if copy.autocommit {
+                    copy.txn.commit()?;
+                }
+                Ok(QueryResult::command(format!("COPY {count}")))
+            }
+            Err(error) => Err(self.end_copy_with(copy.txn.clone(), copy.autocommit, error)),
+        }
+    }
+
+    /// Abandons a `COPY … FROM STDIN` (bad data, or the client's CopyFail): nothing is
+    /// loaded, and the error is returned to be reported.
+    pub fn fail_copy(&mut self, copy: Box<CopyIn>, error: SqlError) -> SqlError {
+        self.end_copy_with(copy.txn.clone(), copy.autocommit, error)
+    }
+
+    pub(super) fn end_copy_with(
+        &mut self,
+        txn: Transaction,
+        autocommit: bool,
+        error: SqlError,
+    ) -> SqlError {
+        if autocommit {
+            let _ = txn.rollback();
+        } else if let Some(active) = &mut self.transaction {
+            active.failed = true;
+        }
+        error
+    }
+}
