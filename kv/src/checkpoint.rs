@@ -54,8 +54,12 @@ impl Inner {
         );
         drop(sealing);
         let mut writer = writer?;
+        let mut entries_added = 0u64;
         let failed = view.for_each_stored(.., false, |key, value| match writer.add(key, value) {
-            Ok(()) => ControlFlow::Continue(()),
+            Ok(()) => {
+                entries_added += 1;
+                ControlFlow::Continue(())
+            }
             Err(error) => ControlFlow::Break(error),
         });
         drop(view);
@@ -69,6 +73,14 @@ impl Inner {
             return Err(error);
         }
         let info = writer.finish()?;
+        assert_eq!(
+            info.lsn, lsn,
+            "the snapshot holds the view it was written from"
+        );
+        assert_eq!(
+            info.entries, entries_added,
+            "every entry added is in the snapshot"
+        );
         durable
             .wal_bytes_since_snapshot
             .fetch_sub(bytes_before, std::sync::atomic::Ordering::Relaxed);
@@ -94,6 +106,7 @@ impl Inner {
 
 /// Deletes snapshots beyond the newest `kept` and the log they made unnecessary.
 fn prune(durable: &Durable, kept: usize) -> Result<()> {
+    assert!(kept >= 1, "the newest snapshot is always kept");
     let names = durable
         .fs
         .list(&durable.snapshot_dir)

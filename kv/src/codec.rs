@@ -17,12 +17,19 @@ pub(crate) fn put_u64(buf: &mut Vec<u8>, value: u64) {
     buf.extend_from_slice(&value.to_le_bytes());
 }
 
+/// The longest varint: 64 bits at 7 per byte.
+pub(crate) const MAX_VARINT_BYTES: usize = 10;
+const _: () = assert!(MAX_VARINT_BYTES == u64::BITS.div_ceil(7) as usize);
+
 pub(crate) fn put_varint(buf: &mut Vec<u8>, mut value: u64) {
+    let start = buf.len();
+    let expected = varint_len(value);
     while value >= 0x80 {
         buf.push((value as u8) | 0x80);
         value >>= 7;
     }
     buf.push(value as u8);
+    debug_assert_eq!(buf.len() - start, expected);
 }
 
 pub(crate) fn varint_len(mut value: u64) -> usize {
@@ -31,6 +38,7 @@ pub(crate) fn varint_len(mut value: u64) -> usize {
         value >>= 7;
         len += 1;
     }
+    debug_assert!(len <= MAX_VARINT_BYTES);
     len
 }
 
@@ -95,6 +103,7 @@ impl<'a> Reader<'a> {
         }
         let bytes = &self.buf[self.pos..self.pos + len];
         self.pos += len;
+        debug_assert!(self.pos <= self.buf.len());
         Ok(bytes)
     }
 

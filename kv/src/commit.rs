@@ -23,7 +23,7 @@ use crossbeam_epoch as epoch;
 use crate::Lsn;
 use crate::batch::WriteBatch;
 use crate::error::{Error, Result};
-use crate::index::KeyOp;
+use crate::index::{KeyOp, last_op_per_key};
 use crate::options::FsyncPolicy;
 use crate::store::Inner;
 use crate::wal::LogItem;
@@ -209,15 +209,18 @@ impl Inner {
         let mut all_ops: Vec<KeyOp> = Vec::new();
         for pending in group {
             assert!(pending.lsn <= last_lsn);
-            batch_lens.push(pending.batch.len());
             let lsn = pending.lsn;
-            all_ops.extend(
-                pending
-                    .batch
-                    .into_ops()
-                    .into_iter()
-                    .map(|op| KeyOp::from_batch(op, lsn)),
-            );
+            let mut ops: Vec<KeyOp> = pending
+                .batch
+                .into_ops()
+                .into_iter()
+                .map(|op| KeyOp::from_batch(op, lsn))
+                .collect();
+            // A batch's later operation on a key replaces its earlier one before anything
+            // is written: the value log never takes a value no version will point at.
+            last_op_per_key(&mut ops);
+            batch_lens.push(ops.len());
+            all_ops.extend(ops);
         }
         let ops = all_ops.len();
         if let Some(values) = &self.values {

@@ -49,6 +49,10 @@ impl Inner {
             return Ok(false);
         };
         let _no_checkpoint = durable.checkpoints.lock();
+        if cfg!(debug_assertions) {
+            let _apply = self.apply.lock();
+            self.debug_check_value_accounting(false);
+        }
         let mut offset = 0;
         let mut moved = 0u64;
         loop {
@@ -125,6 +129,7 @@ impl Inner {
         let mut unused = Vec::new();
         {
             let _apply = self.apply.lock();
+            self.debug_check_value_accounting(false);
             let guard = epoch::pin();
             for (entry, to) in live.iter().zip(pointers) {
                 // Overwritten and trimmed since it was read: the copy is garbage.
@@ -137,6 +142,8 @@ impl Inner {
                     unused.push(to);
                 }
             }
+            drop(guard);
+            self.debug_check_value_accounting(false);
         }
         values.log.note_dead(&self.index.take_dead_values());
         values.log.note_dead(&unused);
@@ -157,5 +164,35 @@ impl Inner {
         values
             .log
             .account_live(&live_bytes, self.options.snapshots_kept);
+        drop(guard);
+        let _apply = self.apply.lock();
+        self.debug_check_value_accounting(true);
+    }
+
+    /// The value log's accounting against a recount of the pointers the index holds
+    /// (`ValueLog::check_accounting`); `exact` when no value is being appended or moved.
+    /// Caller holds the apply lock.
+    pub(crate) fn value_accounting_violation(&self, exact: bool) -> Option<String> {
+        let values = self.values.as_ref()?;
+        let guard = epoch::pin();
+        let mut live = BTreeMap::new();
+        self.index.for_each_pointer(&guard, |pointer| {
+            *live.entry(pointer.file_no).or_insert(0) += u64::from(pointer.len);
+        });
+        let mut pending = BTreeMap::new();
+        for pointer in self.index.pending_dead_values() {
+            *pending.entry(pointer.file_no).or_insert(0) += u64::from(pointer.len);
+        }
+        values.log.check_accounting(&live, &pending, exact).err()
+    }
+
+    /// In debug builds, `value_accounting_violation`, panicking on one. Caller holds the
+    /// apply lock.
+    fn debug_check_value_accounting(&self, exact: bool) {
+        if cfg!(debug_assertions)
+            && let Some(violation) = self.value_accounting_violation(exact)
+        {
+            panic!("value log accounting: {violation}");
+        }
     }
 }

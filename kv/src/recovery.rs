@@ -184,7 +184,13 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         drop(unsealing);
         match loaded {
             Ok(info) if info.lsn == lsn => {
-                chosen = Some((loader.finish(), info));
+                let index = loader.finish();
+                assert_eq!(
+                    index.entries(),
+                    info.entries,
+                    "every entry of the snapshot is loaded"
+                );
+                chosen = Some((index, info));
                 break;
             }
             Ok(info) => {
@@ -253,6 +259,11 @@ pub(crate) fn recover(fs: Arc<dyn Fs>, dir: &Path, options: &Options) -> Result<
         },
     )?;
     apply_gathered(&mut gathered, &mut collector);
+    assert!(
+        replayed.last_lsn >= snapshot_lsn,
+        "recovery never goes back past its snapshot"
+    );
+    index.debug_check(true, &epoch::pin());
 
     for path in rejected {
         let mut aside = path.clone().into_os_string();

@@ -58,6 +58,12 @@ const VERSION: u32 = 1;
 const HEADER_BYTES: usize = 48;
 const BLOCK_HEADER_BYTES: usize = 12;
 const FOOTER_BYTES: usize = 40;
+// magic, version, flags, lsn, created_unix_ms, file_id, data_key_id, crc32.
+const _: () = assert!(HEADER_BYTES == MAGIC.len() + 4 + 4 + 8 + 8 + 8 + 4 + 4);
+// body_len, crc32, entry_count.
+const _: () = assert!(BLOCK_HEADER_BYTES == 4 + 4 + 4);
+// zero, crc32, entry_count, block_count, lsn, end magic.
+const _: () = assert!(FOOTER_BYTES == 4 + 4 + 8 + 8 + 8 + END_MAGIC.len());
 const KIND_INLINE: u8 = 0;
 const KIND_POINTER: u8 = 1;
 const FLAG_SEALED: u32 = 1;

@@ -483,6 +483,26 @@ impl Store {
         Ok(new_master.id())
     }
 
+    /// Verifies the store's structures against themselves (tests and diagnosis): waits
+    /// until no commit group is being written and holds off checkpoints and compaction,
+    /// then walks the whole index — key order, tree shape, version chains, counters — and
+    /// checks the value log's byte accounting exactly. Costs a walk of everything held;
+    /// `Err` names the first violation.
+    pub fn check_consistency(&self) -> std::result::Result<(), String> {
+        let inner = self.inner();
+        let _no_checkpoint = inner.durable.as_ref().map(|d| d.checkpoints.lock());
+        let mut sync = inner.sync.lock();
+        while sync.leader_active {
+            inner.group_done.wait(&mut sync);
+        }
+        let _apply = inner.apply.lock();
+        inner.index.check_consistency(&crossbeam_epoch::pin())?;
+        match inner.value_accounting_violation(true) {
+            Some(violation) => Err(violation),
+            None => Ok(()),
+        }
+    }
+
     pub fn stats(&self) -> Stats {
         let inner = self.inner();
         let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);

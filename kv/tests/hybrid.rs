@@ -201,9 +201,30 @@ fn compaction_moves_live_values_and_files_go_only_after_enough_checkpoints() {
     assert!(vlog_files(dir.path()).len() <= files_before - compacted);
     assert!(deleted.bytes < before.bytes, "{before:?} {deleted:?}");
     assert_eq!(contents(&store), model);
+    store.check_consistency().unwrap();
     store.close().unwrap();
     let store = Store::open(options).unwrap();
     assert_eq!(contents(&store), model);
+    store.check_consistency().unwrap();
+}
+
+#[test]
+fn a_value_overwritten_in_its_own_batch_is_never_counted_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(hybrid(dir.path())).unwrap();
+    let mut batch = WriteBatch::new();
+    batch.put(key(1), value(1, 1, 500));
+    batch.put(key(1), value(1, 2, 500));
+    batch.put(key(2), value(2, 1, 500));
+    store.write(batch).unwrap();
+    assert_eq!(store.get(&key(1)).unwrap(), Some(value(1, 2, 500)));
+    // Every byte of the value log is live, dead or waiting to be noted dead: a value the
+    // batch itself replaced is not written at all.
+    store.check_consistency().unwrap();
+    let stats = store.stats().value_log.unwrap();
+    assert_eq!(stats.dead_bytes, 0, "{stats:?}");
+    store.checkpoint().unwrap();
+    store.check_consistency().unwrap();
 }
 
 #[test]

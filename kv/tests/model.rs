@@ -132,6 +132,7 @@ impl Harness {
             recovered.len(),
             self.candidates.len()
         );
+        store.check_consistency().unwrap();
         self.model = recovered;
         self.durable_point();
         self.store = Some(store);
@@ -196,6 +197,7 @@ impl Harness {
                     .push((self.store().read_view(), self.model.clone()));
             }
             Op::CheckViews => {
+                self.store().check_consistency().unwrap();
                 for (view, seen) in &self.views {
                     assert_eq!(
                         &view.scan(..).map(Result::unwrap).collect::<Model>(),

@@ -30,6 +30,9 @@ const MAGIC: &[u8; 8] = b"BYTEKEYS";
 const VERSION: u32 = 1;
 const HEADER_BYTES: usize = 24;
 const ENTRY_BYTES: usize = 4 + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
+// magic, version, key_count, master_key_id.
+const _: () = assert!(HEADER_BYTES == MAGIC.len() + 4 + 4 + 8);
+const _: () = assert!(ENTRY_BYTES == 76);
 /// Each master-key rotation adds one data key.
 pub(crate) const MAX_DATA_KEYS: usize = 4096;
 pub(crate) const FILE_NAME: &str = "KEYRING";

@@ -75,14 +75,16 @@ impl BulkLoader {
             0 => new_leaf(),
             _ => build_levels(leaves),
         };
-        Index {
+        let index = Index {
             root: AtomicPtr::new(root),
             live_keys: AtomicU64::new(self.live),
             entries: AtomicU64::new(self.live),
             versions: AtomicU64::new(self.live),
             approx_bytes: AtomicU64::new(self.bytes),
             dead_values: Mutex::new(Vec::new()),
-        }
+        };
+        index.debug_check(true, &crossbeam_epoch::pin());
+        index
     }
 }
 

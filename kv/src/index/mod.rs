@@ -26,6 +26,7 @@
 //! removed), so a tree that lost most of its keys stays sparse until they come back.
 
 mod bulk;
+mod check;
 mod node;
 mod pointers;
 #[cfg(test)]
@@ -213,6 +214,11 @@ impl Index {
     }
 
     /// Takes the value-log entries that became garbage since the last call.
+    /// Value-log entries trimmed since the value log last took them, left in place.
+    pub fn pending_dead_values(&self) -> Vec<ValuePointer> {
+        self.dead_values.lock().clone()
+    }
+
     pub fn take_dead_values(&self) -> Vec<ValuePointer> {
         std::mem::take(&mut *self.dead_values.lock())
     }
@@ -476,6 +482,7 @@ impl Index {
             }
             start = end;
         }
+        self.debug_check(false, guard);
     }
 
     /// Pushes a version onto the chain in `leaf` slot `i`.

@@ -37,74 +37,33 @@ fn key(k: u16) -> Vec<u8> {
     key
 }
 
-/// Walks the whole tree checking its shape, collecting its keys in order.
-struct Checker<'g> {
-    guard: &'g Guard,
-    keys: Vec<Vec<u8>>,
-    leaf_depths: Vec<usize>,
-}
-
-impl<'g> Checker<'g> {
-    fn visit(
-        &mut self,
-        node: &'g Node,
-        bounds: (Option<&[u8]>, Option<&[u8]>),
-        depth: usize,
-        is_root: bool,
-    ) {
-        let (lower, upper) = bounds;
-        assert!(node.len() <= CAP);
-        assert!(is_root || node.len() > 0, "only the root may be empty");
-        for i in 1..node.len() {
-            assert!(node.key(i - 1) < node.key(i), "node keys must ascend");
-        }
-        if node.leaf {
-            for (key, _) in node.entries() {
-                assert!(
-                    lower.is_none_or(|lower| key >= lower),
-                    "key below its lower bound"
-                );
-                assert!(
-                    upper.is_none_or(|upper| key < upper),
-                    "key at or above its upper bound"
-                );
-                self.keys.push(key.to_vec());
-            }
-            self.leaf_depths.push(depth);
-            return;
-        }
-        assert!(
-            !is_root || node.len() > 1,
-            "a root with one child is collapsed"
-        );
-        for i in 0..node.len() {
-            let low = if i == 0 { lower } else { Some(node.key(i)) };
-            let high = if i + 1 < node.len() {
-                Some(node.key(i + 1))
-            } else {
-                upper
-            };
-            self.visit(child(node, i, self.guard), (low, high), depth + 1, false);
-        }
-    }
-}
-
-/// Checks the tree's shape; returns its keys in order.
+/// Checks the tree's shape and counters (`check_consistency`); returns its keys in order.
 fn check_invariants(index: &Index) -> Vec<Vec<u8>> {
     let guard = epoch::pin();
-    let mut checker = Checker {
-        guard: &guard,
-        keys: Vec::new(),
-        leaf_depths: Vec::new(),
-    };
-    checker.visit(index.root(&guard), (None, None), 0, true);
-    let depths = &checker.leaf_depths;
-    assert!(
-        depths.windows(2).all(|w| w[0] == w[1]),
-        "leaves at different depths"
+    let mut keys = Vec::new();
+    if let Err(violation) = index.check_collecting(&guard, Some(&mut keys)) {
+        panic!("{violation}");
+    }
+    keys
+}
+
+#[test]
+fn the_consistency_check_catches_a_counter_off_by_one() {
+    let index = Index::new();
+    let guard = epoch::pin();
+    index.apply_batch(
+        vec![BatchOp::Put {
+            key: b"k".to_vec().into(),
+            value: b"v".to_vec().into(),
+        }],
+        1,
+        &guard,
+        &mut |_| {},
     );
-    assert_eq!(index.entries(), checker.keys.len() as u64);
-    checker.keys
+    assert!(index.check_consistency(&guard).is_ok());
+    index.versions.fetch_add(1, Ordering::Relaxed);
+    let violation = index.check_consistency(&guard).unwrap_err();
+    assert!(violation.contains("recount"), "{violation}");
 }
 
 fn scan(

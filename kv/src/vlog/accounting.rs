@@ -59,9 +59,15 @@ impl ValueLog {
         let segments = self.segments.read();
         for pointer in pointers {
             if let Some(segment) = segments.get(&pointer.file_no) {
-                segment
+                let dead = segment
                     .dead_bytes
-                    .fetch_add(u64::from(pointer.len), Ordering::Relaxed);
+                    .fetch_add(u64::from(pointer.len), Ordering::Relaxed)
+                    + u64::from(pointer.len);
+                debug_assert!(
+                    dead <= segment.entry_bytes.load(Ordering::Relaxed),
+                    "value log file {}: more bytes dead than written",
+                    pointer.file_no
+                );
             }
         }
     }
@@ -167,6 +173,47 @@ impl ValueLog {
                 segments.remove(&file_no);
             }
         });
+        Ok(())
+    }
+
+    /// Checks the byte accounting against a recount: `live` (bytes the index points at,
+    /// per file) and `pending` (bytes of trimmed versions the log has not been told of).
+    /// No entry is counted twice — in every file, live + dead + pending bytes are at most
+    /// the bytes of its entries — and no pointer leads into a file that is gone. With
+    /// `exact` (no value being appended or moved) every entry is counted: equality.
+    pub fn check_accounting(
+        &self,
+        live: &BTreeMap<u64, u64>,
+        pending: &BTreeMap<u64, u64>,
+        exact: bool,
+    ) -> std::result::Result<(), String> {
+        let segments = self.segments.read();
+        for file_no in live.keys() {
+            match segments.get(file_no) {
+                Some(segment) if !segment.removed.load(Ordering::Relaxed) => {}
+                _ => {
+                    return Err(format!(
+                        "the index points into value log file {file_no}, which is gone"
+                    ));
+                }
+            }
+        }
+        for (&file_no, segment) in segments.iter() {
+            if segment.removed.load(Ordering::Relaxed) {
+                continue;
+            }
+            let entries = segment.entry_bytes.load(Ordering::Relaxed);
+            let dead = segment.dead_bytes.load(Ordering::Relaxed);
+            let live = live.get(&file_no).copied().unwrap_or(0);
+            let pending = pending.get(&file_no).copied().unwrap_or(0);
+            let counted = live + dead + pending;
+            if counted > entries || (exact && counted != entries) {
+                return Err(format!(
+                    "value log file {file_no}: {entries} bytes of entries, but {live} live, \
+                     {dead} dead and {pending} pending"
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -67,6 +67,12 @@ pub(crate) const HEADER_BYTES: usize = 48;
 pub(crate) const ENTRY_HEADER_BYTES: usize = 16;
 /// The encoded size of a `ValuePointer`.
 pub(crate) const POINTER_BYTES: usize = 24;
+// magic, version, flags, file_no, file_id, data_key_id, reserved, crc32.
+const _: () = assert!(HEADER_BYTES == MAGIC.len() + 4 + 4 + 8 + 8 + 4 + 8 + 4);
+// body_len, crc32, lsn.
+const _: () = assert!(ENTRY_HEADER_BYTES == 4 + 4 + 8);
+// file_no, offset, len, crc.
+const _: () = assert!(POINTER_BYTES == 8 + 8 + 4 + 4);
 
 /// Where a value lives in the value log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

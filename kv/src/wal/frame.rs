@@ -31,6 +31,10 @@ use crate::error::Result;
 use crate::options::FORMAT_MAX_BATCH_BYTES;
 
 pub(crate) const FRAME_HEADER_BYTES: usize = 32;
+// body_len, crc32, first_lsn, synced_lsn, batch_count, flags.
+const _: () = assert!(FRAME_HEADER_BYTES == 4 + 4 + 8 + 8 + 4 + 4);
+// The associated data of a sealed frame is header bytes 8..32.
+const _: () = assert!(FRAME_HEADER_BYTES - 8 == 24);
 /// No frame body is larger: one batch at the format limit plus its length prefix, or a
 /// group of smaller batches, sealed.
 pub(crate) const MAX_FRAME_BODY_BYTES: usize = FORMAT_MAX_BATCH_BYTES + 4096;
@@ -52,6 +56,10 @@ pub(crate) fn encode(
 ) -> Result<()> {
     assert!(!batches.is_empty(), "a frame holds at least one batch");
     assert!(first_lsn > 0, "LSNs start at 1");
+    assert!(
+        first_lsn.checked_add(batches.len() as u64).is_some(),
+        "LSNs run out"
+    );
     let start = buf.len();
     let plain_len: usize = batches.iter().map(|batch| 4 + batch.len()).sum();
     let body_len = plain_len
@@ -208,6 +216,9 @@ pub(crate) fn decode(data: &[u8]) -> Parsed<'_> {
     if first_lsn == 0 || batch_count == 0 || (flags != 0 && flags != FLAG_SEALED) {
         return malformed("frame header fields out of range");
     }
+    if first_lsn.checked_add(batch_count as u64).is_none() {
+        return malformed("frame LSNs run past the largest LSN");
+    }
     let sealed = flags == FLAG_SEALED;
     let body = &frame[FRAME_HEADER_BYTES..];
     let batches = if sealed {
@@ -320,5 +331,22 @@ mod tests {
         let mut zeros_then_data = vec![0u8; 100];
         zeros_then_data[90] = 1;
         assert!(matches!(decode(&zeros_then_data), Parsed::Invalid { .. }));
+    }
+
+    #[test]
+    fn lsns_that_would_overflow_are_refused_not_wrapped() {
+        // A checksum-valid frame whose LSNs run past u64::MAX: damage or forgery, never
+        // something a store wrote.
+        let mut buf = frame(1, &[b"a", b"b"]);
+        buf[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        let crc = checksum(&buf);
+        buf[4..8].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            decode(&buf),
+            Parsed::Invalid {
+                checksum_ok: true,
+                ..
+            }
+        ));
     }
 }

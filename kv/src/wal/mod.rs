@@ -41,6 +41,8 @@ use crate::fs::{File, Fs};
 const MAGIC: &[u8; 8] = b"BYTEWAL\0";
 const VERSION: u32 = 1;
 pub(crate) const SEGMENT_HEADER_BYTES: usize = 40;
+// magic, version, flags, first_lsn, file_id, extension length, crc32.
+const _: () = assert!(SEGMENT_HEADER_BYTES == MAGIC.len() + 4 + 4 + 8 + 8 + 4 + 4);
 const FLAG_SEALED: u32 = 1;
 
 pub(crate) fn segment_name(first_lsn: u64) -> String {
@@ -113,6 +115,9 @@ pub(crate) fn decode_header(data: &[u8]) -> Result<SegmentHeader, &'static str> 
         FLAG_SEALED if ext_len == 4 => Some(le_u32(extension, 0)),
         _ => return Err("unsupported WAL segment flags"),
     };
+    if le_u64(data, 16) == 0 {
+        return Err("segment header gives first LSN 0 (LSNs start at 1)");
+    }
     Ok(SegmentHeader {
         first_lsn: le_u64(data, 16),
         file_id: le_u64(data, 24),
@@ -397,5 +402,18 @@ impl Wal {
     pub fn size(&self) -> (usize, u64) {
         let closed: u64 = self.closed.iter().map(|segment| segment.bytes).sum();
         (self.closed.len() + 1, closed + self.active.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_claiming_lsn_zero_is_not_a_segment() {
+        let header = encode_header(0, 7, None);
+        assert!(decode_header(&header).is_err());
+        let header = encode_header(1, 7, None);
+        assert_eq!(decode_header(&header).map(|h| h.first_lsn), Ok(1));
     }
 }

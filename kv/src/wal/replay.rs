@@ -187,6 +187,10 @@ pub(crate) fn replay(
         loop {
             match frame::decode(&data[offset..]) {
                 Parsed::Frame(frame) => {
+                    assert!(
+                        frame.len > FRAME_HEADER_BYTES && offset + frame.len <= data.len(),
+                        "a decoded frame lies within its segment and is not empty"
+                    );
                     if frame.first_lsn != last + 1 {
                         return Err(Error::corruption(
                             &path,
@@ -217,8 +221,14 @@ pub(crate) fn replay(
                                 .map_err(|reason| Error::corruption(&path, offset as u64, reason))?
                         }
                     };
+                    assert_eq!(
+                        batches.len(),
+                        frame.batch_count,
+                        "a frame's batches are all read"
+                    );
                     for (i, encoded) in batches.iter().enumerate() {
                         let lsn = frame.first_lsn + i as u64;
+                        assert!(lsn > last, "batches replay in LSN order");
                         if lsn <= snapshot_lsn {
                             continue;
                         }
@@ -270,6 +280,7 @@ pub(crate) fn replay(
                 }
             }
         }
+        assert!(offset <= data.len() && last + 1 >= header.first_lsn);
         prev_last = Some(last);
         let segment = ClosedSegment {
             first_lsn: header.first_lsn,
@@ -286,6 +297,16 @@ pub(crate) fn replay(
 
     let log_last = prev_last.unwrap_or(0);
     let last_lsn = log_last.max(snapshot_lsn);
+    assert!(
+        batches_applied <= last_lsn - snapshot_lsn,
+        "only batches above the snapshot are applied, each once"
+    );
+    assert!(
+        closed
+            .windows(2)
+            .all(|pair| pair[0].last_lsn < pair[1].first_lsn),
+        "closed segments follow each other in LSN order"
+    );
     let wal = match resume {
         Some((segment, file, cipher)) if segment.last_lsn >= snapshot_lsn => {
             // What recovery read may still be only in the page cache.
@@ -307,6 +328,11 @@ pub(crate) fn replay(
             Wal::create(fs, dir, last_lsn + 1, closed, segment_limit_bytes, keyring)?
         }
     };
+    assert_eq!(
+        wal.written_lsn(),
+        last_lsn,
+        "the log resumes right after what it holds"
+    );
     Ok(Replayed {
         wal,
         last_lsn,
