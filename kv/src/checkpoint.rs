@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::inner::{Durable, Inner};
 use crate::snapshot::{SnapshotInfo, SnapshotWriter, parse_snapshot_name};
-use crate::store::{Durable, Inner};
 use crate::view::ReadView;
 
 impl Inner {

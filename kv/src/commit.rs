@@ -24,28 +24,9 @@ use crate::Lsn;
 use crate::batch::WriteBatch;
 use crate::error::{Error, Result};
 use crate::index::{KeyOp, last_op_per_key};
+use crate::inner::{Inner, Pending};
 use crate::options::FsyncPolicy;
-use crate::store::Inner;
 use crate::wal::LogItem;
-
-pub(crate) struct Pending {
-    lsn: u64,
-    encoded: Vec<u8>,
-    batch: WriteBatch,
-    /// What applying it may add to the index's memory (`WriteBatch::memory_charge_bytes`).
-    charge_bytes: u64,
-}
-
-pub(crate) struct Queue {
-    pub next_lsn: u64,
-    pub pending: Vec<Pending>,
-    pub closed: bool,
-}
-
-pub(crate) struct SyncState {
-    pub leader_active: bool,
-    pub applied_lsn: u64,
-}
 
 /// A submitted batch. It commits whether or not anyone waits; dropping the ticket waits.
 pub struct CommitTicket {

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use crossbeam_epoch as epoch;
 
 use crate::error::{Error, Result};
-use crate::store::Inner;
+use crate::inner::Inner;
 use crate::vlog::scan::{EntryBatch, LoggedValue};
 
 /// Entries read from the file being compacted per step (and per apply-lock hold).

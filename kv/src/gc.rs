@@ -13,7 +13,7 @@ use std::collections::{HashSet, VecDeque};
 use crossbeam_epoch as epoch;
 
 use crate::index::{Index, Trim};
-use crate::view::ViewRegistry;
+use crate::view_registry::ViewRegistry;
 
 #[derive(Default)]
 pub(crate) struct Collector {

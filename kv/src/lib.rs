@@ -68,12 +68,16 @@ mod crypto;
 mod error;
 pub mod fs;
 mod gc;
+mod hybrid;
 mod index;
+mod inner;
 mod options;
+mod pointer;
 mod recovery;
 mod snapshot;
 mod store;
 mod view;
+mod view_registry;
 mod vlog;
 mod wal;
 

@@ -186,10 +186,10 @@ impl Options {
                 "encryption at rest needs a store on disk; a memory store writes no files".into(),
             );
         }
-        if self.value_threshold_bytes < crate::vlog::POINTER_BYTES {
+        if self.value_threshold_bytes < crate::pointer::POINTER_BYTES {
             return fail(format!(
                 "value_threshold_bytes must be at least {} (a pointer's size)",
-                crate::vlog::POINTER_BYTES
+                crate::pointer::POINTER_BYTES
             ));
         }
         if self.value_log_file_bytes < 4096 {

@@ -31,11 +31,11 @@ use crate::crypto::keyring::{Keyring, SharedKeyring};
 use crate::error::{Error, Result};
 use crate::fs::{DirLock, Fs};
 use crate::gc::Collector;
+use crate::hybrid::HybridValues;
 use crate::index::{BulkLoader, Index, KeyOp, Stored, last_op_per_key};
 use crate::options::{Options, StorageMode};
 use crate::snapshot::{self, SnapshotInfo, parse_snapshot_name};
 use crate::vlog::ValueLog;
-use crate::vlog::values::HybridValues;
 use crate::wal::Wal;
 use crate::wal::replay::{list_segments, replay};
 

@@ -1,7 +1,6 @@
 //! The public handle: open (with recovery), reads through views, writes through the
 //! commit pipeline, checkpoints, stats and an orderly close.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -11,20 +10,19 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::Lsn;
 use crate::batch::WriteBatch;
-use crate::commit::{CommitTicket, Queue, SyncState};
-use crate::crypto::keyring::SharedKeyring;
+use crate::commit::CommitTicket;
 use crate::crypto::{KeyId, MasterKey};
 use crate::error::{Error, Result};
-use crate::fs::{DirLock, Fs, RealFs};
+use crate::fs::{Fs, RealFs};
 use crate::gc::Collector;
 use crate::index::Index;
+use crate::inner::{CheckpointState, Durable, Inner, Queue, SyncState};
 use crate::options::{FsyncPolicy, Options, StorageMode};
 use crate::recovery;
 use crate::snapshot::SnapshotInfo;
-use crate::view::{ReadView, ViewRegistry};
+use crate::view::ReadView;
+use crate::view_registry::ViewRegistry;
 use crate::vlog::ValueLogStats;
-use crate::vlog::values::HybridValues;
-use crate::wal::Wal;
 
 /// How often the maintenance thread looks for idle garbage and due checkpoints.
 const MAINTENANCE_TICK: Duration = Duration::from_millis(100);
@@ -32,47 +30,6 @@ const MAINTENANCE_TICK: Duration = Duration::from_millis(100);
 const IDLE_GC_CHUNK: usize = 4096;
 /// After a failed checkpoint, the next automatic attempt waits this long.
 const CHECKPOINT_RETRY: Duration = Duration::from_secs(5);
-
-pub(crate) struct Inner {
-    pub options: Options,
-    pub index: Index,
-    /// Every batch up to this LSN is applied; readers read at or below it.
-    pub visible_lsn: AtomicU64,
-    pub views: ViewRegistry,
-    /// The log and snapshots; `None` in memory mode.
-    pub durable: Option<Durable>,
-    /// The value log: hybrid mode (or a store that was hybrid) only.
-    pub values: Option<HybridValues>,
-    pub queue: Mutex<Queue>,
-    pub sync: Mutex<SyncState>,
-    pub group_done: Condvar,
-    /// The apply lock: held while versions are added or trimmed.
-    pub apply: Mutex<Collector>,
-    /// Set once, by the first failed write or fsync of the log.
-    pub failure: OnceLock<Arc<str>>,
-    maintenance: Mutex<bool>,
-    maintenance_wake: Condvar,
-    pub checkpoint_due: AtomicBool,
-}
-
-pub(crate) struct Durable {
-    pub fs: Arc<dyn Fs>,
-    pub snapshot_dir: PathBuf,
-    pub wal: Mutex<Wal>,
-    /// Serializes checkpoints and remembers the last one.
-    pub checkpoints: Mutex<CheckpointState>,
-    pub wal_bytes_since_snapshot: AtomicU64,
-    pub dir_lock: Mutex<Option<Box<dyn DirLock>>>,
-    pub dir: PathBuf,
-    /// The data keys of an encrypted store.
-    pub keyring: Option<SharedKeyring>,
-}
-
-pub(crate) struct CheckpointState {
-    pub last: Option<SnapshotInfo>,
-    pub last_at: Instant,
-    pub retry_after: Option<Instant>,
-}
 
 /// What the store looks like right now, for monitoring.
 #[derive(Clone, Debug)]

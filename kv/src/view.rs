@@ -15,20 +15,18 @@
 //! damaged entry): every read that returns values returns a `Result`. A value's pointer
 //! is followed while the epoch is still pinned, so the file it names is still there.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::ops::{
     Bound, ControlFlow, Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive,
 };
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_epoch as epoch;
-use parking_lot::Mutex;
 
 use crate::Lsn;
 use crate::error::{Error, Result};
 use crate::index::{Index, Stored, Walk, before_end};
-use crate::store::Inner;
+use crate::inner::Inner;
 
 impl Inner {
     /// Calls `f` with the value `stored` holds or points at (`None`: no value).
@@ -48,38 +46,6 @@ impl Inner {
                 Ok(f(Some(&value)))
             }
         }
-    }
-}
-
-#[derive(Default)]
-pub(crate) struct ViewRegistry {
-    views: Mutex<BTreeMap<u64, usize>>,
-}
-
-impl ViewRegistry {
-    pub fn register(&self, visible: &AtomicU64) -> u64 {
-        let mut views = self.views.lock();
-        let lsn = visible.load(Ordering::Acquire);
-        *views.entry(lsn).or_insert(0) += 1;
-        lsn
-    }
-
-    fn unregister(&self, lsn: u64) {
-        let mut views = self.views.lock();
-        let count = views.get_mut(&lsn).expect("unregistering an unknown view");
-        *count -= 1;
-        if *count == 0 {
-            views.remove(&lsn);
-        }
-    }
-
-    /// The distinct LSNs of live views, ascending.
-    pub fn lsns(&self) -> Vec<u64> {
-        self.views.lock().keys().copied().collect()
-    }
-
-    pub fn count(&self) -> usize {
-        self.views.lock().values().sum()
     }
 }
 

@@ -2,73 +2,14 @@
 //! and the commit log they share.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use bytedata_kv::Store;
-use parking_lot::Mutex;
 
-use crate::commit_log::CommitLog;
 use crate::error::Result;
-use crate::locks::{LockManager, LockWait};
+use crate::options::TxnOptions;
+use crate::shared::Shared;
 use crate::txn::Transaction;
-
-/// Isolation levels, as PostgreSQL defines them (see docs/transactions.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum IsolationLevel {
-    /// Each statement reads a fresh snapshot; writes lock and see the latest version.
-    #[default]
-    ReadCommitted,
-    /// Snapshot isolation: one snapshot for the transaction; a key changed by a commit
-    /// after the snapshot cannot be written (first updater wins).
-    RepeatableRead,
-    /// Repeatable read plus validation of everything read at commit: commits are
-    /// equivalent to running one at a time in commit order.
-    Serializable,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TxnOptions {
-    pub isolation: IsolationLevel,
-    pub read_only: bool,
-    pub lock_wait: LockWait,
-}
-
-impl Default for TxnOptions {
-    fn default() -> Self {
-        TxnOptions {
-            isolation: IsolationLevel::default(),
-            read_only: false,
-            lock_wait: LockWait::Block,
-        }
-    }
-}
-
-impl TxnOptions {
-    pub fn isolation(isolation: IsolationLevel) -> Self {
-        TxnOptions {
-            isolation,
-            ..Self::default()
-        }
-    }
-
-    pub fn read_only(mut self) -> Self {
-        self.read_only = true;
-        self
-    }
-
-    pub fn lock_wait(mut self, wait: LockWait) -> Self {
-        self.lock_wait = wait;
-        self
-    }
-}
-
-pub(crate) struct Shared {
-    pub store: Store,
-    pub locks: LockManager,
-    pub commit_log: Mutex<CommitLog>,
-    next_txn_id: AtomicU64,
-    pub active: AtomicU64,
-}
 
 /// Transactions over one kv store. Cheap to clone.
 #[derive(Clone)]
@@ -90,13 +31,7 @@ pub struct EngineStats {
 impl Engine {
     pub fn new(store: Store) -> Self {
         Engine {
-            shared: Arc::new(Shared {
-                store,
-                locks: LockManager::new(),
-                commit_log: Mutex::new(CommitLog::default()),
-                next_txn_id: AtomicU64::new(1),
-                active: AtomicU64::new(0),
-            }),
+            shared: Arc::new(Shared::new(store)),
         }
     }
 
@@ -109,7 +44,7 @@ impl Engine {
     }
 
     pub fn begin(&self, options: TxnOptions) -> Transaction {
-        let id = self.shared.next_txn_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.shared.next_txn_id();
         Transaction::begin(self.shared.clone(), id, options)
     }
 

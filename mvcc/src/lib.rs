@@ -52,13 +52,14 @@ mod commit_log;
 mod engine;
 mod error;
 mod locks;
-mod scan;
+mod options;
+mod shared;
 mod txn;
 
-pub use engine::{Engine, EngineStats, IsolationLevel, TxnOptions};
+pub use engine::{Engine, EngineStats};
 pub use error::{Error, Result};
 pub use locks::LockWait;
-pub use scan::TxnScan;
-pub use txn::{CancelHandle, NoWaitScope, Transaction, TxnReader};
+pub use options::{IsolationLevel, TxnOptions};
+pub use txn::{CancelHandle, NoWaitScope, Transaction, TxnReader, TxnScan};
 
 pub use bytedata_kv::Lsn;

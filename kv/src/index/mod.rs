@@ -41,7 +41,7 @@ use crossbeam_epoch::Guard;
 use parking_lot::Mutex;
 
 use crate::batch::BatchOp;
-use crate::vlog::ValuePointer;
+use crate::pointer::ValuePointer;
 pub(crate) use bulk::BulkLoader;
 use node::{CAP, Node};
 use version::GcMark;

@@ -5,7 +5,7 @@ use crossbeam_epoch::Guard;
 
 use super::version::{self, Version};
 use super::{Index, Path, child, next_leaf};
-use crate::vlog::ValuePointer;
+use crate::pointer::ValuePointer;
 
 impl Index {
     /// Makes the version of `key` written at `lsn` that points at `from` point at `to`

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 use crossbeam_epoch::Guard;
 
-use crate::vlog::{POINTER_BYTES, ValuePointer};
+use crate::pointer::{POINTER_BYTES, ValuePointer};
 
 /// Bytes of bookkeeping per version, for memory accounting (header plus allocator).
 pub(crate) const VERSION_OVERHEAD_BYTES: u64 = 48;

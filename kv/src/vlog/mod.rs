@@ -44,7 +44,6 @@ pub(crate) mod cache;
 use accounting::Retired;
 pub use accounting::ValueLogStats;
 pub(crate) mod scan;
-pub(crate) mod values;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,54 +58,17 @@ use crate::crypto::keyring::SharedKeyring;
 use crate::error::{Error, Result};
 use crate::fs::{File, Fs, read_exact_at};
 use crate::options::{FORMAT_MAX_KEY_BYTES, FORMAT_MAX_VALUE_BYTES};
+pub(crate) use crate::pointer::{POINTER_BYTES, ValuePointer};
 
 const MAGIC: &[u8; 8] = b"BYTEVLOG";
 const VERSION: u32 = 1;
 const FLAG_SEALED: u32 = 1;
 pub(crate) const HEADER_BYTES: usize = 48;
 pub(crate) const ENTRY_HEADER_BYTES: usize = 16;
-/// The encoded size of a `ValuePointer`.
-pub(crate) const POINTER_BYTES: usize = 24;
 // magic, version, flags, file_no, file_id, data_key_id, reserved, crc32.
 const _: () = assert!(HEADER_BYTES == MAGIC.len() + 4 + 4 + 8 + 8 + 4 + 8 + 4);
 // body_len, crc32, lsn.
 const _: () = assert!(ENTRY_HEADER_BYTES == 4 + 4 + 8);
-// file_no, offset, len, crc.
-const _: () = assert!(POINTER_BYTES == 8 + 8 + 4 + 4);
-
-/// Where a value lives in the value log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct ValuePointer {
-    pub file_no: u64,
-    pub offset: u64,
-    /// The whole entry: header and body.
-    pub len: u32,
-    /// The entry's checksum, so a pointer to another entry is caught before it is used.
-    pub crc: u32,
-}
-
-impl ValuePointer {
-    pub fn encode(&self) -> [u8; POINTER_BYTES] {
-        let mut out = [0u8; POINTER_BYTES];
-        out[..8].copy_from_slice(&self.file_no.to_le_bytes());
-        out[8..16].copy_from_slice(&self.offset.to_le_bytes());
-        out[16..20].copy_from_slice(&self.len.to_le_bytes());
-        out[20..].copy_from_slice(&self.crc.to_le_bytes());
-        out
-    }
-
-    pub fn decode(bytes: &[u8]) -> Option<ValuePointer> {
-        if bytes.len() != POINTER_BYTES {
-            return None;
-        }
-        Some(ValuePointer {
-            file_no: le_u64(bytes, 0),
-            offset: le_u64(bytes, 8),
-            len: le_u32(bytes, 16),
-            crc: le_u32(bytes, 20),
-        })
-    }
-}
 
 pub(crate) fn file_name(file_no: u64) -> String {
     crate::codec::lsn_file_name(file_no, "vlog")

@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use super::cache::ValueCache;
-use super::{ValueLog, ValueLogStats, ValuePointer};
 use crate::error::Result;
 use crate::index::{KeyOp, OpValue};
+use crate::vlog::cache::ValueCache;
+use crate::vlog::{ValueLog, ValueLogStats, ValuePointer};
 
 /// A value to log: key, value, LSN of its batch.
 type LoggedEntry<'a> = (&'a [u8], &'a [u8], u64);

@@ -7,8 +7,8 @@ use std::ops::{Bound, ControlFlow};
 use bytedata_kv::{KeyRange, ReadView};
 use bytes::Bytes;
 
+use super::{Transaction, Writes};
 use crate::Result;
-use crate::txn::{Transaction, Writes};
 
 /// Entries a scan fetches at a time.
 const CHUNK: usize = 256;
