@@ -17,6 +17,9 @@
 //!   OIDs), sequence values and hidden row ids come from counters outside transactions
 //!   (`counters`), never repeating a value.
 //!
+//! Values and types are `bytedata_pgtypes`' (`Value`, `DataType`, `Numeric`): this crate
+//! decides only how they are laid out in keys and rows.
+//!
 //! Each database has its own store (its own storage configuration); the system store holds
 //! the databases and roles. The formats are documented byte by byte in
 //! docs/key-encoding.md.

@@ -29,6 +29,10 @@
 //! - The log is never truncated or deleted past what a durable snapshot covers.
 //! - Every byte read back from disk is checked (checksums, lengths, order, LSN
 //!   continuity) before it is trusted; what fails is reported with file and offset.
+//! - What the index holds agrees with itself: key order, tree shape, version chains and
+//!   counters are walked and recounted after changes in debug builds (`index::check`),
+//!   and `Store::check_consistency` checks them, and the value log's accounting, on
+//!   demand.
 //!
 //! # Example
 //!
@@ -55,7 +59,12 @@
 //!
 //! Storage modes: `Memory` (nothing on disk), `Disk` (memory plus log and snapshots) and
 //! `Hybrid` (as `Disk`, but large values live in an append-only value log, `vlog`, and
-//! the index holds pointers to them; `compaction` reclaims the space of dead values).
+//! the index holds pointers to them, `pointer`; `hybrid` decides which values go there,
+//! `compaction` reclaims the space of dead values).
+//!
+//! The parts of a store share one `inner::Inner` (the index, the commit queue, the locks);
+//! each adds its methods in its own file: `commit`, `checkpoint`, `compaction`, `view`,
+//! `store` (the public handle and maintenance).
 //! Disk and hybrid stores can be encrypted at rest (`crypto`: every log frame, snapshot
 //! block and value-log entry sealed).
 
