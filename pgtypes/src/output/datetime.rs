@@ -23,22 +23,16 @@ pub fn format_date(days_since_unix_epoch: i32) -> String {
     }
 }
 
-/// `HH:MM:SS[.ffffff]` with trailing zeros of the fraction dropped.
+/// `HH:MM:SS[.ffffff]` with trailing zeros of the fraction dropped. A time outside the
+/// day (only arithmetic can make one) wraps around it, as PostgreSQL's time arithmetic
+/// does; `24:00:00` itself is a valid time and stays.
 pub fn format_time_of_day(micros: i64) -> String {
-    let seconds = micros.div_euclid(1_000_000);
-    let fraction = micros.rem_euclid(1_000_000);
-    let mut out = format!(
-        "{:02}:{:02}:{:02}",
-        seconds / 3600,
-        (seconds / 60) % 60,
-        seconds % 60
-    );
-    if fraction != 0 {
-        let digits = format!("{fraction:06}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
-    out
+    let within_day = if (0..=MICROS_PER_DAY).contains(&micros) {
+        micros
+    } else {
+        micros.rem_euclid(MICROS_PER_DAY)
+    };
+    format_hours_unbounded(within_day.unsigned_abs())
 }
 
 /// A timestamp from microseconds since 1970-01-01 (local time, no zone).
@@ -98,14 +92,14 @@ pub fn format_interval(months: i32, days: i32, micros: i64) -> String {
     }
     if micros != 0 || parts.is_empty() {
         let negative = micros < 0;
-        let time = format_time_of_day_unbounded(micros.unsigned_abs());
+        let time = format_hours_unbounded(micros.unsigned_abs());
         parts.push(if negative { format!("-{time}") } else { time });
     }
     parts.join(" ")
 }
 
-/// `H:MM:SS` where hours may exceed 24 (for intervals).
-fn format_time_of_day_unbounded(micros: u64) -> String {
+/// `HH:MM:SS[.ffffff]` where hours may exceed 24 (for intervals).
+fn format_hours_unbounded(micros: u64) -> String {
     let seconds = micros / 1_000_000;
     let fraction = micros % 1_000_000;
     let mut out = format!(
@@ -143,6 +137,10 @@ mod tests {
             "1 year 2 mons 3 days 04:05:06"
         );
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
+        assert_eq!(format_interval(0, 0, 100 * 3_600_000_000), "100:00:00");
+        assert_eq!(format_time_of_day(86_400_000_000), "24:00:00");
+        assert_eq!(format_time_of_day(-3_600_000_000), "23:00:00");
+        assert_eq!(format_time_of_day(45_296_500_000), "12:34:56.5");
         assert_eq!(format_interval(0, -1, -1_000_000), "-1 days -00:00:01");
     }
 }

@@ -275,6 +275,8 @@ impl Session {
     }
 }
 
+/// In an implicit transaction, rows must be read before the transaction commits: a
+/// query's stream is collected here.
 async fn materialize_in_implicit(result: QueryResult, implicit: bool) -> Result<QueryResult> {
     match result {
         QueryResult::Rows {

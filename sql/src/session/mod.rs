@@ -176,9 +176,7 @@ impl Session {
     pub fn cancel_handle(&self) -> Option<bytedata_mvcc::CancelHandle> {
         self.transaction.as_ref().map(|t| t.txn.cancel_handle())
     }
-}
 
-impl Session {
     /// The planner of a statement running in `txn` now: the session's database, role,
     /// search path, time zone and clock, and its settings published to its functions.
     fn planner(&self, txn: &Transaction) -> Planner {
