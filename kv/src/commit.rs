@@ -197,9 +197,12 @@ impl Inner {
                 .into_iter()
                 .map(|op| KeyOp::from_batch(op, lsn))
                 .collect();
-            // A batch's later operation on a key replaces its earlier one before anything
-            // is written: the value log never takes a value no version will point at.
-            last_op_per_key(&mut ops);
+            if self.values.is_some() {
+                // A batch's later operation on a key replaces its earlier one before any
+                // value is logged: the value log never takes a value no version will
+                // point at. (The index keeps only the last anyway.)
+                last_op_per_key(&mut ops);
+            }
             batch_lens.push(ops.len());
             all_ops.extend(ops);
         }

@@ -1,7 +1,7 @@
 //! Row descriptions and data rows.
 
 use bytedata_pgtypes::TextOptions;
-use bytedata_pgtypes::Value;
+use bytedata_pgtypes::{DataType, Value};
 use bytes::{BufMut, BytesMut};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
@@ -121,30 +121,12 @@ pub fn value_data_row(values: &[Value], types: &ColumnTypes, formats: &[i16]) ->
         let (oid, _) = types.types.get(i).copied()?;
         let length_at = data.len();
         data.put_i32(0);
-        let integer = match value {
-            Value::Bool(v) => i64::from(*v),
-            Value::Int2(v) => i64::from(*v),
-            Value::Int4(v) => i64::from(*v),
-            Value::Int8(v) => *v,
-            _ => 0,
-        };
         if format_of(formats, i) == FORMAT_BINARY {
-            // The integer OIDs narrow exactly as `binary::encode` does; text OIDs carry
-            // the text form. Any other announced type goes the Arrow way.
-            match (oid, value) {
-                (
-                    16 | 21 | 23 | 26 | 20,
-                    Value::Bool(_) | Value::Int2(_) | Value::Int4(_) | Value::Int8(_),
-                ) => match oid {
-                    16 => data.put_u8(u8::from(integer != 0)),
-                    21 => data.put_i16(integer as i16),
-                    23 => data.put_i32(integer as i32),
-                    26 => data.put_u32(integer as u32),
-                    _ => data.put_i64(integer),
-                },
-                (25 | 1043 | 1042 | 19 | 114 | 18 | 705, _) => put_text(value, &mut data)?,
-                _ => return None,
-            }
+            // Sent at the announced type, which must be the value's own: any other
+            // pairing goes the Arrow way, which converts.
+            let ty =
+                DataType::from_oid(oid).filter(|ty| ty.oid() == oid && is_own_type(value, ty))?;
+            bytedata_pgtypes::binary::encode(value, &ty, &mut data)?;
         } else {
             put_text(value, &mut data)?;
         }
@@ -152,6 +134,21 @@ pub fn value_data_row(values: &[Value], types: &ColumnTypes, formats: &[i16]) ->
         data[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
     }
     return Some(DataRow::new(data, values.len() as i16));
+
+    /// Whether a value `ValueRows` carries is of type `ty` (booleans, integers, text).
+    fn is_own_type(value: &Value, ty: &DataType) -> bool {
+        matches!(
+            (value, ty),
+            (Value::Bool(_), DataType::Bool)
+                | (Value::Int2(_), DataType::Int2)
+                | (Value::Int4(_), DataType::Int4)
+                | (Value::Int8(_), DataType::Int8)
+                | (
+                    Value::Text(_),
+                    DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+                )
+        )
+    }
 
     fn put_text(value: &Value, data: &mut BytesMut) -> Option<()> {
         match value {
