@@ -48,8 +48,9 @@ pub struct StatementContext {
     /// Tables this statement reads from elsewhere, by table id: the target of an UPDATE
     /// or DELETE with its hidden row id, the rows RETURNING reads.
     pub overrides: HashMap<u32, Arc<dyn TableProvider>>,
-    /// The session's DataFusion state without our catalog, to plan views with.
-    pub planner: SessionState,
+    /// The session's DataFusion state before any statement: each state that plans with
+    /// this context (the statement's, a view's) starts from it.
+    pub base_state: SessionState,
     /// How many views deep this plan is.
     pub view_depth: usize,
     /// The transaction's start: what `now()` and `current_date` are.

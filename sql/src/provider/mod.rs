@@ -39,7 +39,7 @@ const MAX_VIEW_DEPTH: usize = 32;
 /// The DataFusion state that plans with `context`: the session's planner with the
 /// statement's clock, the context as an extension, and the database as its catalog.
 pub fn session_state(context: &Arc<StatementContext>) -> SessionState {
-    let mut state = context.planner.clone();
+    let mut state = context.base_state.clone();
     state.mark_start_execution();
     state.execution_props_mut().query_execution_start_time = Some(context.now);
     state.config_mut().set_extension(context.clone());

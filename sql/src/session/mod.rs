@@ -186,7 +186,7 @@ impl Session {
             txn: txn.clone(),
             search_path: self.settings.search_path(),
             overrides: HashMap::new(),
-            planner: self.base.clone(),
+            base_state: self.base.clone(),
             view_depth: 0,
             now: self.clock,
             interrupt: self.interrupt.clone(),

@@ -1,6 +1,6 @@
-//! What the system tables are computed from: the catalog as one statement's transaction
-//! sees it, loaded once per statement and shared by every system table and catalog
-//! function the statement uses.
+//! The catalog snapshot (`context::snapshot`: the catalog as one statement's transaction
+//! sees it) as the system tables and catalog functions read it: relations by OID and
+//! name, indexes and constraints as rows, their definitions as PostgreSQL prints them.
 //!
 //! Tables, views, sequences and non-primary indexes have object ids that double as their
 //! OIDs. The objects PostgreSQL gives OIDs of their own and our catalog does not — the
