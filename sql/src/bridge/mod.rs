@@ -19,6 +19,29 @@ pub mod cells;
 pub mod text;
 pub mod types;
 
+use datafusion::arrow::array::ArrayRef;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::ColumnarValue;
+use datafusion::scalar::ScalarValue;
+
 pub use builder::{ColumnBuilder, finish_column, values_batch};
 pub use cells::{value_at, value_at_in};
 pub use types::{arrow_type, field, pg_type_of};
+
+/// Whether every argument of a function call is a scalar: the call then computes one row
+/// and answers a scalar (`function_result`).
+pub fn all_scalar(args: &[ColumnarValue]) -> bool {
+    args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
+}
+
+/// A function's result array as DataFusion takes it back: its one value as a scalar for a
+/// call on scalars, else the array.
+pub fn function_result(array: ArrayRef, scalar: bool) -> DfResult<ColumnarValue> {
+    if scalar {
+        debug_assert_eq!(array.len(), 1, "a call on scalars computes one row");
+        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?));
+    }
+    Ok(ColumnarValue::Array(array))
+}

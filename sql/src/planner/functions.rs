@@ -282,10 +282,7 @@ impl ScalarUDFImpl for SessionFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = crate::bridge::all_scalar(&args.args);
         let rows = if scalar
             && matches!(
                 self.kind,

@@ -16,7 +16,6 @@ use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExp
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 use serde_json::Value as Json;
 
@@ -94,10 +93,7 @@ impl ScalarUDFImpl for JsonOp {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = crate::bridge::all_scalar(&args.args);
         let rows = if scalar { 1 } else { args.number_rows };
         let left =
             datafusion::arrow::compute::cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
@@ -146,12 +142,7 @@ impl ScalarUDFImpl for JsonOp {
                 Arc::new(StringArray::from(out))
             }
         };
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        crate::bridge::function_result(array, scalar)
     }
 }
 

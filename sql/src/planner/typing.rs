@@ -231,10 +231,7 @@ impl ScalarUDFImpl for CheckedOp {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = crate::bridge::all_scalar(&args.args);
         let rows = if scalar { 1 } else { args.number_rows };
         let left = args.args[0].to_array(rows)?;
         let right = args.args[1].to_array(rows)?;
@@ -251,12 +248,7 @@ impl ScalarUDFImpl for CheckedOp {
             };
             into_datafusion(SqlError::new("22003", what))
         })?;
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        crate::bridge::function_result(array, scalar)
     }
 }
 
@@ -323,12 +315,7 @@ impl ScalarUDFImpl for TextCast {
             builder.append(&value).map_err(into_datafusion)?;
         }
         let array = crate::bridge::finish_column(&mut builder);
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        crate::bridge::function_result(array, scalar)
     }
 }
 

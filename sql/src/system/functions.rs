@@ -19,7 +19,6 @@ use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::scalar::ScalarValue;
 
 use super::Snapshot;
 use super::types;
@@ -591,10 +590,7 @@ impl ScalarUDFImpl for CatalogFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = crate::bridge::all_scalar(&args.args);
         let rows = if scalar { 1 } else { args.number_rows.max(1) };
         let arrays = args
             .args
@@ -602,12 +598,7 @@ impl ScalarUDFImpl for CatalogFunction {
             .map(|a| a.to_array(rows))
             .collect::<DfResult<Vec<_>>>()?;
         let array = self.invoke(&arrays, rows)?;
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        crate::bridge::function_result(array, scalar)
     }
 }
 
