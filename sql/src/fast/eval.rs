@@ -172,3 +172,41 @@ pub(crate) fn arithmetic(
     integer_of(&result_type, sum).ok_or(Decline)?;
     integer_of(column_type, sum).ok_or(Decline)
 }
+
+/// `operand + shift` (the shift an integer literal, `$1 + 99`) compared with a column of
+/// type `ty`: with no shift, as `key_value`; else integer arithmetic typed as PostgreSQL
+/// types it, declining on overflow (the general path raises 22003) and when the sum is
+/// not a value of the column's type.
+pub(crate) fn shifted_key_value(
+    operand: &Operand,
+    shift: i64,
+    ty: &SqlType,
+    inputs: &Inputs,
+) -> Converted {
+    if shift == 0 {
+        return key_value(operand, ty, inputs);
+    }
+    let Some((value, value_type)) = operand_integer(operand, inputs)? else {
+        return Err(Decline);
+    };
+    let shift_type = if i32::try_from(shift).is_ok() {
+        SqlType::Int4
+    } else {
+        SqlType::Int8
+    };
+    let result_type = match (&value_type, &shift_type) {
+        (SqlType::Int8, _) | (_, SqlType::Int8) => SqlType::Int8,
+        _ => SqlType::Int4,
+    };
+    let sum = value + i128::from(shift);
+    integer_of(&result_type, sum).ok_or(Decline)?;
+    integer_of(ty, sum).ok_or(Decline)
+}
+
+/// A LIMIT or OFFSET count: a non-negative integer, else the general path decides.
+pub(crate) fn row_count(operand: &Operand, inputs: &Inputs) -> std::result::Result<u64, Decline> {
+    match operand_integer(operand, inputs)? {
+        Some((v, _)) => u64::try_from(v).map_err(|_| Decline),
+        None => Err(Decline),
+    }
+}

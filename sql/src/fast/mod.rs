@@ -11,7 +11,9 @@
 //! - `DELETE FROM t WHERE <every primary-key column> = v …`
 //! - `INSERT INTO t [(cols)] VALUES (v, …), …`
 //!
-//! where `v` is a parameter, a literal, NULL or `now()`/`CURRENT_TIMESTAMP`.
+//! where `v` is a parameter, a literal, NULL or `now()`/`CURRENT_TIMESTAMP`; and
+//! single-table queries over key prefixes, ranges, IN lists and index look-ups, with
+//! filters, aggregates, grouping, ordering and limits (`query`).
 //!
 //! The rule that keeps the two paths' answers identical: the fast path *declines* (and the
 //! general path runs the statement from the start) whenever anything is not plainly what
@@ -26,6 +28,7 @@
 //! or the lock fails if it changed (higher levels).
 
 mod eval;
+pub(crate) mod query;
 mod recognize;
 pub(crate) mod tables;
 
@@ -104,7 +107,10 @@ pub(crate) enum Shape {
         table: TableName,
         outputs: Vec<Output>,
         key: Vec<(String, Operand)>,
+        /// The same statement as a query, for when the equalities are not a whole key.
+        query: Option<Box<query::QueryShape>>,
     },
+    Query(Box<query::QueryShape>),
     Update {
         table: TableName,
         assignments: Vec<Assignment>,
@@ -129,6 +135,7 @@ impl Shape {
             | Shape::Update { table, .. }
             | Shape::Delete { table, .. }
             | Shape::Insert { table, .. } => table,
+            Shape::Query(query) => &query.table,
         }
     }
 }
@@ -182,7 +189,7 @@ fn point_key(
 /// second inserted row is locked after the first was written.
 pub(crate) fn locks_before_writing(shape: &Shape, writer: &TableWriter) -> bool {
     match shape {
-        Shape::Get { .. } => true,
+        Shape::Get { .. } | Shape::Query(_) => true,
         Shape::Insert { rows, .. } => rows.len() == 1,
         Shape::Update { .. } | Shape::Delete { .. } => !writer.codec.has_unique_index(),
     }
@@ -197,7 +204,16 @@ pub(crate) fn execute(
     inputs: &Inputs,
 ) -> Result<Outcome> {
     match shape {
-        Shape::Get { outputs, key, .. } => get(writer, outputs, key, txn, inputs),
+        Shape::Get {
+            outputs,
+            key,
+            query,
+            ..
+        } => match (get(writer, outputs, key, txn, inputs)?, query) {
+            (Err(Decline), Some(query)) => query::execute(query, writer, txn, inputs),
+            (outcome, _) => Ok(outcome),
+        },
+        Shape::Query(query) => query::execute(query, writer, txn, inputs),
         Shape::Update {
             assignments, key, ..
         } => update(writer, assignments, key, catalog, txn, inputs),

@@ -8,6 +8,7 @@ use datafusion::sql::sqlparser::ast::{
     TableFactor, TableObject, TableWithJoins, UnaryOperator,
 };
 
+use super::query::recognize::query_shape;
 use super::{Assignment, Operand, Output, Shape, TableName, ValueExpr};
 use crate::syntax::ident_name;
 
@@ -28,7 +29,7 @@ pub(crate) fn recognize(statement: &Statement) -> Option<Shape> {
 
 /// `[schema.]table [AS alias]`, nothing more: the table's name and the name its columns
 /// may be qualified with.
-fn plain_table(from: &TableWithJoins) -> Option<(TableName, String)> {
+pub(super) fn plain_table(from: &TableWithJoins) -> Option<(TableName, String)> {
     if !from.joins.is_empty() {
         return None;
     }
@@ -79,7 +80,7 @@ fn table_name(name: &ast::ObjectName) -> Option<TableName> {
 }
 
 /// A column reference, bare or qualified by the table's name or alias.
-fn column(expr: &Expr, qualifier: &str) -> Option<String> {
+pub(super) fn column(expr: &Expr, qualifier: &str) -> Option<String> {
     match expr {
         Expr::Identifier(ident) => Some(ident_name(ident)),
         Expr::CompoundIdentifier(parts) => match parts.as_slice() {
@@ -92,7 +93,7 @@ fn column(expr: &Expr, qualifier: &str) -> Option<String> {
 }
 
 /// A constant or a parameter.
-fn operand(expr: &Expr) -> Option<Operand> {
+pub(super) fn operand(expr: &Expr) -> Option<Operand> {
     match expr {
         Expr::Value(value) => match &value.value {
             ast::Value::Placeholder(p) => {
@@ -204,7 +205,12 @@ fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
     (locks.is_empty() && pipe_operators.is_empty()).then_some(body.as_ref())
 }
 
+/// A point get when the query is one, else a query the pipeline runs, if it is one.
 fn select(query: &ast::Query) -> Option<Shape> {
+    point_select(query).or_else(|| query_shape(query).map(|shape| Shape::Query(Box::new(shape))))
+}
+
+fn point_select(query: &ast::Query) -> Option<Shape> {
     let SetExpr::Select(select) = bare_body(query)? else {
         return None;
     };
@@ -259,10 +265,11 @@ fn select(query: &ast::Query) -> Option<Shape> {
         table,
         outputs,
         key,
+        query: query_shape(query).map(Box::new),
     })
 }
 
-fn is_plain_wildcard(options: &ast::WildcardAdditionalOptions) -> bool {
+pub(super) fn is_plain_wildcard(options: &ast::WildcardAdditionalOptions) -> bool {
     options.opt_ilike.is_none()
         && options.opt_exclude.is_none()
         && options.opt_except.is_none()

@@ -51,14 +51,14 @@ pub struct AccessPlan {
     pub description: String,
 }
 
-/// What the filters say about one column.
+/// What the filters say about one column; the `usize`s name the filter that said it.
 #[derive(Clone, Debug, Default)]
-struct Constraint {
-    equals: Option<Vec<Value>>,
-    lower: Option<(Bound<Value>, usize)>,
-    upper: Option<(Bound<Value>, usize)>,
+pub struct Constraint {
+    pub equals: Option<Vec<Value>>,
+    pub lower: Option<(Bound<Value>, usize)>,
+    pub upper: Option<(Bound<Value>, usize)>,
     /// Filters that contributed the equality.
-    eq_filters: Vec<usize>,
+    pub eq_filters: Vec<usize>,
 }
 
 fn strip_cast(expr: &Expr) -> &Expr {
@@ -476,9 +476,19 @@ fn names(codec: &TableCodec, positions: &[(usize, SqlType, Direction)], count: u
 }
 
 pub fn plan(codec: &TableCodec, filters: &[&Expr]) -> AccessPlan {
-    let constraints = constraints(codec, filters);
+    plan_constraints(codec, &constraints(codec, filters), filters.len())
+}
+
+/// The access path for per-column constraints (one per live column of the codec) drawn
+/// from `filter_count` filters.
+pub fn plan_constraints(
+    codec: &TableCodec,
+    constraints: &[Constraint],
+    filter_count: usize,
+) -> AccessPlan {
+    debug_assert_eq!(constraints.len(), codec.columns().len());
     let mark = |used: &[usize]| {
-        let mut consumed = vec![false; filters.len()];
+        let mut consumed = vec![false; filter_count];
         for &i in used {
             consumed[i] = true;
         }
@@ -491,7 +501,7 @@ pub fn plan(codec: &TableCodec, filters: &[&Expr]) -> AccessPlan {
         .collect();
     let primary = codec.primary_prefix();
     let primary_end = index_end(codec.table_id(), 1);
-    if let Some(ranges) = build_ranges(&primary, &key_columns, &constraints) {
+    if let Some(ranges) = build_ranges(&primary, &key_columns, constraints) {
         let key_names = names(
             codec,
             &key_columns,
@@ -533,7 +543,7 @@ pub fn plan(codec: &TableCodec, filters: &[&Expr]) -> AccessPlan {
             })
             .collect();
         let prefix = bytedata_catalog::keys::index_prefix(codec.table_id(), index.descriptor.id);
-        if let Some(ranges) = build_ranges(&prefix, &columns, &constraints) {
+        if let Some(ranges) = build_ranges(&prefix, &columns, constraints) {
             // Index entries of a non-unique index carry the key after the columns, so
             // even "all columns equal" is a prefix of the entries.
             let ranges_list = if ranges.points {
@@ -570,7 +580,7 @@ pub fn plan(codec: &TableCodec, filters: &[&Expr]) -> AccessPlan {
             Bound::Included(primary.to_vec()),
             Bound::Excluded(primary_end.to_vec()),
         )]),
-        consumed: vec![false; filters.len()],
+        consumed: vec![false; filter_count],
         description: "full scan".into(),
     }
 }

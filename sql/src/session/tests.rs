@@ -256,8 +256,8 @@ async fn a_repeated_query_reuses_its_plan_until_ddl_or_a_setting_changes() {
         .execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')")
         .await
         .unwrap();
-    // Not a fast-path shape: DataFusion plans it.
-    let query = "SELECT * FROM t WHERE v <> 'x'";
+    // Not a fast-path shape (a function of a column): DataFusion plans it.
+    let query = "SELECT * FROM t WHERE length(v) <> 7";
     assert_eq!(
         rows(&mut session, query).await,
         [row(&[Some("1"), Some("a")])]
@@ -334,7 +334,7 @@ async fn a_kept_plan_binds_new_parameter_values_each_time() {
         .await
         .unwrap();
     let parsed = session
-        .parse_cached("SELECT id FROM t WHERE v > $1 ORDER BY id")
+        .parse_cached("SELECT id FROM t WHERE v + 0 > $1 ORDER BY id")
         .unwrap();
     let prepared = parsed[0].clone();
     let mut results = Vec::new();

@@ -77,7 +77,7 @@ impl Session {
         shape: &Shape,
         params: &[ScalarValue],
     ) -> Option<Result<QueryResult>> {
-        if matches!(shape, Shape::Get { .. }) || !self.settings.fast_path() {
+        if matches!(shape, Shape::Get { .. } | Shape::Query(_)) || !self.settings.fast_path() {
             return None;
         }
         // Outside a block the statement commits, and a commit waits for the disk. The
