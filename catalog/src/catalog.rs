@@ -49,6 +49,8 @@ pub struct Catalog {
     counters: Counters,
     /// Bumped whenever DDL commits, so caches of descriptors know to refresh.
     version: AtomicU64,
+    /// Deletes the keys of dropped and truncated tables in the background.
+    reclaimer: crate::reclaim::Reclaimer,
 }
 
 fn object_id_spec() -> CounterSpec {
@@ -98,6 +100,7 @@ impl Catalog {
     pub fn open(engine: Engine, owner: &str) -> Result<Self> {
         let catalog = Catalog {
             counters: Counters::new(engine.store().clone()),
+            reclaimer: crate::reclaim::Reclaimer::new(engine.clone()),
             engine,
             version: AtomicU64::new(1),
         };
@@ -119,6 +122,8 @@ impl Catalog {
             }
         }
         txn.commit()?;
+        // Storage retired before a crash or shutdown is reclaimed now.
+        catalog.reclaimer.wake();
         Ok(catalog)
     }
 
@@ -134,6 +139,26 @@ impl Catalog {
     /// Called after a transaction that changed the catalog committed.
     pub fn bump_version(&self) {
         self.version.fetch_add(1, Ordering::AcqRel);
+        // The transaction may have dropped or truncated tables.
+        self.reclaimer.wake();
+    }
+
+    /// Retires a table's storage in `txn`: every key under `storage_id` is deleted in the
+    /// background once the transaction has committed and no older snapshot remains
+    /// (`reclaim`). The caller has made sure nothing names it any more.
+    pub fn retire_storage(&self, txn: &Transaction, storage_id: u32) -> Result<()> {
+        assert!(
+            storage_id >= FIRST_OBJECT_ID,
+            "retiring a catalog table's storage"
+        );
+        txn.put(crate::keys::retired_key(storage_id).to_vec(), Vec::new())?;
+        Ok(())
+    }
+
+    /// Blocks until no retired storage is being reclaimed; the storage ids reclaimed
+    /// since open, or why the last attempt failed.
+    pub fn wait_reclaimed(&self) -> std::result::Result<u64, String> {
+        self.reclaimer.wait_idle()
     }
 
     /// A new object id (also the object's OID).

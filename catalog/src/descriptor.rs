@@ -167,9 +167,18 @@ pub struct TableDescriptor {
     pub version: u32,
     pub next_column_id: u32,
     pub next_index_id: u32,
+    /// The id its rows and index entries are keyed under, when not `id`: TRUNCATE moves a
+    /// table to fresh storage (a new object id) and retires the old key range whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_id: Option<u32>,
 }
 
 impl TableDescriptor {
+    /// The id that prefixes every key of the table's rows and index entries.
+    pub fn storage_id(&self) -> u32 {
+        self.storage_id.unwrap_or(self.id)
+    }
+
     /// A new table at version 1; `columns` get ids from 1. Without primary-key columns,
     /// a hidden row id column becomes the key.
     pub fn new(
@@ -256,6 +265,7 @@ impl TableDescriptor {
             version: 1,
             next_column_id,
             next_index_id: 2,
+            storage_id: None,
         })
     }
 

@@ -22,6 +22,8 @@ pub mod system {
     pub const DESCRIPTOR: u32 = 2;
     /// Sequence and counter states, written outside transactions: `[kind u8][id u32]`.
     pub const COUNTER: u32 = 3;
+    /// Retired storage awaiting reclamation: `[storage id u32]` → empty (`reclaim`).
+    pub const RETIRED: u32 = 4;
 }
 
 /// What a name in the namespace table refers to.
@@ -49,6 +51,23 @@ pub fn index_end(table: u32, index: u32) -> [u8; 8] {
         Some(next) => index_prefix(table, next),
         None => index_prefix(table + 1, 0),
     }
+}
+
+/// The marker of a retired storage id.
+pub fn retired_key(storage_id: u32) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&index_prefix(system::RETIRED, 1));
+    key[8..].copy_from_slice(&storage_id.to_be_bytes());
+    key
+}
+
+/// Every key of a storage id (all its indexes): `[id][0…]` up to `[id + 1]`.
+pub fn storage_range(storage_id: u32) -> (Vec<u8>, Option<Vec<u8>>) {
+    let start = index_prefix(storage_id, 0).to_vec();
+    let end = storage_id
+        .checked_add(1)
+        .map(|next| index_prefix(next, 0).to_vec());
+    (start, end)
 }
 
 pub fn name_key(parent: u32, kind: NameKind, name: &str) -> Vec<u8> {

@@ -32,6 +32,7 @@ pub mod keycode;
 pub mod keys;
 mod objects;
 pub mod projection;
+mod reclaim;
 pub mod rowcode;
 pub mod system;
 pub mod table;

@@ -32,7 +32,7 @@ pub struct IndexCodec {
 }
 
 pub struct TableCodec {
-    table_id: u32,
+    storage_id: u32,
     columns: Vec<ColumnDescriptor>,
     /// Key columns: position among the live columns, type, direction.
     key: Vec<(usize, DataType, Direction)>,
@@ -81,7 +81,7 @@ impl TableCodec {
             })
             .collect();
         TableCodec {
-            table_id: table.id,
+            storage_id: table.storage_id(),
             columns,
             key,
             version: table.version,
@@ -92,8 +92,10 @@ impl TableCodec {
         }
     }
 
-    pub fn table_id(&self) -> u32 {
-        self.table_id
+    /// The id every key of the table's rows and index entries starts with
+    /// (`TableDescriptor::storage_id`).
+    pub fn storage_id(&self) -> u32 {
+        self.storage_id
     }
 
     /// The live columns, in the order rows are given and returned.
@@ -121,7 +123,7 @@ impl TableCodec {
 
     /// `[table][1]`: the start of the primary index's range.
     pub fn primary_prefix(&self) -> [u8; 8] {
-        index_prefix(self.table_id, PRIMARY_INDEX)
+        index_prefix(self.storage_id, PRIMARY_INDEX)
     }
 
     /// The primary key of a full row.
@@ -216,7 +218,7 @@ impl TableCodec {
 
     /// The entry of a row in a secondary index: key and value.
     pub fn index_entry(&self, index: &IndexCodec, row: &[Value]) -> Result<(Vec<u8>, Vec<u8>)> {
-        let mut key = index_prefix(self.table_id, index.descriptor.id).to_vec();
+        let mut key = index_prefix(self.storage_id, index.descriptor.id).to_vec();
         let mut has_null = false;
         for (position, ty, direction) in &index.columns {
             has_null |= row[*position].is_null();
@@ -234,7 +236,7 @@ impl TableCodec {
 
     /// The index key (or a prefix of it) from values of its first columns.
     pub fn encode_index_prefix(&self, index: &IndexCodec, values: &[Value]) -> Result<Vec<u8>> {
-        let mut key = index_prefix(self.table_id, index.descriptor.id).to_vec();
+        let mut key = index_prefix(self.storage_id, index.descriptor.id).to_vec();
         for (value, (_, ty, direction)) in values.iter().zip(&index.columns) {
             keycode::encode_field(&mut key, value, ty, *direction)?;
         }

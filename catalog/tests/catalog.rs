@@ -450,3 +450,54 @@ fn databases_and_roles_in_the_system_catalog() {
     system.drop_database(&txn, "app").unwrap();
     assert!(system.databases(&txn).unwrap().is_empty());
 }
+
+/// Retired storage is reclaimed whole, and a crash at any moment of the reclamation
+/// leaves either the marker (the next open finishes the work) or no key at all.
+#[test]
+fn retired_storage_is_reclaimed_across_crashes_at_any_point() {
+    const KEYS: u32 = 20_000;
+    let fs = SimFs::new(11);
+    let open = |fs: &SimFs| {
+        let options = bytedata_kv::Options::disk("/db");
+        let store = bytedata_kv::Store::open_with_fs(options, Arc::new(fs.clone())).unwrap();
+        Catalog::open(Engine::new(store), "bytedata").unwrap()
+    };
+    let keys_of = |catalog: &Catalog, storage: u32| {
+        let (start, end) = bytedata_catalog::keys::storage_range(storage);
+        let view = catalog.engine().store().read_view();
+        view.scan(start..end.unwrap()).count()
+    };
+    let catalog = open(&fs);
+    assert_eq!(catalog.wait_reclaimed(), Ok(0));
+    let storage = catalog.next_object_id().unwrap();
+    let txn = catalog.engine().begin(TxnOptions::default());
+    for i in 0..KEYS {
+        let mut key = bytedata_catalog::keys::index_prefix(storage, 1).to_vec();
+        key.extend_from_slice(&i.to_be_bytes());
+        txn.put(key, vec![7u8; 16]).unwrap();
+    }
+    txn.commit().unwrap();
+    // Retired, and nothing woke the reclaimer: a crash now leaves the marker.
+    let txn = catalog.engine().begin(TxnOptions::default());
+    catalog.retire_storage(&txn, storage).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(keys_of(&catalog, storage), KEYS as usize);
+    drop(catalog);
+
+    // Each round opens the last crash image, whose open wakes the reclaimer, and crashes
+    // again wherever the reclaimer has got to: keys only ever go.
+    let mut image = fs.crash();
+    let mut left = KEYS as usize;
+    for _ in 0..8 {
+        let reopened = open(&image);
+        let now = keys_of(&reopened, storage);
+        assert!(now <= left, "{now} keys after a crash, {left} before");
+        left = now;
+        image = image.crash();
+    }
+    let last = open(&image);
+    assert!(last.wait_reclaimed().is_ok());
+    assert_eq!(keys_of(&last, storage), 0, "keys left after crashes");
+    let marker = bytedata_catalog::keys::retired_key(storage);
+    assert!(last.engine().store().get(&marker).unwrap().is_none());
+}

@@ -376,6 +376,13 @@ impl Store {
         Lsn(self.inner().visible_lsn.load(Ordering::Acquire))
     }
 
+    /// The LSN the oldest live read view reads at; `None` when no view is open. Every
+    /// commit at or below it is seen by every view: data no newer snapshot can address is
+    /// out of every reader's reach once this passes the commit that orphaned it.
+    pub fn oldest_view_lsn(&self) -> Option<Lsn> {
+        self.inner().views.lsns().first().copied().map(Lsn)
+    }
+
     /// Commits a batch atomically and returns its LSN once it is applied (and durable in
     /// `always` mode).
     pub fn write(&self, batch: WriteBatch) -> Result<Lsn> {

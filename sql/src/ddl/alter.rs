@@ -420,10 +420,10 @@ fn drop_column(
         delete_range(
             ddl.txn,
             std::ops::Bound::Included(
-                bytedata_catalog::keys::index_prefix(table.id, index.id).to_vec(),
+                bytedata_catalog::keys::index_prefix(table.storage_id(), index.id).to_vec(),
             ),
             std::ops::Bound::Excluded(
-                bytedata_catalog::keys::index_end(table.id, index.id).to_vec(),
+                bytedata_catalog::keys::index_end(table.storage_id(), index.id).to_vec(),
             ),
         )?;
     }
@@ -593,10 +593,10 @@ fn drop_constraint(
         delete_range(
             ddl.txn,
             std::ops::Bound::Included(
-                bytedata_catalog::keys::index_prefix(table.id, index.id).to_vec(),
+                bytedata_catalog::keys::index_prefix(table.storage_id(), index.id).to_vec(),
             ),
             std::ops::Bound::Excluded(
-                bytedata_catalog::keys::index_end(table.id, index.id).to_vec(),
+                bytedata_catalog::keys::index_end(table.storage_id(), index.id).to_vec(),
             ),
         )?;
         return Ok(new);

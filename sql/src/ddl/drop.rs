@@ -9,7 +9,7 @@ use bytedata_catalog::keys::{index_end, index_prefix};
 use datafusion::sql::sqlparser::ast::{self, ObjectName, ObjectType, Truncate};
 
 use super::Ddl;
-use super::{delete_range, delete_table_data};
+use super::delete_range;
 use crate::context::result::QueryResult;
 use crate::error::{Result, SqlError};
 use crate::syntax::object_name;
@@ -76,7 +76,7 @@ fn drop_table(
         }
     }
     catalog.drop_table(ddl.txn, table)?;
-    delete_table_data(ddl.txn, table.id)?;
+    catalog.retire_storage(ddl.txn, table.storage_id())?;
     Ok(())
 }
 
@@ -116,7 +116,7 @@ pub fn drop(
             }
             for relation in catalog.drop_schema(ddl.txn, &name, cascade)? {
                 if let Relation::Table(table) = relation {
-                    delete_table_data(ddl.txn, table.id)?;
+                    catalog.retire_storage(ddl.txn, table.storage_id())?;
                 }
             }
         }
@@ -181,8 +181,8 @@ pub fn drop(
                 catalog.update_table(ddl.txn, &table, &updated)?;
                 delete_range(
                     ddl.txn,
-                    std::ops::Bound::Included(index_prefix(table.id, index.id).to_vec()),
-                    std::ops::Bound::Excluded(index_end(table.id, index.id).to_vec()),
+                    std::ops::Bound::Included(index_prefix(table.storage_id(), index.id).to_vec()),
+                    std::ops::Bound::Excluded(index_end(table.storage_id(), index.id).to_vec()),
                 )?;
             }
             (ObjectType::Index, Relation::Index { table, index: None }) => {
@@ -273,8 +273,14 @@ pub fn truncate(ddl: &Ddl, truncate: &Truncate) -> Result<QueryResult> {
         truncate.identity,
         Some(ast::TruncateIdentityOption::Restart)
     );
+    let catalog = ddl.catalog();
     for table in &tables {
-        delete_table_data(ddl.txn, table.id)?;
+        // The table moves to fresh, empty storage; the old is reclaimed in the background
+        // (as PostgreSQL gives the relation a new file).
+        let mut moved = table.clone();
+        moved.storage_id = Some(catalog.next_object_id()?);
+        catalog.update_table(ddl.txn, table, &moved)?;
+        catalog.retire_storage(ddl.txn, table.storage_id())?;
         if restart {
             for sequence in ddl.catalog().sequences(ddl.txn, table.schema_id)? {
                 if sequence

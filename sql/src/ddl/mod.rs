@@ -31,7 +31,6 @@ use std::sync::Arc;
 
 use bytedata_catalog::catalog::Catalog;
 use bytedata_catalog::descriptor::{SchemaDescriptor, TableDescriptor};
-use bytedata_catalog::keys::index_prefix;
 use bytedata_mvcc::Transaction;
 use datafusion::common::DFSchema;
 use datafusion::execution::context::SessionState;
@@ -187,16 +186,6 @@ pub fn statement_kind(statement: &Statement) -> String {
     } else {
         words.join(" ")
     }
-}
-
-/// Deletes every row and index entry of a table (keys `/<table id>/…`).
-pub(crate) fn delete_table_data(txn: &Transaction, table_id: u32) -> Result<u64> {
-    let start = index_prefix(table_id, 0).to_vec();
-    let end = match table_id.checked_add(1) {
-        Some(next) => Bound::Excluded(index_prefix(next, 0).to_vec()),
-        None => Bound::Unbounded,
-    };
-    delete_range(txn, Bound::Included(start), end)
 }
 
 /// Deletes every key in a range, as the transaction sees it.

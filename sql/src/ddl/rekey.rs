@@ -1,6 +1,6 @@
 //! ADD PRIMARY KEY on a table that had only a hidden row id: every row moves from its
-//! row id to its new key. Old and new keys share the primary index's key space, so the
-//! old entries are all deleted first and the rows written again as they were read.
+//! row id to its new key, in fresh storage (a new storage id); the old storage is
+//! retired whole and reclaimed in the background (`catalog::reclaim`).
 //!
 //! Without unique secondary indexes the only constraint a rewritten row can break is the
 //! new key (and NOT NULL), so rows go in batches through `insert_absent_many`; with them,
@@ -16,7 +16,6 @@ use bytes::Bytes;
 
 use super::Ddl;
 use super::alter::{not_null_violated, save};
-use super::delete_table_data;
 use crate::error::{Result, SqlError};
 
 /// Rows rewritten under one batch of locks.
@@ -51,10 +50,12 @@ pub(super) fn add_primary_key(
     }
     let mut new = table.clone();
     new.set_primary_key(&name, columns)?;
+    // The rows are written to fresh storage and the old is retired whole, so nothing is
+    // deleted row by row and no new key can meet an old one.
+    new.storage_id = Some(ddl.catalog().next_object_id()?);
     let old_codec = TableCodec::new(&table);
     let new_codec = TableCodec::new(&new);
     let reader = ddl.txn.reader()?;
-    delete_table_data(ddl.txn, table.id)?;
     let new_ids: Vec<u32> = new_codec.columns().iter().map(|c| c.id).collect();
     let old_positions: Vec<usize> = new_ids
         .iter()
@@ -67,8 +68,11 @@ pub(super) fn add_primary_key(
         })
         .collect::<Result<_>>()?;
     let start = old_codec.primary_prefix().to_vec();
-    let end =
-        bytedata_catalog::keys::index_end(table.id, bytedata_catalog::keys::PRIMARY_INDEX).to_vec();
+    let end = bytedata_catalog::keys::index_end(
+        table.storage_id(),
+        bytedata_catalog::keys::PRIMARY_INDEX,
+    )
+    .to_vec();
     let rekey = Rekey {
         ddl,
         table: &new,
@@ -108,6 +112,7 @@ pub(super) fn add_primary_key(
     if let Some(column) = null_in {
         return Err(not_null_violated(&column, &table.name));
     }
+    ddl.catalog().retire_storage(ddl.txn, table.storage_id())?;
     save(ddl, &table, new)
 }
 

@@ -500,7 +500,7 @@ pub fn plan_constraints(
         .map(|(p, (ty, direction))| (p, ty, direction))
         .collect();
     let primary = codec.primary_prefix();
-    let primary_end = index_end(codec.table_id(), 1);
+    let primary_end = index_end(codec.storage_id(), 1);
     if let Some(ranges) = build_ranges(&primary, &key_columns, constraints) {
         let key_names = names(
             codec,
@@ -542,7 +542,7 @@ pub fn plan_constraints(
                 Some((p, codec.columns()[p].data_type.clone(), k.direction))
             })
             .collect();
-        let prefix = bytedata_catalog::keys::index_prefix(codec.table_id(), index.descriptor.id);
+        let prefix = bytedata_catalog::keys::index_prefix(codec.storage_id(), index.descriptor.id);
         if let Some(ranges) = build_ranges(&prefix, &columns, constraints) {
             // Index entries of a non-unique index carry the key after the columns, so
             // even "all columns equal" is a prefix of the entries.

@@ -210,3 +210,5 @@ impl Drop for Session {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_storage;

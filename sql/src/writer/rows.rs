@@ -16,8 +16,8 @@ pub fn table_rows<'a>(
 ) -> Result<impl Iterator<Item = Result<(bytes::Bytes, Vec<Value>)>> + 'a> {
     let reader = txn.reader()?;
     let range = (
-        index_prefix(codec.table_id(), PRIMARY_INDEX).to_vec(),
-        index_end(codec.table_id(), PRIMARY_INDEX).to_vec(),
+        index_prefix(codec.storage_id(), PRIMARY_INDEX).to_vec(),
+        index_end(codec.storage_id(), PRIMARY_INDEX).to_vec(),
     );
     let codec_rows = reader.scan(range.0..range.1);
     Ok(codec_rows.map(move |entry| {
