@@ -243,6 +243,53 @@ impl TableCodec {
         Ok(key)
     }
 
+    /// The columns a secondary-index entry holds exactly — its index columns and the
+    /// primary key's, by position among the live columns — for reading a row from its
+    /// entry alone. Key encodings that lose information (`DataType::key_is_lossy`,
+    /// `char(n)`'s padding) are left out: their values come from the row.
+    pub fn index_only_positions(&self, index: &IndexCodec) -> Vec<usize> {
+        let exact = |ty: &DataType| !ty.key_is_lossy() && !matches!(ty, DataType::Char(_));
+        let mut positions: Vec<usize> = index
+            .columns
+            .iter()
+            .chain(&self.key)
+            .filter(|(_, ty, _)| exact(ty))
+            .map(|(p, _, _)| *p)
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+    }
+
+    /// The values of the index and primary-key columns a secondary-index entry holds, by
+    /// position among the live columns (see `index_only_positions` for which are exact).
+    pub fn index_entry_values(
+        &self,
+        index: &IndexCodec,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<Vec<(usize, Value)>> {
+        let body = key
+            .get(8..)
+            .ok_or_else(|| CatalogError::Corrupt("an index key shorter than its prefix".into()))?;
+        let index_types: Vec<(DataType, Direction)> = index
+            .columns
+            .iter()
+            .map(|(_, t, d)| (t.clone(), *d))
+            .collect();
+        let (index_values, used) = keycode::decode_key(body, &index_types)?;
+        let primary = if index.descriptor.unique && !index_values.iter().any(Value::is_null) {
+            value
+        } else {
+            &body[used..]
+        };
+        let (key_values, _) = keycode::decode_key(primary, &self.key_types())?;
+        let positions = index.columns.iter().chain(&self.key).map(|(p, _, _)| *p);
+        Ok(positions
+            .zip(index_values.into_iter().chain(key_values))
+            .collect())
+    }
+
     /// The primary key a secondary-index entry points at.
     pub fn primary_key_of(&self, index: &IndexCodec, key: &[u8], value: &[u8]) -> Result<Vec<u8>> {
         let body = &key[8..];
@@ -504,5 +551,23 @@ mod tests {
             codec.primary_key_of(index, &k1, &v1).unwrap(),
             codec.encode_key(&row(1, 2, "0", None)).unwrap()
         );
+    }
+
+    #[test]
+    fn an_index_entry_gives_back_its_index_and_key_columns() {
+        let table = accounts();
+        let codec = TableCodec::new(&table);
+        let index = &codec.indexes()[0];
+        // branch, id (the key) and owner (the index) are exact; balance is not held.
+        assert_eq!(codec.index_only_positions(index), [0, 1, 3]);
+        for row in [row(7, -3, "0", Some("ada")), row(7, 4, "0", None)] {
+            let (key, value) = codec.index_entry(index, &row).unwrap();
+            let mut values = codec.index_entry_values(index, &key, &value).unwrap();
+            values.sort_by_key(|(p, _)| *p);
+            values.dedup_by_key(|(p, _)| *p);
+            let expected: Vec<(usize, Value)> =
+                [0, 1, 3].iter().map(|&p| (p, row[p].clone())).collect();
+            assert_eq!(format!("{values:?}"), format!("{expected:?}"));
+        }
     }
 }

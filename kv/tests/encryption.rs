@@ -60,15 +60,22 @@ fn le_u32(data: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
 }
 
-/// Byte offsets of the frames of a WAL segment.
+/// Byte offsets of the frames of a WAL segment (up to the zeros the active segment is
+/// filled with ahead of its frames).
 fn frame_offsets(segment: &[u8]) -> Vec<usize> {
     let mut offset = 40 + le_u32(segment, 32) as usize;
     let mut offsets = Vec::new();
-    while offset + 32 <= segment.len() {
+    while offset + 32 <= segment.len() && le_u32(segment, offset) != 0 {
         offsets.push(offset);
         offset += 32 + le_u32(segment, offset) as usize;
     }
     offsets
+}
+
+/// Where a segment's frames end.
+fn frames_end(segment: &[u8]) -> u64 {
+    let last = *frame_offsets(segment).last().unwrap();
+    (last + 32 + le_u32(segment, last) as usize) as u64
 }
 
 /// Flips a byte `into` bytes past the header of the record at `at` (a frame or a block:
@@ -221,7 +228,7 @@ fn a_torn_sealed_tail_is_truncated_like_a_plain_one() {
     write_keys(&store, 0..20);
     drop(store);
     let segment = files(dir.path(), ".wal").pop().unwrap();
-    let len = fs::metadata(&segment).unwrap().len();
+    let len = frames_end(&fs::read(&segment).unwrap());
     let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
     file.set_len(len - 7).unwrap();
 

@@ -15,6 +15,11 @@
 //!      …    …  frames        see `frame`
 //! ```
 //!
+//! The active segment is kept zero-filled ahead of its frames, `ZERO_AHEAD_BYTES` at a
+//! time: an fdatasync after an append that grew the file must also write the inode's
+//! new size, one more device write per commit; appends into zeros written earlier do
+//! not. Recovery reads an all-zero tail as the end of the log (`frame::decode`).
+//!
 //! Invariants the recovery rules depend on:
 //! - A segment's header is written and fsynced, and its directory fsynced, before any
 //!   frame goes into it.
@@ -44,6 +49,8 @@ pub(crate) const SEGMENT_HEADER_BYTES: usize = 40;
 // magic, version, flags, first_lsn, file_id, extension length, crc32.
 const _: () = assert!(SEGMENT_HEADER_BYTES == MAGIC.len() + 4 + 4 + 8 + 8 + 4 + 4);
 const FLAG_SEALED: u32 = 1;
+/// How far the active segment is zero-filled past its frames when they reach its end.
+const ZERO_AHEAD_BYTES: u64 = 1 << 20;
 
 pub(crate) fn segment_name(first_lsn: u64) -> String {
     crate::codec::lsn_file_name(first_lsn, "wal")
@@ -139,8 +146,33 @@ struct ActiveSegment {
     /// Seals the frames of a segment of an encrypted store.
     cipher: Option<FileCipher>,
     first_lsn: u64,
+    /// Bytes of header and frames.
     len: u64,
+    /// The file's size: `len` and zeros after it.
+    allocated: u64,
     path: PathBuf,
+}
+
+impl ActiveSegment {
+    /// Zero-fills the file past `len + incoming` bytes, if it does not reach that far.
+    fn reserve(&mut self, incoming: u64) -> Result<()> {
+        let needed = self.len + incoming;
+        if needed <= self.allocated {
+            return Ok(());
+        }
+        let target = needed.div_ceil(ZERO_AHEAD_BYTES) * ZERO_AHEAD_BYTES;
+        let zeros = vec![0u8; usize::try_from(target - self.allocated).unwrap_or(usize::MAX)];
+        self.file
+            .write_all_at(&zeros, self.allocated)
+            .map_err(|e| {
+                Error::io(
+                    format!("zero-filling WAL segment {}", self.path.display()),
+                    e,
+                )
+            })?;
+        self.allocated = target;
+        Ok(())
+    }
 }
 
 /// The log writer. Only the group-commit leader appends; others lock it briefly to sync
@@ -201,6 +233,7 @@ impl Wal {
             cipher,
             first_lsn,
             len: header.len() as u64,
+            allocated: header.len() as u64,
             path,
         })
     }
@@ -230,7 +263,8 @@ impl Wal {
     }
 
     /// Continues an existing segment, recovered up to `len` bytes and `last_lsn`, whose
-    /// content is durable. `cipher` is the segment's, if it is sealed.
+    /// content is durable and whose file holds `allocated` bytes (zeros after `len`).
+    /// `cipher` is the segment's, if it is sealed.
     #[allow(clippy::too_many_arguments)]
     pub fn resume(
         fs: Arc<dyn Fs>,
@@ -238,11 +272,16 @@ impl Wal {
         segment: ClosedSegment,
         file: Arc<dyn File>,
         cipher: Option<FileCipher>,
+        allocated: u64,
         closed: Vec<ClosedSegment>,
         segment_limit_bytes: u64,
         keyring: Option<SharedKeyring>,
     ) -> Wal {
         assert_eq!(cipher.is_some(), keyring.is_some());
+        assert!(
+            allocated >= segment.bytes,
+            "a segment's file holds its frames"
+        );
         Wal {
             fs,
             dir: dir.to_path_buf(),
@@ -252,6 +291,7 @@ impl Wal {
                 cipher,
                 first_lsn: segment.first_lsn,
                 len: segment.bytes,
+                allocated,
                 path: segment.path,
             },
             segment_limit_bytes,
@@ -306,6 +346,7 @@ impl Wal {
         }
         let last_lsn = items[items.len() - 1].lsn;
         assert_eq!(last_lsn, self.written_lsn + items.len() as u64);
+        self.active.reserve(self.buf.len() as u64)?;
         self.active
             .file
             .write_all_at(&self.buf, self.active.len)

@@ -312,12 +312,16 @@ pub(crate) fn replay(
             // What recovery read may still be only in the page cache.
             file.sync_data()
                 .map_err(|e| Error::io(format!("syncing {}", segment.path.display()), e))?;
+            let allocated = file
+                .size()
+                .map_err(|e| Error::io(format!("sizing {}", segment.path.display()), e))?;
             Wal::resume(
                 fs,
                 dir,
                 segment,
                 file,
                 cipher,
+                allocated,
                 closed,
                 segment_limit_bytes,
                 keyring,

@@ -286,12 +286,13 @@ pub(crate) fn execute(
         }
         _ => None,
     };
-    let rows = declined!(read::rows(writer, &bound, txn, enough)?);
+    let needed = declined!(needed_columns(writer, shape, &outputs, &bound, &order));
+    let rows = declined!(read::rows(writer, &bound, &needed, txn, enough)?);
     let mut values = if aggregating {
         declined!(aggregate::group(writer, &shape.group_by, &outputs, rows))
     } else {
         rows.into_iter()
-            .map(|row| order::project(&row, &outputs, &order.hidden))
+            .map(|row| order::project(row, &outputs, &order.hidden))
             .collect()
     };
     if shape.distinct {
@@ -310,6 +311,32 @@ pub(crate) fn execute(
         })
         .collect();
     result(&outputs, values)
+}
+
+/// The positions of the columns the query reads: outputs, aggregate arguments, residual
+/// predicates, GROUP BY and ORDER BY keys; ascending.
+fn needed_columns(
+    writer: &TableWriter,
+    shape: &QueryShape,
+    outputs: &[OutputColumn],
+    bound: &bind::BoundTerms,
+    order: &order::Order,
+) -> std::result::Result<Vec<usize>, Decline> {
+    let mut needed: Vec<usize> = outputs
+        .iter()
+        .filter_map(|o| match o.source {
+            Source::Column(p) | Source::Aggregate(_, Some(p)) => Some(p),
+            Source::Aggregate(_, None) => None,
+        })
+        .chain(bound.residual.iter().map(|p| p.position))
+        .chain(order.hidden.iter().copied())
+        .collect();
+    for name in &shape.group_by {
+        needed.push(visible_position(writer, name)?);
+    }
+    needed.sort_unstable();
+    needed.dedup();
+    Ok(needed)
 }
 
 fn result(outputs: &[OutputColumn], values: Vec<Vec<Value>>) -> Result<Outcome> {

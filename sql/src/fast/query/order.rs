@@ -74,19 +74,32 @@ pub(super) fn resolve(
     Ok(order)
 }
 
-/// A row's result columns (none aggregated), then the hidden sort columns.
-pub(super) fn project(row: &[Value], outputs: &[OutputColumn], hidden: &[usize]) -> Vec<Value> {
-    let mut projected = Vec::with_capacity(outputs.len() + hidden.len());
-    for output in outputs {
-        match output.source {
-            Source::Column(p) => projected.push(row[p].clone()),
-            Source::Aggregate(..) => {
-                debug_assert!(false, "an aggregate projected without grouping");
-                projected.push(Value::Null);
-            }
+/// A row's result columns (none aggregated), then the hidden sort columns; each value
+/// moved out of the row unless a later column takes it too.
+pub(super) fn project(
+    mut row: Vec<Value>,
+    outputs: &[OutputColumn],
+    hidden: &[usize],
+) -> Vec<Value> {
+    let sources: Vec<usize> = outputs
+        .iter()
+        .map(|output| match output.source {
+            Source::Column(p) => p,
+            Source::Aggregate(..) => usize::MAX,
+        })
+        .chain(hidden.iter().copied())
+        .collect();
+    let mut projected = Vec::with_capacity(sources.len());
+    for (i, &p) in sources.iter().enumerate() {
+        if p == usize::MAX {
+            debug_assert!(false, "an aggregate projected without grouping");
+            projected.push(Value::Null);
+        } else if sources[i + 1..].contains(&p) {
+            projected.push(row[p].clone());
+        } else {
+            projected.push(std::mem::replace(&mut row[p], Value::Null));
         }
     }
-    projected.extend(hidden.iter().map(|&p| row[p].clone()));
     projected
 }
 

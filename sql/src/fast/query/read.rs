@@ -1,11 +1,16 @@
-//! Reading a fast query's rows along its access path, at the statement's snapshot: each
-//! decoded whole and kept if it passes the residual predicates. At most `MAX_ROWS_READ`
-//! rows are read; one more declines the statement.
+//! Reading a fast query's rows along its access path, at the statement's snapshot: of
+//! each, only the columns the query uses are decoded (the rest stay NULL in the row), and
+//! the row is kept if it passes the residual predicates. An index look-up whose columns
+//! all live in the index entry (its columns and the primary key) reads no row at all. At
+//! most `MAX_ROWS_READ` rows are read; one more declines the statement.
 
 use std::ops::Bound;
 
+use bytedata_catalog::CatalogError;
+use bytedata_catalog::projection::{FieldSink, RowProjection};
+use bytedata_catalog::rowcode::decode_value;
 use bytedata_mvcc::{Transaction, TxnReader};
-use bytedata_pgtypes::Value;
+use bytedata_pgtypes::{DataType, Value};
 
 use super::MAX_ROWS_READ;
 use super::bind::BoundTerms;
@@ -34,16 +39,47 @@ impl From<SqlError> for Stop {
     }
 }
 
+/// Decoded fields into a row of the table's width, at their positions.
+struct SparseRow<'a> {
+    row: &'a mut [Value],
+    positions: &'a [usize],
+}
+
+impl FieldSink for SparseRow<'_> {
+    type Error = CatalogError;
+
+    fn raw(
+        &mut self,
+        output: usize,
+        ty: &DataType,
+        raw: Option<&[u8]>,
+    ) -> Result<(), CatalogError> {
+        self.row[self.positions[output]] = match raw {
+            None => Value::Null,
+            Some(raw) => decode_value(raw, ty)?,
+        };
+        Ok(())
+    }
+
+    fn value(&mut self, output: usize, value: &Value) -> Result<(), CatalogError> {
+        self.row[self.positions[output]] = value.clone();
+        Ok(())
+    }
+}
+
 struct Collector<'a> {
     writer: &'a TableWriter,
     terms: &'a BoundTerms,
+    /// The columns the query uses, ascending.
+    needed: &'a [usize],
+    projection: RowProjection,
     rows: Vec<Vec<Value>>,
     read: usize,
     enough: Option<usize>,
 }
 
 impl Collector<'_> {
-    fn row(&mut self, key: &[u8], value: &[u8]) -> std::result::Result<(), Stop> {
+    fn counted(&mut self) -> std::result::Result<(), Stop> {
         if self.enough.is_some_and(|enough| self.rows.len() >= enough) {
             return Err(Stop::Enough);
         }
@@ -51,11 +87,35 @@ impl Collector<'_> {
         if self.read > MAX_ROWS_READ {
             return Err(Stop::Decline);
         }
-        let row = self
-            .writer
-            .codec
-            .decode(key, value)
+        Ok(())
+    }
+
+    fn row(&mut self, key: &[u8], value: &[u8]) -> std::result::Result<(), Stop> {
+        self.counted()?;
+        let mut row = vec![Value::Null; self.writer.codec.columns().len()];
+        let mut sink = SparseRow {
+            row: &mut row,
+            positions: self.needed,
+        };
+        self.projection
+            .decode(key, value, &mut sink)
             .map_err(SqlError::from)?;
+        self.keep(row)
+    }
+
+    /// A row from an index entry alone.
+    fn entry(&mut self, values: Vec<(usize, Value)>) -> std::result::Result<(), Stop> {
+        self.counted()?;
+        let mut row = vec![Value::Null; self.writer.codec.columns().len()];
+        for (position, value) in values {
+            if self.needed.binary_search(&position).is_ok() {
+                row[position] = value;
+            }
+        }
+        self.keep(row)
+    }
+
+    fn keep(&mut self, row: Vec<Value>) -> std::result::Result<(), Stop> {
         for predicate in &self.terms.residual {
             if !predicate.holds(&row).map_err(|Decline| Stop::Decline)? {
                 return Ok(());
@@ -89,10 +149,19 @@ fn walk(collector: &mut Collector, reader: &TxnReader) -> std::result::Result<()
         Path::Index { index, ranges } => {
             let codec = &collector.writer.codec;
             let index = &codec.indexes()[*index];
+            let held = codec.index_only_positions(index);
+            let index_only = collector.needed.iter().all(|p| held.contains(p));
             for (start, end) in ranges {
                 let scan = reader.scan((as_slice(start), as_slice(end)));
                 for entry in scan {
                     let (key, value) = entry?;
+                    if index_only {
+                        let values = codec
+                            .index_entry_values(index, &key, &value)
+                            .map_err(SqlError::from)?;
+                        collector.entry(values)?;
+                        continue;
+                    }
                     let primary = codec
                         .primary_key_of(index, &key, &value)
                         .map_err(SqlError::from)?;
@@ -113,18 +182,22 @@ fn walk(collector: &mut Collector, reader: &TxnReader) -> std::result::Result<()
     Ok(())
 }
 
-/// The rows the path yields that pass the residual predicates, in the path's order;
-/// stopping once `enough` passed.
+/// The rows the path yields that pass the residual predicates, in the path's order, with
+/// the `needed` columns (ascending positions) decoded; stopping once `enough` passed.
 pub(super) fn rows(
     writer: &TableWriter,
     terms: &BoundTerms,
+    needed: &[usize],
     txn: &Transaction,
     enough: Option<usize>,
 ) -> Result<std::result::Result<Vec<Vec<Value>>, Decline>> {
+    debug_assert!(needed.windows(2).all(|w| w[0] < w[1]));
     let reader = txn.reader()?;
     let mut collector = Collector {
         writer,
         terms,
+        needed,
+        projection: RowProjection::new(&writer.codec, needed),
         rows: Vec::new(),
         read: 0,
         enough,
