@@ -29,6 +29,8 @@ struct Layout {
 pub struct IndexCodec {
     pub descriptor: IndexDescriptor,
     columns: Vec<(usize, DataType, Direction)>,
+    /// The columns' types and directions, as `keycode::decode_key` takes them.
+    column_types: Vec<(DataType, Direction)>,
 }
 
 pub struct TableCodec {
@@ -36,6 +38,8 @@ pub struct TableCodec {
     columns: Vec<ColumnDescriptor>,
     /// Key columns: position among the live columns, type, direction.
     key: Vec<(usize, DataType, Direction)>,
+    /// The key columns' types and directions, as `keycode::decode_key` takes them.
+    key_types: Vec<(DataType, Direction)>,
     version: u32,
     /// Indexed by version - 1.
     layouts: Vec<Layout>,
@@ -75,14 +79,19 @@ impl TableCodec {
         let indexes = table
             .indexes
             .iter()
-            .map(|index| IndexCodec {
-                descriptor: index.clone(),
-                columns: resolve(&index.columns),
+            .map(|index| {
+                let columns = resolve(&index.columns);
+                IndexCodec {
+                    descriptor: index.clone(),
+                    column_types: columns.iter().map(|(_, t, d)| (t.clone(), *d)).collect(),
+                    columns,
+                }
             })
             .collect();
         TableCodec {
             storage_id: table.storage_id(),
             columns,
+            key_types: key.iter().map(|(_, t, d)| (t.clone(), *d)).collect(),
             key,
             version: table.version,
             layouts,
@@ -109,7 +118,7 @@ impl TableCodec {
     }
 
     pub fn key_types(&self) -> Vec<(DataType, Direction)> {
-        self.key.iter().map(|(_, t, d)| (t.clone(), *d)).collect()
+        self.key_types.clone()
     }
 
     pub fn indexes(&self) -> &[IndexCodec] {
@@ -261,33 +270,35 @@ impl TableCodec {
         positions
     }
 
-    /// The values of the index and primary-key columns a secondary-index entry holds, by
-    /// position among the live columns (see `index_only_positions` for which are exact).
-    pub fn index_entry_values(
+    /// Puts the values of the index and primary-key columns a secondary-index entry holds
+    /// into `row` (by position among the live columns) where `wanted` says so; see
+    /// `index_only_positions` for which are exact.
+    pub fn fill_from_index_entry(
         &self,
         index: &IndexCodec,
         key: &[u8],
         value: &[u8],
-    ) -> Result<Vec<(usize, Value)>> {
+        wanted: impl Fn(usize) -> bool,
+        row: &mut [Value],
+    ) -> Result<()> {
+        assert_eq!(row.len(), self.columns.len(), "a row of the table's width");
         let body = key
             .get(8..)
             .ok_or_else(|| CatalogError::Corrupt("an index key shorter than its prefix".into()))?;
-        let index_types: Vec<(DataType, Direction)> = index
-            .columns
-            .iter()
-            .map(|(_, t, d)| (t.clone(), *d))
-            .collect();
-        let (index_values, used) = keycode::decode_key(body, &index_types)?;
+        let (index_values, used) = keycode::decode_key(body, &index.column_types)?;
         let primary = if index.descriptor.unique && !index_values.iter().any(Value::is_null) {
             value
         } else {
             &body[used..]
         };
-        let (key_values, _) = keycode::decode_key(primary, &self.key_types())?;
+        let (key_values, _) = keycode::decode_key(primary, &self.key_types)?;
         let positions = index.columns.iter().chain(&self.key).map(|(p, _, _)| *p);
-        Ok(positions
-            .zip(index_values.into_iter().chain(key_values))
-            .collect())
+        for (position, value) in positions.zip(index_values.into_iter().chain(key_values)) {
+            if wanted(position) {
+                row[position] = value;
+            }
+        }
+        Ok(())
     }
 
     /// The primary key a secondary-index entry points at.
@@ -562,12 +573,12 @@ mod tests {
         assert_eq!(codec.index_only_positions(index), [0, 1, 3]);
         for row in [row(7, -3, "0", Some("ada")), row(7, 4, "0", None)] {
             let (key, value) = codec.index_entry(index, &row).unwrap();
-            let mut values = codec.index_entry_values(index, &key, &value).unwrap();
-            values.sort_by_key(|(p, _)| *p);
-            values.dedup_by_key(|(p, _)| *p);
-            let expected: Vec<(usize, Value)> =
-                [0, 1, 3].iter().map(|&p| (p, row[p].clone())).collect();
-            assert_eq!(format!("{values:?}"), format!("{expected:?}"));
+            let mut filled = vec![Value::Null; 4];
+            codec
+                .fill_from_index_entry(index, &key, &value, |p| p != 1, &mut filled)
+                .unwrap();
+            let expected = [row[0].clone(), Value::Null, Value::Null, row[3].clone()];
+            assert_eq!(format!("{filled:?}"), format!("{expected:?}"));
         }
     }
 }

@@ -9,6 +9,7 @@ use std::ops::Bound;
 use bytedata_catalog::CatalogError;
 use bytedata_catalog::projection::{FieldSink, RowProjection};
 use bytedata_catalog::rowcode::decode_value;
+use bytedata_catalog::table::IndexCodec;
 use bytedata_mvcc::{Transaction, TxnReader};
 use bytedata_pgtypes::{DataType, Value};
 
@@ -104,14 +105,25 @@ impl Collector<'_> {
     }
 
     /// A row from an index entry alone.
-    fn entry(&mut self, values: Vec<(usize, Value)>) -> std::result::Result<(), Stop> {
+    fn entry(
+        &mut self,
+        index: &IndexCodec,
+        key: &[u8],
+        value: &[u8],
+    ) -> std::result::Result<(), Stop> {
         self.counted()?;
-        let mut row = vec![Value::Null; self.writer.codec.columns().len()];
-        for (position, value) in values {
-            if self.needed.binary_search(&position).is_ok() {
-                row[position] = value;
-            }
-        }
+        let codec = &self.writer.codec;
+        let mut row = vec![Value::Null; codec.columns().len()];
+        let needed = self.needed;
+        codec
+            .fill_from_index_entry(
+                index,
+                key,
+                value,
+                |p| needed.binary_search(&p).is_ok(),
+                &mut row,
+            )
+            .map_err(SqlError::from)?;
         self.keep(row)
     }
 
@@ -147,21 +159,22 @@ fn walk(collector: &mut Collector, reader: &TxnReader) -> std::result::Result<()
             }
         }
         Path::Index { index, ranges } => {
-            let codec = &collector.writer.codec;
+            let writer = collector.writer;
+            let codec = &writer.codec;
             let index = &codec.indexes()[*index];
             let held = codec.index_only_positions(index);
             let index_only = collector.needed.iter().all(|p| held.contains(p));
             for (start, end) in ranges {
-                let scan = reader.scan((as_slice(start), as_slice(end)));
+                let mut scan = reader.scan((as_slice(start), as_slice(end)));
+                if index_only {
+                    // Entries visited in place; one more than the budget, as for ranges.
+                    scan.visit(MAX_ROWS_READ + 1, |key, value| {
+                        collector.entry(index, key, value)
+                    })?;
+                    continue;
+                }
                 for entry in scan {
                     let (key, value) = entry?;
-                    if index_only {
-                        let values = codec
-                            .index_entry_values(index, &key, &value)
-                            .map_err(SqlError::from)?;
-                        collector.entry(values)?;
-                        continue;
-                    }
                     let primary = codec
                         .primary_key_of(index, &key, &value)
                         .map_err(SqlError::from)?;
