@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the SQL layer's hot pieces: key encoding, row decoding into
-//! Arrow, point statements on the fast path beside the same statements planned by
-//! DataFusion (`SET bytedata.fast_path = off`), measured in one run, and statements over
-//! many rows (a whole-table aggregate, a bulk INSERT … SELECT). Run with
+//! Arrow, point and range statements on the fast path beside the same statements planned
+//! by DataFusion (`SET bytedata.fast_path = off`), measured in one run, and statements
+//! over many rows (a whole-table aggregate, a bulk INSERT … SELECT). Run with
 //! `cargo bench -p bytedata-sql`; the table in docs/benchmarks.md comes from this file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -136,8 +136,23 @@ fn statements(c: &mut Criterion) {
     };
     let select = parse("SELECT abalance FROM accounts WHERE aid = $1");
     let update = parse("UPDATE accounts SET abalance = abalance + $1 WHERE aid = $2");
-    assert!(select.is_fast() && update.is_fast());
-    let mut group = c.benchmark_group("point statement");
+    let range = parse("SELECT filler FROM accounts WHERE aid BETWEEN $1 AND $1 + 99");
+    let range_sum = parse("SELECT sum(bid) FROM accounts WHERE aid BETWEEN $1 AND $1 + 99");
+    let range_order =
+        parse("SELECT bid FROM accounts WHERE aid BETWEEN $1 AND $1 + 99 ORDER BY bid DESC, aid");
+    let multi_key =
+        parse("SELECT filler FROM accounts WHERE aid IN ($1, $1 + 7, $1 + 13, $1 + 101, $1 + 977)");
+    for statement in [
+        &select,
+        &update,
+        &range,
+        &range_sum,
+        &range_order,
+        &multi_key,
+    ] {
+        assert!(statement.is_fast(), "{:?}", statement.statement());
+    }
+    let mut group = c.benchmark_group("short statement");
     group.throughput(Throughput::Elements(1));
     for fast in [true, false] {
         let path = if fast { "fast path" } else { "DataFusion" };
@@ -155,6 +170,20 @@ fn statements(c: &mut Criterion) {
                 runtime.block_on(run(&mut session, &select, &[ScalarValue::Int32(Some(i))]))
             })
         });
+        let ranged = [
+            ("100-row range", &range),
+            ("100-row range, sum", &range_sum),
+            ("100-row range, ORDER BY", &range_order),
+            ("five-key IN list", &multi_key),
+        ];
+        for (name, statement) in ranged {
+            group.bench_function(format!("{name}, prepared, {path}"), |b| {
+                b.iter(|| {
+                    i = i % (ROWS - 1000) + 1;
+                    runtime.block_on(run(&mut session, statement, &[ScalarValue::Int32(Some(i))]))
+                })
+            });
+        }
         group.bench_function(format!("UPDATE by key, prepared, {path}"), |b| {
             b.iter(|| {
                 i = i % ROWS + 1;
