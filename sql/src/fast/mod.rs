@@ -259,15 +259,14 @@ fn get(
         stored.map(|stored| writer.codec.decode(&key, stored))
     })?;
     let row = row.transpose()?;
-    let fields: Vec<_> = selected
+    let fields = selected
         .iter()
         .map(|(position, output)| {
             let column = &columns[*position];
             field(output, &column.data_type, column.nullable)
         })
         .collect();
-    let schema = Arc::new(Schema::new(fields));
-    let types: Vec<_> = selected
+    let types = selected
         .iter()
         .map(|(position, _)| columns[*position].data_type.clone())
         .collect();
@@ -280,6 +279,17 @@ fn get(
                 .collect()
         })
         .collect();
+    rows_outcome(fields, types, values)
+}
+
+/// A query's result from its columns and rows of values: kept as values when the wire can
+/// send them so (`ValueRows`), else as one Arrow batch.
+fn rows_outcome(
+    fields: Vec<datafusion::arrow::datatypes::Field>,
+    types: Vec<bytedata_pgtypes::DataType>,
+    values: Vec<Vec<Value>>,
+) -> Result<Outcome> {
+    let schema = Arc::new(Schema::new(fields));
     let rows = match ValueRows::new(schema.clone(), types, values) {
         Ok(values) => Rows::Values(values),
         Err((types, values)) => Rows::Batches(vec![values_batch(schema.clone(), &types, &values)?]),

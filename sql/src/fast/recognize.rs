@@ -205,6 +205,27 @@ fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
     (locks.is_empty() && pipe_operators.is_empty()).then_some(body.as_ref())
 }
 
+/// A SELECT with none of the clauses no shape takes (hints, INTO, HAVING, windows,
+/// dialect extensions); DISTINCT and GROUP BY are each shape's to check.
+pub(super) fn plain_select(select: &ast::Select) -> bool {
+    select.optimizer_hints.is_empty()
+        && select.select_modifiers.is_none()
+        && select.top.is_none()
+        && select.exclude.is_none()
+        && select.into.is_none()
+        && select.lateral_views.is_empty()
+        && select.prewhere.is_none()
+        && select.connect_by.is_empty()
+        && select.cluster_by.is_empty()
+        && select.distribute_by.is_empty()
+        && select.sort_by.is_empty()
+        && select.having.is_none()
+        && select.named_window.is_empty()
+        && select.qualify.is_none()
+        && select.value_table_mode.is_none()
+        && matches!(select.flavor, ast::SelectFlavor::Standard)
+}
+
 /// A point get when the query is one, else a query the pipeline runs, if it is one.
 fn select(query: &ast::Query) -> Option<Shape> {
     point_select(query).or_else(|| query_shape(query).map(|shape| Shape::Query(Box::new(shape))))
@@ -214,24 +235,9 @@ fn point_select(query: &ast::Query) -> Option<Shape> {
     let SetExpr::Select(select) = bare_body(query)? else {
         return None;
     };
-    let plain = select.optimizer_hints.is_empty()
+    let plain = plain_select(select)
         && select.distinct.is_none()
-        && select.select_modifiers.is_none()
-        && select.top.is_none()
-        && select.exclude.is_none()
-        && select.into.is_none()
-        && select.lateral_views.is_empty()
-        && select.prewhere.is_none()
-        && select.connect_by.is_empty()
-        && matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty())
-        && select.cluster_by.is_empty()
-        && select.distribute_by.is_empty()
-        && select.sort_by.is_empty()
-        && select.having.is_none()
-        && select.named_window.is_empty()
-        && select.qualify.is_none()
-        && select.value_table_mode.is_none()
-        && matches!(select.flavor, ast::SelectFlavor::Standard);
+        && matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
     let [from] = select.from.as_slice() else {
         return None;
     };

@@ -309,6 +309,14 @@ enum Lookups {
     },
 }
 
+/// An index entry whose row is not there: the index and the table disagree.
+pub(crate) fn missing_row(index_name: &str) -> SqlError {
+    SqlError::new(
+        "XX002",
+        format!("index \"{index_name}\" points at a missing row"),
+    )
+}
+
 fn open(reader: &TxnReader, range: KeyRange) -> TxnScan {
     reader.scan((as_slice(&range.0), as_slice(&range.1)))
 }
@@ -340,15 +348,9 @@ impl Lookups {
                     let (key, value) = entry?;
                     let index = &codec.indexes()[*index];
                     let primary = codec.primary_key_of(index, &key, &value)?;
-                    let row = reader.get(&primary)?.ok_or_else(|| {
-                        SqlError::new(
-                            "XX002",
-                            format!(
-                                "index \"{}\" points at a missing row",
-                                index.descriptor.name
-                            ),
-                        )
-                    })?;
+                    let row = reader
+                        .get(&primary)?
+                        .ok_or_else(|| missing_row(&index.descriptor.name))?;
                     return Ok(Some((Bytes::from(primary), row)));
                 }
                 let Some(range) = ranges.pop_front() else {

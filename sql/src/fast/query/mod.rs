@@ -31,16 +31,12 @@ mod order;
 mod read;
 pub(crate) mod recognize;
 
-use std::sync::Arc;
-
 use bytedata_mvcc::Transaction;
 use bytedata_pgtypes::DataType as SqlType;
 use bytedata_pgtypes::Value;
-use datafusion::arrow::datatypes::Schema;
 
 use super::{Decline, Inputs, Operand, Outcome, TableName, visible_position};
-use crate::bridge::{field, values_batch};
-use crate::context::result::{QueryResult, Rows, ValueRows};
+use crate::bridge::field;
 use crate::error::Result;
 use crate::writer::TableWriter;
 
@@ -340,19 +336,10 @@ fn needed_columns(
 }
 
 fn result(outputs: &[OutputColumn], values: Vec<Vec<Value>>) -> Result<Outcome> {
-    let fields: Vec<_> = outputs
+    let fields = outputs
         .iter()
         .map(|o| field(&o.name, &o.data_type, o.nullable))
         .collect();
-    let schema = Arc::new(Schema::new(fields));
-    let types: Vec<SqlType> = outputs.iter().map(|o| o.data_type.clone()).collect();
-    let rows = match ValueRows::new(schema.clone(), types, values) {
-        Ok(values) => Rows::Values(values),
-        Err((types, values)) => Rows::Batches(vec![values_batch(schema.clone(), &types, &values)?]),
-    };
-    Ok(Ok(QueryResult::Rows {
-        schema,
-        rows,
-        tag: None,
-    }))
+    let types = outputs.iter().map(|o| o.data_type.clone()).collect();
+    super::rows_outcome(fields, types, values)
 }

@@ -18,6 +18,7 @@ use super::bind::BoundTerms;
 use crate::error::{Result, SqlError};
 use crate::fast::Decline;
 use crate::provider::access::Path;
+use crate::provider::scan::missing_row;
 use crate::writer::TableWriter;
 
 /// Why reading stopped before the path's end.
@@ -178,15 +179,9 @@ fn walk(collector: &mut Collector, reader: &TxnReader) -> std::result::Result<()
                     let primary = codec
                         .primary_key_of(index, &key, &value)
                         .map_err(SqlError::from)?;
-                    let row = reader.get(&primary)?.ok_or_else(|| {
-                        SqlError::new(
-                            "XX002",
-                            format!(
-                                "index \"{}\" points at a missing row",
-                                index.descriptor.name
-                            ),
-                        )
-                    })?;
+                    let row = reader
+                        .get(&primary)?
+                        .ok_or_else(|| missing_row(&index.descriptor.name))?;
                     collector.row(&primary, &row)?;
                 }
             }

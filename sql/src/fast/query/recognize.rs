@@ -9,7 +9,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::{Aggregate, Comparison, Item, OrderKey, OrderTarget, QueryShape, Shifted, Term};
-use crate::fast::recognize::{column, is_plain_wildcard, operand, plain_table};
+use crate::fast::recognize::{column, is_plain_wildcard, operand, plain_select, plain_table};
 use crate::syntax::ident_name;
 
 /// Most WHERE terms, select items, GROUP BY or ORDER BY keys, IN-list values a shape takes.
@@ -37,22 +37,7 @@ pub(crate) fn query_shape(query: &ast::Query) -> Option<QueryShape> {
     let SetExpr::Select(select) = body.as_ref() else {
         return None;
     };
-    let plain = select.optimizer_hints.is_empty()
-        && select.select_modifiers.is_none()
-        && select.top.is_none()
-        && select.exclude.is_none()
-        && select.into.is_none()
-        && select.lateral_views.is_empty()
-        && select.prewhere.is_none()
-        && select.connect_by.is_empty()
-        && select.cluster_by.is_empty()
-        && select.distribute_by.is_empty()
-        && select.sort_by.is_empty()
-        && select.having.is_none()
-        && select.named_window.is_empty()
-        && select.qualify.is_none()
-        && select.value_table_mode.is_none()
-        && matches!(select.flavor, ast::SelectFlavor::Standard);
+    let plain = plain_select(select);
     if !plain {
         return None;
     }
