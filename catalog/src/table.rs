@@ -31,6 +31,8 @@ pub struct IndexCodec {
     columns: Vec<(usize, DataType, Direction)>,
     /// The columns' types and directions, as `keycode::decode_key` takes them.
     column_types: Vec<(DataType, Direction)>,
+    /// See `TableCodec::index_only_positions`.
+    exact_positions: Vec<usize>,
 }
 
 pub struct TableCodec {
@@ -47,6 +49,24 @@ pub struct TableCodec {
     current: Vec<usize>,
     current_types: Vec<DataType>,
     indexes: Vec<IndexCodec>,
+}
+
+/// The positions of the index and key columns whose key encoding keeps their values
+/// exactly (not `DataType::key_is_lossy`, not `char(n)`'s padding), ascending.
+fn exact_positions(
+    index: &[(usize, DataType, Direction)],
+    key: &[(usize, DataType, Direction)],
+) -> Vec<usize> {
+    let exact = |ty: &DataType| !ty.key_is_lossy() && !matches!(ty, DataType::Char(_));
+    let mut positions: Vec<usize> = index
+        .iter()
+        .chain(key)
+        .filter(|(_, ty, _)| exact(ty))
+        .map(|(p, _, _)| *p)
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions
 }
 
 impl TableCodec {
@@ -84,6 +104,7 @@ impl TableCodec {
                 IndexCodec {
                     descriptor: index.clone(),
                     column_types: columns.iter().map(|(_, t, d)| (t.clone(), *d)).collect(),
+                    exact_positions: exact_positions(&columns, &key),
                     columns,
                 }
             })
@@ -256,18 +277,8 @@ impl TableCodec {
     /// primary key's, by position among the live columns — for reading a row from its
     /// entry alone. Key encodings that lose information (`DataType::key_is_lossy`,
     /// `char(n)`'s padding) are left out: their values come from the row.
-    pub fn index_only_positions(&self, index: &IndexCodec) -> Vec<usize> {
-        let exact = |ty: &DataType| !ty.key_is_lossy() && !matches!(ty, DataType::Char(_));
-        let mut positions: Vec<usize> = index
-            .columns
-            .iter()
-            .chain(&self.key)
-            .filter(|(_, ty, _)| exact(ty))
-            .map(|(p, _, _)| *p)
-            .collect();
-        positions.sort_unstable();
-        positions.dedup();
-        positions
+    pub fn index_only_positions<'a>(&self, index: &'a IndexCodec) -> &'a [usize] {
+        &index.exact_positions
     }
 
     /// Puts the values of the index and primary-key columns a secondary-index entry holds

@@ -185,13 +185,16 @@ fn key_of(selection: Option<&Expr>, qualifier: &str) -> Option<Vec<(String, Oper
     Some(key)
 }
 
-/// The body of a query with no clause around it (WITH, ORDER BY, LIMIT, FOR UPDATE…).
-fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
+/// The body of a query, with its ORDER BY and LIMIT/OFFSET, when it has no other clause
+/// around it (WITH, FETCH, FOR UPDATE…).
+pub(super) fn ordered_body(
+    query: &ast::Query,
+) -> Option<(&SetExpr, Option<&ast::OrderBy>, Option<&ast::LimitClause>)> {
     let ast::Query {
         with: None,
         body,
-        order_by: None,
-        limit_clause: None,
+        order_by,
+        limit_clause,
         fetch: None,
         locks,
         for_clause: None,
@@ -202,7 +205,19 @@ fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
     else {
         return None;
     };
-    (locks.is_empty() && pipe_operators.is_empty()).then_some(body.as_ref())
+    (locks.is_empty() && pipe_operators.is_empty()).then_some((
+        body.as_ref(),
+        order_by.as_ref(),
+        limit_clause.as_ref(),
+    ))
+}
+
+/// The body of a query with no clause around it (WITH, ORDER BY, LIMIT, FOR UPDATE…).
+fn bare_body(query: &ast::Query) -> Option<&SetExpr> {
+    match ordered_body(query)? {
+        (body, None, None) => Some(body),
+        _ => None,
+    }
 }
 
 /// A SELECT with none of the clauses no shape takes (hints, INTO, HAVING, windows,

@@ -287,8 +287,9 @@ pub(crate) fn execute(
     let mut values = if aggregating {
         declined!(aggregate::group(writer, &shape.group_by, &outputs, rows))
     } else {
+        let projection = order::projection(&outputs, &order.hidden);
         rows.into_iter()
-            .map(|row| order::project(row, &outputs, &order.hidden))
+            .map(|row| order::project(row, &projection))
             .collect()
     };
     if shape.distinct {

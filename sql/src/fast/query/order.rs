@@ -74,30 +74,32 @@ pub(super) fn resolve(
     Ok(order)
 }
 
-/// A row's result columns (none aggregated), then the hidden sort columns; each value
-/// moved out of the row unless a later column takes it too.
-pub(super) fn project(
-    mut row: Vec<Value>,
-    outputs: &[OutputColumn],
-    hidden: &[usize],
-) -> Vec<Value> {
-    let sources: Vec<usize> = outputs
+/// Where each column of a projected row comes from: the result columns (none
+/// aggregated), then the hidden sort columns; `None` for an aggregate, which has no place
+/// in a row not grouped.
+pub(super) fn projection(outputs: &[OutputColumn], hidden: &[usize]) -> Vec<Option<usize>> {
+    outputs
         .iter()
         .map(|output| match output.source {
-            Source::Column(p) => p,
-            Source::Aggregate(..) => usize::MAX,
+            Source::Column(p) => Some(p),
+            Source::Aggregate(..) => None,
         })
-        .chain(hidden.iter().copied())
-        .collect();
-    let mut projected = Vec::with_capacity(sources.len());
-    for (i, &p) in sources.iter().enumerate() {
-        if p == usize::MAX {
-            debug_assert!(false, "an aggregate projected without grouping");
-            projected.push(Value::Null);
-        } else if sources[i + 1..].contains(&p) {
-            projected.push(row[p].clone());
-        } else {
-            projected.push(std::mem::replace(&mut row[p], Value::Null));
+        .chain(hidden.iter().copied().map(Some))
+        .collect()
+}
+
+/// A row as `projection` lays it out; each value moved out of the row unless a later
+/// column takes it too.
+pub(super) fn project(mut row: Vec<Value>, projection: &[Option<usize>]) -> Vec<Value> {
+    let mut projected = Vec::with_capacity(projection.len());
+    for (i, source) in projection.iter().enumerate() {
+        match *source {
+            None => {
+                debug_assert!(false, "an aggregate projected without grouping");
+                projected.push(Value::Null);
+            }
+            Some(p) if projection[i + 1..].contains(&Some(p)) => projected.push(row[p].clone()),
+            Some(p) => projected.push(std::mem::replace(&mut row[p], Value::Null)),
         }
     }
     projected

@@ -9,32 +9,17 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use super::{Aggregate, Comparison, Item, OrderKey, OrderTarget, QueryShape, Shifted, Term};
-use crate::fast::recognize::{column, is_plain_wildcard, operand, plain_select, plain_table};
+use crate::fast::recognize::{
+    column, is_plain_wildcard, operand, ordered_body, plain_select, plain_table,
+};
 use crate::syntax::ident_name;
 
 /// Most WHERE terms, select items, GROUP BY or ORDER BY keys, IN-list values a shape takes.
 const MAX_TERMS: usize = 64;
 
 pub(crate) fn query_shape(query: &ast::Query) -> Option<QueryShape> {
-    let ast::Query {
-        with: None,
-        body,
-        order_by,
-        limit_clause,
-        fetch: None,
-        locks,
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-        pipe_operators,
-    } = query
-    else {
-        return None;
-    };
-    if !locks.is_empty() || !pipe_operators.is_empty() {
-        return None;
-    }
-    let SetExpr::Select(select) = body.as_ref() else {
+    let (body, order_by, limit_clause) = ordered_body(query)?;
+    let SetExpr::Select(select) = body else {
         return None;
     };
     let plain = plain_select(select);
