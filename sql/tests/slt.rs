@@ -67,7 +67,7 @@ impl AsyncDB for Engine {
         let last = match (last, copy_data) {
             (QueryResult::CopyIn(mut copy), data) => {
                 let data = format!("{}\n", data.unwrap_or(""));
-                match copy.feed(data.as_bytes()) {
+                match copy.feed(data.as_bytes()).await {
                     Ok(()) => self.session.finish_copy(copy).await,
                     Err(error) => Err(self.session.fail_copy(copy, error)),
                 }

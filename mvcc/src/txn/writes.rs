@@ -275,6 +275,31 @@ impl Transaction {
         Ok(refused)
     }
 
+    /// Writes `entries`, sorted by key and distinct, under keys no other transaction can
+    /// reach — in storage this transaction made and has not committed (a rebuilt
+    /// table's) — so without the locks and look-ups of `insert_absent_many`: a bulk
+    /// load's own path. The caller vouches that none of the keys exists, committed or
+    /// among this transaction's writes.
+    pub fn put_fresh_sorted(&self, entries: Vec<(Bytes, Bytes)>) -> Result<()> {
+        if self.inner.options.read_only || self.inner.signal.is_none() {
+            return Err(Error::ReadOnly {
+                operation: "a write",
+            });
+        }
+        assert!(
+            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "fresh entries come sorted and distinct"
+        );
+        let mut state = self.active_state()?;
+        let written = entries.len() as u64;
+        for (key, value) in entries {
+            let previous = state.writes.insert(key, Some(value));
+            debug_assert!(previous.is_none(), "a fresh key was written before");
+        }
+        state.writes_made += written;
+        Ok(())
+    }
+
     /// Deletes every key of `keys`, as `delete` one by one would — the same locks, the
     /// same serialization check at REPEATABLE READ and above — but with the locks taken
     /// all together and the deletes written under one hold of the transaction's state:

@@ -152,7 +152,7 @@ impl Connection {
             match message {
                 Ok(PgWireFrontendMessage::CopyData(data)) => {
                     if failure.is_none()
-                        && let Err(error) = copy.feed(&data.data)
+                        && let Err(error) = copy.feed(&data.data).await
                     {
                         failure = Some(error);
                     }

@@ -3,10 +3,12 @@
 //! retired whole and reclaimed in the background (`catalog::reclaim`).
 //!
 //! Without unique secondary indexes the only constraint a rewritten row can break is the
-//! new key (and NOT NULL), so rows go in batches through `insert_absent_many`; with them,
-//! each row's unique entries are probed in row order, one row at a time. Either way the
-//! first duplicate in row order is the error reported, and a NULL in a key column only
-//! when there is no duplicate.
+//! new key (and NOT NULL), and no other transaction can see the fresh storage: the rows
+//! are encoded, sorted by their new key, checked for duplicates side by side, and
+//! written in key order without a lock or look-up per row (`put_fresh_sorted`) — a
+//! sorted bulk load. With unique secondary indexes, each row's unique entries are probed
+//! in row order, one row at a time. Either way the first duplicate in row order is the
+//! error reported, and a NULL in a key column only when there is no duplicate.
 
 use bytedata_catalog::descriptor::TableDescriptor;
 use bytedata_catalog::keycode::Direction;
@@ -17,9 +19,6 @@ use bytes::Bytes;
 use super::Ddl;
 use super::alter::{not_null_violated, save};
 use crate::error::{Result, SqlError};
-
-/// Rows rewritten under one batch of locks.
-const REKEY_BATCH_ROWS: usize = 4096;
 
 /// ADD PRIMARY KEY: the table's rows move from their hidden row ids to the new key.
 pub(super) fn add_primary_key(
@@ -79,36 +78,45 @@ pub(super) fn add_primary_key(
         codec: &new_codec,
         key_name: &name,
     };
-    let batch_limit = if new_codec.has_unique_index() {
-        1
-    } else {
-        REKEY_BATCH_ROWS
-    };
-    let mut batch = Vec::with_capacity(batch_limit);
     // As in PostgreSQL, which builds the index before it checks for NULLs, a duplicate
     // key is the error to report even when a NULL comes before it.
     let mut null_in = None;
-    for entry in reader.scan(start..end) {
-        let (key, value) = entry?;
-        let old_row = old_codec.decode(&key, &value)?;
-        let row: Vec<Value> = old_positions.iter().map(|&p| old_row[p].clone()).collect();
+    let mut rows = reader.scan(start..end).filter_map(|entry| {
+        let row = entry
+            .map_err(SqlError::from)
+            .and_then(|(key, value)| Ok(old_codec.decode(&key, &value)?))
+            .map(|mut old_row| -> Vec<Value> {
+                // The positions are distinct: each value moves out once.
+                old_positions
+                    .iter()
+                    .map(|&p| std::mem::replace(&mut old_row[p], Value::Null))
+                    .collect()
+            });
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => return Some(Err(error)),
+        };
         let null_column = row
             .iter()
             .zip(new_codec.columns())
             .find(|(value, column)| value.is_null() && !column.nullable);
-        if let Some((_, column)) = null_column {
-            null_in.get_or_insert_with(|| column.name.clone());
-            continue;
+        match null_column {
+            Some((_, column)) => {
+                null_in.get_or_insert_with(|| column.name.clone());
+                None
+            }
+            None => Some(Ok(row)),
         }
-        batch.push(row);
-        if batch.len() == batch_limit {
-            rekey.write(std::mem::replace(
-                &mut batch,
-                Vec::with_capacity(batch_limit),
-            ))?;
+    });
+    if new_codec.has_unique_index() {
+        // Each row's unique entries are probed in row order, one row at a time.
+        for row in &mut rows {
+            rekey.write(vec![row?])?;
         }
+    } else {
+        rekey.load_sorted(&mut rows)?;
     }
-    rekey.write(batch)?;
+    drop(rows);
     if let Some(column) = null_in {
         return Err(not_null_violated(&column, &table.name));
     }
@@ -125,6 +133,48 @@ struct Rekey<'a> {
 }
 
 impl Rekey<'_> {
+    /// Writes every row (a table without unique secondary indexes) as a sorted bulk
+    /// load, or fails with the first duplicate key in row order.
+    fn load_sorted(&self, rows: &mut dyn Iterator<Item = Result<Vec<Value>>>) -> Result<()> {
+        assert!(!self.codec.has_unique_index());
+        // Pushed in row order and sorted stably: a key's rows stay in row order.
+        let mut entries: Vec<(Bytes, Bytes)> = Vec::new();
+        let mut index_entries: Vec<(Bytes, Bytes)> = Vec::new();
+        for row in rows {
+            let row = row?;
+            let key = Bytes::from(self.codec.encode_key(&row)?);
+            entries.push((key, Bytes::from(self.codec.encode_value(&row)?)));
+            for index in self.codec.indexes() {
+                let (entry, value) = self.codec.index_entry(index, &row)?;
+                index_entries.push((Bytes::from(entry), Bytes::from(value)));
+            }
+        }
+        let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+        order.sort_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
+        // A key's second row in row order is the one a row-by-row load would refuse.
+        let first_refused = order
+            .windows(2)
+            .filter(|pair| entries[pair[0] as usize].0 == entries[pair[1] as usize].0)
+            .map(|pair| pair[1])
+            .min();
+        if let Some(position) = first_refused {
+            let (key, value) = &entries[position as usize];
+            let row = self.codec.decode(key, value)?;
+            let key_columns = &self.table.primary_key.columns;
+            return Err(self.violation(self.key_name, key_columns, &row));
+        }
+        let mut slots: Vec<Option<(Bytes, Bytes)>> = entries.into_iter().map(Some).collect();
+        let sorted: Vec<(Bytes, Bytes)> = order
+            .iter()
+            .filter_map(|&position| slots[position as usize].take())
+            .collect();
+        self.ddl.txn.put_fresh_sorted(sorted)?;
+        // Distinct keys make distinct entries: every entry ends with its row's key.
+        index_entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.ddl.txn.put_fresh_sorted(index_entries)?;
+        Ok(())
+    }
+
     /// Writes `rows` in order, or fails with the first one's violation. More than one
     /// row at a time only when the table has no unique secondary index.
     fn write(&self, rows: Vec<Vec<Value>>) -> Result<()> {

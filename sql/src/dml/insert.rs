@@ -31,7 +31,7 @@ use crate::syntax::{ident_name, object_name};
 use crate::writer::{Conflict, TableWriter, Writers};
 
 /// What to do with a row that violates a unique constraint.
-enum OnConflictPlan {
+pub(super) enum OnConflictPlan {
     Error,
     /// Skip it; `None` skips conflicts on any constraint.
     Nothing(Option<ConflictOn>),
@@ -40,7 +40,7 @@ enum OnConflictPlan {
 
 /// The constraint an ON CONFLICT names: the primary key or a unique index (position).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum ConflictOn {
+pub(super) enum ConflictOn {
     Primary,
     Unique(usize),
 }
@@ -55,7 +55,7 @@ fn matches_target(conflict: &Conflict, target: ConflictOn) -> bool {
 
 /// DO UPDATE SET …: expressions over the existing row (qualified by the table's name or
 /// alias) and `excluded`, compiled once.
-struct UpsertPlan {
+pub(super) struct UpsertPlan {
     /// (position among live columns, the new value cast to the column's type)
     assignments: Vec<(usize, Arc<dyn PhysicalExpr>)>,
     selection: Option<Arc<dyn PhysicalExpr>>,
@@ -237,7 +237,7 @@ pub(crate) fn assignment_pairs(assignment: &ast::Assignment) -> Result<Vec<(Stri
 }
 
 /// Where the VALUES or query columns go: positions among the live columns.
-fn target_positions(
+pub(super) fn target_positions(
     table: &TableDescriptor,
     writer: &TableWriter,
     columns: &[ast::ObjectName],
@@ -341,7 +341,7 @@ fn identity_always(column: &str) -> SqlError {
 /// `targets`): casts, defaults, sequence values and row ids. `explicit_values`: the
 /// source's values were given by the statement (not VALUES with DEFAULT replaced), so a
 /// GENERATED ALWAYS column may not be among the targets.
-fn full_row_plan(
+pub(super) fn full_row_plan(
     context: &StatementContext,
     state: &SessionState,
     writer: &TableWriter,
@@ -509,7 +509,7 @@ pub async fn insert(
 
 /// Runs the full-row plan and writes what it yields. Returns the count and, if asked,
 /// the rows written.
-async fn write_rows(
+pub(super) async fn write_rows(
     state: &SessionState,
     writers: &mut Writers<'_>,
     writer: &Arc<TableWriter>,
@@ -590,7 +590,7 @@ async fn write_rows(
 /// Writes one batch of rows through `Writers::insert_many`, with the outcome `insert`
 /// row after row would have: the first error in row order wins, whether a NOT NULL
 /// violation or a taken key. Returns the number of rows written.
-fn insert_bulk(
+pub(super) fn insert_bulk(
     writers: &mut Writers<'_>,
     writer: &TableWriter,
     mut rows: Vec<Vec<Value>>,
@@ -685,64 +685,6 @@ pub(crate) async fn insert_plan(
         .filter(|(_, c)| !c.hidden)
         .map(|(i, _)| i)
         .collect();
-    let plan = full_row_plan(context, state, &writer, source, &targets, false)?;
-    let (count, _) = write_rows(
-        state,
-        &mut writers,
-        &writer,
-        plan,
-        &OnConflictPlan::Error,
-        false,
-        &context.time_zone,
-    )
-    .await?;
-    writers.finish()?;
-    Ok(count)
-}
-
-/// The columns each line of a `COPY … FROM STDIN` into `name` holds, by name and type
-/// (checking the table and the column list).
-pub(crate) fn copy_targets(
-    planner: &Planner,
-    name: &ast::ObjectName,
-    columns: &[ast::ObjectName],
-) -> Result<Vec<(String, bytedata_pgtypes::DataType)>> {
-    let context = &planner.context;
-    let table = target_table(context, name, "copy into")?;
-    let mut writers = Writers::new(&context.txn, &planner.state, &context.database.catalog);
-    let writer = writers.writer(&table)?;
-    let live = writer.codec.columns();
-    Ok(target_positions(&table, &writer, columns)?
-        .into_iter()
-        .map(|i| (live[i].name.clone(), live[i].data_type.clone()))
-        .collect())
-}
-
-/// Writes the rows of a `COPY … FROM STDIN` (text columns, one per target column) as
-/// `INSERT … SELECT` would: input functions, defaults, constraints, batch by batch.
-pub(crate) async fn copy_rows(
-    planner: &Planner,
-    copy: &crate::copy::CopyIn,
-    batches: Vec<datafusion::arrow::array::RecordBatch>,
-) -> Result<u64> {
-    let (context, state, txn) = (&planner.context, &planner.state, planner.txn());
-    let table = target_table(context, &copy.table, "copy into")?;
-    let catalog = &context.database.catalog;
-    let mut writers = Writers::new(txn, state, catalog);
-    let writer = writers.writer(&table)?;
-    let columns: Vec<ast::ObjectName> = copy
-        .columns
-        .iter()
-        .map(|c| ast::ObjectName::from(vec![c.clone()]))
-        .collect();
-    let targets = target_positions(&table, &writer, &columns)?;
-    let rows = datafusion::datasource::MemTable::try_new(copy.schema(), vec![batches])?;
-    let source = LogicalPlanBuilder::scan(
-        "copy_source",
-        datafusion::datasource::provider_as_source(Arc::new(rows)),
-        None,
-    )?
-    .build()?;
     let plan = full_row_plan(context, state, &writer, source, &targets, false)?;
     let (count, _) = write_rows(
         state,

@@ -19,6 +19,7 @@
 //! PostgreSQL does, so `SET balance = balance + 1` never loses an update. At REPEATABLE
 //! READ and above the lock itself fails with a serialization error (40001).
 
+mod copy;
 mod insert;
 mod modify;
 mod returning;
@@ -28,8 +29,9 @@ use bytedata_pgtypes::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::sql::sqlparser::ast;
 
+pub(crate) use copy::{copy_rows, copy_targets, load_rows};
 pub use insert::insert;
-pub(crate) use insert::{copy_rows, copy_targets, insert_plan};
+pub(crate) use insert::insert_plan;
 pub use modify::{delete, update};
 
 use bytedata_pgtypes::DataType as SqlType;

@@ -6,7 +6,7 @@ use datafusion::sql::sqlparser::ast::{self, Statement};
 
 use super::Session;
 use crate::context::result::QueryResult;
-use crate::copy::{CopyIn, CopyOptions};
+use crate::copy::{CopyIn, CopyLoader, CopyOptions, Received, TypedLoad};
 use crate::error::{Result, SqlError};
 
 impl Session {
@@ -54,10 +54,25 @@ impl Session {
                 .iter()
                 .map(|c| ast::ObjectName::from(vec![c.clone()]))
                 .collect();
-            crate::dml::copy_targets(&planner, &table_name, &names)
+            let targets = crate::dml::copy_targets(&planner, &table_name, &names)?;
+            // Lines that fill every column are written as they arrive, by a loader
+            // that takes the statement's planner along.
+            let typed = if targets.complete {
+                let row_id = targets.row_id;
+                Some(TypedLoad {
+                    loader: CopyLoader::start(move |receiver| {
+                        crate::dml::load_rows(planner, targets.table, row_id, receiver)
+                    })?,
+                    positions: targets.positions,
+                    row_width: targets.row_width,
+                })
+            } else {
+                None
+            };
+            Ok((targets.columns, typed))
         });
         match targets {
-            Ok(targets) => Ok(QueryResult::CopyIn(Box::new(CopyIn::new(
+            Ok((targets, typed)) => Ok(QueryResult::CopyIn(Box::new(CopyIn::new(
                 table_name,
                 columns,
                 targets,
@@ -65,6 +80,7 @@ impl Session {
                 options,
                 txn,
                 autocommit,
+                typed,
             )))),
             Err(error) => Err(self.end_copy_with(txn, autocommit, error)),
         }
@@ -72,8 +88,11 @@ impl Session {
 
     /// Loads what a `COPY … FROM STDIN` received, all or nothing (`COPY n`).
     pub async fn finish_copy(&mut self, mut copy: Box<CopyIn>) -> Result<QueryResult> {
-        let loaded = match copy.finish_input() {
-            Ok(batches) => crate::dml::copy_rows(&self.planner(&copy.txn), &copy, batches).await,
+        let loaded = match copy.finish_input().await {
+            Ok(Received::Loaded(count)) => Ok(count),
+            Ok(Received::Text(schema, batches)) => {
+                crate::dml::copy_rows(&self.planner(&copy.txn), &copy, schema, batches).await
+            }
             Err(error) => Err(error),
         };
         match loaded {
@@ -83,13 +102,17 @@ impl Session {
                 }
                 Ok(QueryResult::command(format!("COPY {count}")))
             }
-            Err(error) => Err(self.end_copy_with(copy.txn.clone(), copy.autocommit, error)),
+            Err(error) => {
+                let error = copy.abort(error);
+                Err(self.end_copy_with(copy.txn.clone(), copy.autocommit, error))
+            }
         }
     }
 
     /// Abandons a `COPY … FROM STDIN` (bad data, or the client's CopyFail): nothing is
     /// loaded, and the error is returned to be reported.
-    pub fn fail_copy(&mut self, copy: Box<CopyIn>, error: SqlError) -> SqlError {
+    pub fn fail_copy(&mut self, mut copy: Box<CopyIn>, error: SqlError) -> SqlError {
+        let error = copy.abort(error);
         self.end_copy_with(copy.txn.clone(), copy.autocommit, error)
     }
 

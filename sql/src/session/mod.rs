@@ -211,4 +211,6 @@ impl Drop for Session {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_copy;
+#[cfg(test)]
 mod tests_storage;

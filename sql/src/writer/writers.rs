@@ -199,7 +199,18 @@ impl<'a> Writers<'a> {
             let key = Bytes::from(writer.codec.encode_key(row)?);
             entries.push((key, Bytes::from(writer.codec.encode_value(row)?)));
         }
-        let refused = self.txn.insert_absent_many(entries)?;
+        let refused = if writer.table.has_hidden_row_id() {
+            // Row ids come from the table's counter, each handed out once: no other
+            // transaction can know these keys and none of them exists yet, so they need
+            // neither locks nor look-ups. They rise within a batch; sorting is a check.
+            if !entries.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            }
+            self.txn.put_fresh_sorted(entries)?;
+            Vec::new()
+        } else {
+            self.txn.insert_absent_many(entries)?
+        };
         let mut next_refused = refused.iter().copied().peekable();
         for (position, row) in rows.iter().enumerate() {
             if next_refused.next_if_eq(&position).is_some() {
