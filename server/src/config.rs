@@ -20,6 +20,11 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 /// Connections beyond `max_connections` are refused; this bounds the setting itself.
 pub const MAX_CONNECTIONS_LIMIT: usize = 100_000;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8433";
+pub const DEFAULT_HTTP_MAX_BODY_BYTES: u64 = 16 << 20;
+/// Request bodies are bounded by this at most, whatever the setting says.
+pub const MAX_HTTP_BODY_BYTES: u64 = 1 << 30;
+pub const DEFAULT_HTTP_STATEMENT_TIMEOUT_MS: u64 = 30_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -108,6 +113,16 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub shutdown_timeout_ms: u64,
+    /// The HTTP listener; `None` when it is off.
+    pub http: Option<HttpConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub address: SocketAddr,
+    pub auth: AuthMethod,
+    pub max_body_bytes: u64,
+    pub statement_timeout_ms: u64,
 }
 
 /// The TOML file. Every key is optional; unknown keys are errors (a typo must not be
@@ -135,6 +150,10 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub shutdown_timeout_ms: Option<u64>,
+    pub http_listen: Option<String>,
+    pub http_auth: Option<String>,
+    pub http_max_body: Option<String>,
+    pub http_statement_timeout_ms: Option<u64>,
     /// More addresses, each with its own authentication.
     #[serde(default)]
     pub listeners: Vec<FileListener>,
@@ -221,6 +240,19 @@ pub struct ServeArgs {
     /// How long shutdown waits for running statements [default: 30000].
     #[arg(long, env = "BYTEDATA_SHUTDOWN_TIMEOUT_MS", value_name = "MS")]
     pub shutdown_timeout_ms: Option<u64>,
+    /// Address of the HTTP listener, or `off` [default: 127.0.0.1:8433].
+    #[arg(long, env = "BYTEDATA_HTTP_LISTEN", value_name = "HOST:PORT")]
+    pub http_listen: Option<String>,
+    /// HTTP authentication: trust or scram-sha-256 (HTTP Basic checked against the
+    /// role's password) [default: --auth if given, else by address as for --listen].
+    #[arg(long, env = "BYTEDATA_HTTP_AUTH", value_name = "METHOD")]
+    pub http_auth: Option<String>,
+    /// Largest HTTP request body [default: 16MB].
+    #[arg(long, env = "BYTEDATA_HTTP_MAX_BODY", value_name = "SIZE")]
+    pub http_max_body: Option<String>,
+    /// Statement timeout of HTTP requests, 0 for none [default: 30000].
+    #[arg(long, env = "BYTEDATA_HTTP_STATEMENT_TIMEOUT_MS", value_name = "MS")]
+    pub http_statement_timeout_ms: Option<u64>,
 }
 
 /// `512MB`, `1GiB`, `4096` (bytes).
@@ -451,7 +483,51 @@ impl Config {
             .shutdown_timeout_ms
             .or(file.shutdown_timeout_ms)
             .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+        let http_listen = args
+            .http_listen
+            .clone()
+            .or(file.http_listen)
+            .unwrap_or_else(|| DEFAULT_HTTP_LISTEN.to_owned());
+        let http = if http_listen.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            let address = parse_address("http_listen", &http_listen)?;
+            // Port 0 asks for any free port: two of them never clash.
+            if address.port() != 0 && listeners.iter().any(|l| l.address == address) {
+                return Err(invalid(
+                    "http_listen",
+                    format!("{address} is a PostgreSQL listener's address too"),
+                ));
+            }
+            let http_auth = args
+                .http_auth
+                .clone()
+                .or(file.http_auth)
+                .map(|a| AuthMethod::parse(&a))
+                .transpose()?;
+            let max_body_bytes = size(
+                "http_max_body",
+                args.http_max_body.clone().or(file.http_max_body),
+            )?
+            .unwrap_or(DEFAULT_HTTP_MAX_BODY_BYTES);
+            if max_body_bytes > MAX_HTTP_BODY_BYTES {
+                return Err(invalid(
+                    "http_max_body",
+                    format!("{max_body_bytes} bytes (at most 1GB)"),
+                ));
+            }
+            Some(HttpConfig {
+                address,
+                auth: http_auth.or(auth).unwrap_or_else(|| default_auth(&address)),
+                max_body_bytes,
+                statement_timeout_ms: args
+                    .http_statement_timeout_ms
+                    .or(file.http_statement_timeout_ms)
+                    .unwrap_or(DEFAULT_HTTP_STATEMENT_TIMEOUT_MS),
+            })
+        };
         Ok(Config {
+            http,
             listeners,
             data_dir: args
                 .data_dir
@@ -497,6 +573,13 @@ mod tests {
         assert_eq!(config.fsync, "always");
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(config.superuser, "bytedata");
+        let http = config.http.expect("HTTP is on by default");
+        assert_eq!(http.address.to_string(), DEFAULT_HTTP_LISTEN);
+        assert_eq!(http.auth, AuthMethod::Trust);
+        assert_eq!(http.max_body_bytes, DEFAULT_HTTP_MAX_BODY_BYTES);
+        let off =
+            Config::merge(&ServeArgs::default(), file("http_listen = \"off\"\n")).expect("ok");
+        assert!(off.http.is_none());
     }
 
     #[test]
@@ -551,6 +634,10 @@ mod tests {
             ("auth = \"md5\"", "auth"),
             ("encrypt = true", "encrypt"),
             ("master_key_file = \"/nonexistent/key\"", "master_key_file"),
+            ("http_listen = \"nowhere\"", "http_listen"),
+            ("http_listen = \"127.0.0.1:5433\"", "http_listen"),
+            ("http_auth = \"md5\"", "auth"),
+            ("http_max_body = \"2TB\"", "http_max_body"),
         ] {
             let error = Config::merge(&ServeArgs::default(), file(text))
                 .expect_err(text)

@@ -22,7 +22,9 @@
 pub mod auth;
 pub mod config;
 pub mod connection;
+pub mod http;
 pub mod listener;
+pub mod metrics;
 pub mod registry;
 pub mod shell;
 pub mod tls;

@@ -24,6 +24,7 @@ pub struct Server {
     config: Config,
     shared: Arc<Shared>,
     listeners: Vec<(TcpListener, AuthMethod)>,
+    http: Option<TcpListener>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -70,6 +71,7 @@ impl Server {
             tls,
             scram,
             shutdown: shutdown.clone(),
+            metrics: crate::metrics::Metrics::new(config.max_connections),
         });
         let mut listeners = Vec::new();
         for listener in &config.listeners {
@@ -78,10 +80,19 @@ impl Server {
                 .map_err(|e| format!("cannot listen on {}: {e}", listener.address))?;
             listeners.push((socket, listener.auth));
         }
+        let http = match &config.http {
+            Some(http) => Some(
+                TcpListener::bind(http.address)
+                    .await
+                    .map_err(|e| format!("cannot listen for HTTP on {}: {e}", http.address))?,
+            ),
+            None => None,
+        };
         Ok(Server {
             config,
             shared,
             listeners,
+            http,
             shutdown,
         })
     }
@@ -94,15 +105,38 @@ impl Server {
             .collect()
     }
 
+    /// The HTTP listener's address, if it is on.
+    pub fn http_address(&self) -> Option<std::net::SocketAddr> {
+        self.http.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `stop` completes, then shuts down.
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) -> Result<(), String> {
         let Server {
             config,
             shared,
             listeners,
+            http,
             shutdown,
         } = self;
         let mut connections = JoinSet::new();
+        let http_task = match (http, &config.http) {
+            (Some(listener), Some(settings)) => {
+                let options = crate::http::HttpOptions {
+                    auth: settings.auth,
+                    max_body_bytes: usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX),
+                    statement_timeout_ms: settings.statement_timeout_ms,
+                    superuser: config.superuser.clone(),
+                };
+                let router = crate::http::router(shared.clone(), &options, &config.superuser);
+                Some(tokio::spawn(crate::http::serve(
+                    listener,
+                    router,
+                    shared.clone(),
+                )))
+            }
+            _ => None,
+        };
         let (accepted_tx, mut accepted_rx) = tokio::sync::mpsc::channel(1024);
         let mut acceptors = JoinSet::new();
         for (listener, auth) in listeners {
@@ -158,6 +192,10 @@ impl Server {
             })
             .await;
             connections.abort_all();
+        }
+        if let Some(task) = http_task {
+            // Its requests in flight were given the same grace as the statements.
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
         tokio::task::block_in_place(|| shared.cluster.close())
             .map_err(|e| format!("closing the stores failed: {}", e.message))?;

@@ -167,6 +167,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             .iter()
             .map(|l| format!("{:?}", l.auth).to_lowercase())
             .collect();
+        let config_http = config.http.clone();
         let server = match Server::start(config).await {
             Ok(server) => server,
             Err(error) => {
@@ -175,6 +176,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let (Some(address), Some(http)) = (server.http_address(), &config_http) {
+            let auth = format!("{:?}", http.auth).to_lowercase();
+            tracing::info!("HTTP listening on {address} ({auth} authentication)");
+        }
         for (address, auth) in server.local_addresses().iter().zip(&auths) {
             tracing::info!("listening on {address} ({auth} authentication), {summary}");
         }

@@ -159,7 +159,8 @@ fn a_tls_setup_error_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.pem");
     let output = Command::new(env!("CARGO_BIN_EXE_bytedata"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--storage", "memory"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-listen", "off"])
+        .args(["--storage", "memory"])
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .arg("--tls-cert")
@@ -254,7 +255,15 @@ async fn an_encrypted_server_writes_no_plaintext_and_rotates_its_master_key() {
     }
 
     let dir = data_dir.path().to_str().unwrap();
-    let refused = bytedata(&["serve", "--listen", "127.0.0.1:0", "--data-dir", dir]);
+    let refused = bytedata(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "off",
+        "--data-dir",
+        dir,
+    ]);
     assert!(!refused.status.success(), "started without the master key");
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("master key"), "{stderr}");
@@ -274,6 +283,8 @@ async fn an_encrypted_server_writes_no_plaintext_and_rotates_its_master_key() {
         "serve",
         "--listen",
         "127.0.0.1:0",
+        "--http-listen",
+        "off",
         "--data-dir",
         dir,
         "--master-key-file",

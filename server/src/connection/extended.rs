@@ -76,9 +76,20 @@ impl Connection {
             .map(|s| Arc::new(PreparedStatement::new(s)));
         let description = match &statement {
             Some(statement) => {
-                self.session
+                let started = std::time::Instant::now();
+                let described = self
+                    .session
                     .describe(statement.statement(), &parse.type_oids)
-                    .await?
+                    .await;
+                if described.is_err() {
+                    // A statement that cannot even be planned failed as a statement.
+                    self.shared.metrics.statement(
+                        crate::metrics::StatementKind::of(statement.statement()),
+                        false,
+                        started.elapsed(),
+                    );
+                }
+                described?
             }
             None => Description {
                 params: vec![],

@@ -38,6 +38,7 @@ pub struct Shared {
     pub scram: Scram,
     /// Becomes true when the server shuts down.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// An error that ends the connection (after it was reported, if it could be).

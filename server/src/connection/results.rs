@@ -93,6 +93,7 @@ impl Connection {
             Statement::Set(_) | Statement::Reset(_) | Statement::Discard { .. }
         ) || is_transaction_control(statement);
         let session = &mut self.session;
+        let started = std::time::Instant::now();
         // A statement that may wait for a lock or the disk runs where blocking is allowed:
         // `block_in_place` hands this thread's other tasks to another thread first.
         let result = match session.execute_without_blocking(prepared, params).await {
@@ -102,6 +103,11 @@ impl Connection {
                     .block_on(session.execute_prepared(prepared, params))
             }),
         };
+        self.shared.metrics.statement(
+            crate::metrics::StatementKind::of(statement),
+            result.is_ok(),
+            started.elapsed(),
+        );
         if reports {
             // A failed report is a broken socket: the next write says so.
             let _ = self.report_parameters().await;

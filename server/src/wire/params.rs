@@ -11,7 +11,7 @@ use datafusion::scalar::ScalarValue;
 
 use super::rows::{FORMAT_BINARY, format_of};
 
-fn value_to_scalar(
+pub(crate) fn value_to_scalar(
     value: &Value,
     ty: &bytedata_pgtypes::DataType,
 ) -> Result<ScalarValue, SqlError> {

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub struct Server {
     pub child: Child,
     pub address: SocketAddr,
+    /// The HTTP listener's address (`None` when the test turned it off).
+    pub http: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
     /// Lines the server logs after start.
     pub log: mpsc::Receiver<String>,
@@ -32,6 +34,12 @@ impl Server {
             .arg(data_dir.path())
             .args(mode)
             .args(extra)
+            // Tests run side by side: each HTTP listener on a free port of its own.
+            .args(if extra.contains(&"--http-listen") {
+                &[][..]
+            } else {
+                &["--http-listen", "127.0.0.1:0"][..]
+            })
             .env_remove("BYTEDATA_CONFIG")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -47,12 +55,17 @@ impl Server {
                 }
             }
         });
-        // The server names its address once it accepts connections.
+        // The server names its addresses once it accepts connections: HTTP's first (if
+        // it is on), then the PostgreSQL listener's.
+        let mut http = None;
         let address = loop {
             let line = log
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server reports its address");
-            if let Some(rest) = line.split("listening on ").nth(1) {
+            if let Some(rest) = line.split("HTTP listening on ").nth(1) {
+                let address = rest.split_whitespace().next().unwrap();
+                http = Some(address.parse().unwrap());
+            } else if let Some(rest) = line.split("listening on ").nth(1) {
                 let address = rest.split_whitespace().next().unwrap();
                 break address.parse().unwrap();
             }
@@ -60,6 +73,7 @@ impl Server {
         Server {
             child,
             address,
+            http,
             data_dir,
             log,
         }

@@ -25,6 +25,7 @@ mod execute;
 mod fast;
 pub mod prepared;
 mod query;
+pub mod tables;
 mod transaction;
 mod unblocking;
 mod utility;

@@ -1,0 +1,143 @@
+//! `POST /v1/sql`: SQL over HTTP.
+//!
+//! `{"database": "bytedata", "query": "…", "params": […]}` runs one query string — with
+//! `params`, exactly one statement, its `$n` bound like the extended protocol's text
+//! parameters — and answers the last statement's result. `{"statements": [{"query",
+//! "params"}, …]}` runs several in one transaction, all or nothing, and answers
+//! `{"results": […]}`; an error names the statement (`"statement": i`, from 0).
+//!
+//! Each request gets a session of its own (a `SET` in one request never reaches
+//! another), bounded by the listener's statement timeout unless the request sets one.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use bytedata_sql::{PreparedStatement, QueryResult, Session, SqlError};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Value as Json_, json};
+
+use super::error::ApiError;
+use super::json::{result_json, text_of};
+use super::{AppState, blocking};
+
+/// Most statements one request may run.
+const MAX_STATEMENTS: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlRequest {
+    database: Option<String>,
+    query: Option<String>,
+    #[serde(default)]
+    params: Vec<Json_>,
+    statements: Option<Vec<StatementRequest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRequest {
+    query: String,
+    #[serde(default)]
+    params: Vec<Json_>,
+}
+
+pub async fn post_sql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Json_>, ApiError> {
+    let request: SqlRequest = super::json_body(body)?;
+    let user = state.authenticate(&headers)?;
+    let database = request
+        .database
+        .clone()
+        .unwrap_or_else(|| state.default_database.clone());
+    let mut session = state.open_session(&database, &user)?;
+    match (request.query, request.statements) {
+        (Some(query), None) => {
+            let result = run(&mut session, &query, &request.params).await?;
+            Ok(Json(result_json(result, &session.text_options()).await?))
+        }
+        (None, Some(statements)) if !request.params.is_empty() => {
+            let _ = statements;
+            Err(ApiError::new(
+                "42601",
+                "\"params\" belong inside each of \"statements\"",
+            ))
+        }
+        (None, Some(statements)) => {
+            if statements.len() > MAX_STATEMENTS {
+                return Err(ApiError::new(
+                    "54000",
+                    format!("more than {MAX_STATEMENTS} statements in one request"),
+                ));
+            }
+            Ok(Json(run_all(&mut session, statements).await?))
+        }
+        _ => Err(ApiError::new(
+            "42601",
+            "give either \"query\" or \"statements\"",
+        )),
+    }
+}
+
+/// Runs `statements` in one transaction: every result, or the first error (with the
+/// statement's position) and nothing written.
+async fn run_all(
+    session: &mut Session,
+    statements: Vec<StatementRequest>,
+) -> Result<Json_, ApiError> {
+    blocking(session.execute("BEGIN"))?;
+    let mut results = Vec::with_capacity(statements.len());
+    for (position, statement) in statements.iter().enumerate() {
+        let outcome = match run(session, &statement.query, &statement.params).await {
+            Ok(result) => result_json(result, &session.text_options()).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(json) => results.push(json),
+            Err(mut error) => {
+                let _ = blocking(session.execute("ROLLBACK"));
+                let detail = format!("statement {position} of the request");
+                error.error.detail = Some(match error.error.detail.take() {
+                    Some(own) => format!("{own} ({detail})"),
+                    None => detail,
+                });
+                return Err(error);
+            }
+        }
+    }
+    blocking(session.execute("COMMIT"))?;
+    Ok(json!({ "results": results }))
+}
+
+/// One query string: with parameters, one statement bound to them.
+async fn run(
+    session: &mut Session,
+    query: &str,
+    params: &[Json_],
+) -> Result<QueryResult, ApiError> {
+    if params.is_empty() {
+        let mut results = blocking(session.execute(query))?;
+        return results
+            .pop()
+            .ok_or_else(|| ApiError::new("42601", "the query is empty"));
+    }
+    let mut statements = bytedata_sql::parse(query)?;
+    if statements.len() != 1 {
+        return Err(ApiError::new(
+            "42601",
+            "a query with parameters must be exactly one statement",
+        ));
+    }
+    let prepared = statements
+        .pop()
+        .map(PreparedStatement::new)
+        .ok_or_else(|| SqlError::internal("a parsed statement vanished"))?;
+    let description = blocking(session.describe(prepared.statement(), &[]))?;
+    let texts: Vec<Option<Bytes>> = params.iter().map(|p| text_of(p).map(Bytes::from)).collect();
+    let values =
+        crate::wire::params::decode(&description, &[], &texts, &session.settings().time_zone())?;
+    Ok(blocking(session.execute_prepared(&prepared, &values))?)
+}

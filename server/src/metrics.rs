@@ -1,0 +1,369 @@
+//! The server's metrics, exposed at `GET /metrics` in the text format Prometheus scrapes
+//! (prometheus-client's OpenMetrics encoding).
+//!
+//! Two kinds of numbers:
+//! - *events*, counted where they happen: statements by kind and outcome with their
+//!   latency, HTTP requests by route and status with theirs. The hot path touches only
+//!   pre-resolved handles (an atomic add, a histogram bucket), never a label lookup.
+//! - *state*, read when scraped: uptime, connections, and per database its keys, memory,
+//!   WAL and snapshots, straight from the stores' own statistics — so a scrape costs a
+//!   few atomic loads per database and nothing between scrapes.
+//!
+//! Names follow Prometheus conventions: `bytedata_` prefix, base units (`_seconds`,
+//! `_bytes`), `_total` on counters (added by the encoder).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytedata_sql::Cluster;
+use datafusion::sql::sqlparser::ast::Statement;
+use parking_lot::Mutex;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::registry::Registry as Connections;
+
+/// What a statement was, for its counters and latency.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum StatementKind {
+    select,
+    insert,
+    update,
+    delete,
+    copy,
+    ddl,
+    transaction,
+    other,
+}
+
+const KINDS: [StatementKind; 8] = [
+    StatementKind::select,
+    StatementKind::insert,
+    StatementKind::update,
+    StatementKind::delete,
+    StatementKind::copy,
+    StatementKind::ddl,
+    StatementKind::transaction,
+    StatementKind::other,
+];
+
+impl StatementKind {
+    pub fn of(statement: &Statement) -> StatementKind {
+        match statement {
+            Statement::Query(_) => StatementKind::select,
+            Statement::Insert(_) => StatementKind::insert,
+            Statement::Update { .. } => StatementKind::update,
+            Statement::Delete(_) => StatementKind::delete,
+            Statement::Copy { .. } => StatementKind::copy,
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. } => StatementKind::transaction,
+            Statement::CreateTable(_)
+            | Statement::CreateIndex(_)
+            | Statement::CreateView { .. }
+            | Statement::CreateSchema { .. }
+            | Statement::CreateDatabase { .. }
+            | Statement::CreateSequence { .. }
+            | Statement::CreateRole { .. }
+            | Statement::AlterTable { .. }
+            | Statement::AlterRole { .. }
+            | Statement::Drop { .. }
+            | Statement::Truncate { .. } => StatementKind::ddl,
+            _ => StatementKind::other,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum Outcome {
+    ok,
+    error,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatementLabels {
+    kind: StatementKind,
+    outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: StatementKind,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatabaseLabels {
+    database: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// Latency buckets: 25 µs to about 52 s, doubling.
+fn latency_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(25e-6, 2.0, 22)
+}
+
+/// Per database, read at scrape time.
+struct DatabaseGauges {
+    keys: Family<DatabaseLabels, Gauge>,
+    memory_bytes: Family<DatabaseLabels, Gauge>,
+    memory_limit_bytes: Family<DatabaseLabels, Gauge>,
+    wal_bytes: Family<DatabaseLabels, Gauge>,
+    wal_syncs: Family<DatabaseLabels, Gauge>,
+    snapshot_age_seconds: Family<DatabaseLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    snapshot_bytes: Family<DatabaseLabels, Gauge>,
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    started: Instant,
+    statements: Vec<[Counter; 2]>,
+    statement_seconds: Vec<Histogram>,
+    http_requests: Family<HttpLabels, Counter>,
+    http_seconds: Family<RouteLabels, Histogram>,
+    uptime_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    connections: Gauge,
+    connections_limit: Gauge,
+    databases: DatabaseGauges,
+}
+
+impl Metrics {
+    pub fn new(max_connections: usize) -> Arc<Metrics> {
+        let mut registry = Registry::with_prefix("bytedata");
+        let build: Family<BuildLabels, Gauge> = Family::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register("build_info", "The running version", build);
+        let uptime_seconds = Gauge::default();
+        registry.register(
+            "uptime_seconds",
+            "Seconds since the server started",
+            uptime_seconds.clone(),
+        );
+        let connections = Gauge::default();
+        registry.register(
+            "connections",
+            "Client connections open now (PostgreSQL protocol)",
+            connections.clone(),
+        );
+        let connections_limit = Gauge::default();
+        connections_limit.set(max_connections as i64);
+        registry.register(
+            "connections_limit",
+            "Most client connections accepted at once (max_connections)",
+            connections_limit.clone(),
+        );
+        let statement_family: Family<StatementLabels, Counter> = Family::default();
+        registry.register(
+            "statements",
+            "Statements run, by kind and outcome",
+            statement_family.clone(),
+        );
+        let seconds_family: Family<KindLabels, Histogram> =
+            Family::new_with_constructor(|| Histogram::new(latency_buckets()));
+        registry.register(
+            "statement_duration_seconds",
+            "Time to run a statement, by kind",
+            seconds_family.clone(),
+        );
+        let statements = KINDS
+            .iter()
+            .map(|&kind| {
+                [Outcome::ok, Outcome::error].map(|outcome| {
+                    statement_family
+                        .get_or_create(&StatementLabels { kind, outcome })
+                        .clone()
+                })
+            })
+            .collect();
+        let statement_seconds = KINDS
+            .iter()
+            .map(|&kind| seconds_family.get_or_create(&KindLabels { kind }).clone())
+            .collect();
+        let http_requests = Family::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            http_requests.clone(),
+        );
+        let http_seconds: Family<RouteLabels, Histogram> =
+            Family::new_with_constructor(|| Histogram::new(latency_buckets()));
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route",
+            http_seconds.clone(),
+        );
+        let databases = DatabaseGauges {
+            keys: Family::default(),
+            memory_bytes: Family::default(),
+            memory_limit_bytes: Family::default(),
+            wal_bytes: Family::default(),
+            wal_syncs: Family::default(),
+            snapshot_age_seconds: Family::default(),
+            snapshot_bytes: Family::default(),
+        };
+        registry.register(
+            "database_keys",
+            "Live keys in a database's store",
+            databases.keys.clone(),
+        );
+        registry.register(
+            "database_memory_bytes",
+            "Memory a database's index holds, approximately",
+            databases.memory_bytes.clone(),
+        );
+        registry.register(
+            "database_memory_limit_bytes",
+            "The memory budget of a database's store (absent when unlimited)",
+            databases.memory_limit_bytes.clone(),
+        );
+        registry.register(
+            "database_wal_bytes",
+            "Bytes of WAL a database keeps on disk",
+            databases.wal_bytes.clone(),
+        );
+        registry.register(
+            "database_wal_syncs",
+            "fdatasyncs of a database's WAL since the server started (a counter read from the store)",
+            databases.wal_syncs.clone(),
+        );
+        registry.register(
+            "database_snapshot_age_seconds",
+            "Seconds since a database's last snapshot was written",
+            databases.snapshot_age_seconds.clone(),
+        );
+        registry.register(
+            "database_snapshot_bytes",
+            "Size of a database's last snapshot",
+            databases.snapshot_bytes.clone(),
+        );
+        Arc::new(Metrics {
+            registry: Mutex::new(registry),
+            started: Instant::now(),
+            statements,
+            statement_seconds,
+            http_requests,
+            http_seconds,
+            uptime_seconds,
+            connections,
+            connections_limit,
+            databases,
+        })
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Counts a statement and its latency.
+    pub fn statement(&self, kind: StatementKind, ok: bool, elapsed: Duration) {
+        let i = kind.index();
+        self.statements[i][usize::from(!ok)].inc();
+        self.statement_seconds[i].observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts an HTTP request and its latency.
+    pub fn http_request(&self, route: &'static str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .get_or_create(&HttpLabels { route, status })
+            .inc();
+        self.http_seconds
+            .get_or_create(&RouteLabels { route })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The exposition: the state read now, then everything encoded.
+    pub fn render(&self, cluster: &Cluster, connections: &Connections) -> Result<String, String> {
+        self.uptime_seconds.set(self.uptime().as_secs_f64());
+        self.connections.set(connections.active() as i64);
+        let _ = &self.connections_limit;
+        let gauges = &self.databases;
+        gauges.keys.clear();
+        gauges.memory_bytes.clear();
+        gauges.memory_limit_bytes.clear();
+        gauges.wal_bytes.clear();
+        gauges.wal_syncs.clear();
+        gauges.snapshot_age_seconds.clear();
+        gauges.snapshot_bytes.clear();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        for database in cluster.open_databases() {
+            let stats = database.engine().store().stats();
+            let labels = DatabaseLabels {
+                database: database.descriptor.name.clone(),
+            };
+            gauges
+                .keys
+                .get_or_create(&labels)
+                .set(gauge(stats.live_keys));
+            gauges
+                .memory_bytes
+                .get_or_create(&labels)
+                .set(gauge(stats.approx_memory_bytes));
+            if let Some(limit) = stats.memory_limit_bytes {
+                gauges
+                    .memory_limit_bytes
+                    .get_or_create(&labels)
+                    .set(gauge(limit));
+            }
+            gauges
+                .wal_bytes
+                .get_or_create(&labels)
+                .set(gauge(stats.wal_bytes));
+            gauges
+                .wal_syncs
+                .get_or_create(&labels)
+                .set(gauge(stats.wal_syncs));
+            if let Some(snapshot) = &stats.last_snapshot {
+                let age_ms = now_ms.saturating_sub(snapshot.created_unix_ms);
+                gauges
+                    .snapshot_age_seconds
+                    .get_or_create(&labels)
+                    .set(age_ms as f64 / 1000.0);
+                gauges
+                    .snapshot_bytes
+                    .get_or_create(&labels)
+                    .set(gauge(snapshot.bytes));
+            }
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry.lock())
+            .map_err(|error| format!("encoding metrics: {error}"))?;
+        Ok(out)
+    }
+}
+
+fn gauge(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,450 @@
+//! The HTTP listener end to end, through curl: SQL with JSON parameters and results, rows
+//! by composite key, paging, transactions, bad input (each leaving the data as it was),
+//! authentication, and HTTP writes seen by pgwire and surviving kill -9.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+use serde_json::{Value, json};
+
+struct Reply {
+    status: u16,
+    body: Value,
+}
+
+/// One request through curl; `body` is sent as it is (not necessarily JSON).
+fn request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    auth: Option<&str>,
+) -> Reply {
+    let http = server.http.expect("the HTTP listener is on");
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
+    if let Some(body) = body {
+        curl.args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            body,
+        ]);
+    }
+    if let Some(auth) = auth {
+        curl.args(["-u", auth]);
+    }
+    curl.arg(format!("http://{http}{path}"));
+    let output = curl.output().expect("curl runs");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').expect("a status line");
+    Reply {
+        status: status.parse().expect("a status"),
+        body: if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))
+        },
+    }
+}
+
+fn sql(server: &Server, body: Value) -> Reply {
+    request(server, "POST", "/v1/sql", Some(&body.to_string()), None)
+}
+
+fn rows_path(table: &str, key: &str) -> String {
+    format!("/v1/databases/bytedata/tables/{table}/rows/{key}")
+}
+
+fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{:?}", reply.body);
+    assert_eq!(reply.body["code"], code, "{:?}", reply.body);
+    assert!(reply.body["message"].is_string(), "{:?}", reply.body);
+}
+
+#[test]
+fn health_ready_and_sql_with_typed_json() {
+    let server = Server::start(&[]);
+    let health = request(&server, "GET", "/health", None, None);
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(request(&server, "GET", "/ready", None, None).status, 200);
+
+    let created = sql(
+        &server,
+        json!({"query": "CREATE TABLE t (id int PRIMARY KEY, name text, price numeric(10,2), ok boolean, raw bytea, at date)"}),
+    );
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    assert_eq!(created.body["command"], "CREATE TABLE");
+    let inserted = sql(
+        &server,
+        json!({"query": "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6)", "params": [1, "one", "12.50", true, "\\x0102", "2026-12-07"]}),
+    );
+    assert_eq!(
+        inserted.body,
+        json!({"command": "INSERT", "rows_affected": 1})
+    );
+    let selected = sql(
+        &server,
+        json!({"query": "SELECT * FROM t WHERE id = $1", "params": [1]}),
+    );
+    assert_eq!(selected.status, 200, "{:?}", selected.body);
+    assert_eq!(
+        selected.body["rows"],
+        json!([[1, "one", "12.50", true, "\\x0102", "2026-12-07"]])
+    );
+    assert_eq!(
+        selected.body["columns"][2],
+        json!({"name": "price", "type": "numeric(10,2)"})
+    );
+    assert_eq!(selected.body["rows_affected"], 1);
+
+    // Several statements, one transaction: a failure leaves nothing of the others.
+    let failed = sql(
+        &server,
+        json!({"statements": [
+            {"query": "INSERT INTO t (id, name) VALUES (2, 'two')"},
+            {"query": "INSERT INTO t (id, name) VALUES ($1, 'again')", "params": [1]},
+        ]}),
+    );
+    assert_error(&failed, 409, "23505");
+    assert!(
+        failed.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("statement 1"),
+        "{:?}",
+        failed.body
+    );
+    let count = sql(&server, json!({"query": "SELECT count(*) FROM t"}));
+    assert_eq!(count.body["rows"], json!([[1]]));
+    let both = sql(
+        &server,
+        json!({"statements": [
+            {"query": "INSERT INTO t (id, name) VALUES (2, 'two')"},
+            {"query": "SELECT name FROM t ORDER BY id"},
+        ]}),
+    );
+    assert_eq!(both.body["results"][1]["rows"], json!([["one"], ["two"]]));
+
+    // Bad input: each a clear error, the data as it was.
+    let bad_json = request(&server, "POST", "/v1/sql", Some("{\"query\": "), None);
+    assert_error(&bad_json, 400, "22P02");
+    assert_error(&sql(&server, json!({"query": "SELEC 1"})), 400, "42601");
+    assert_error(
+        &sql(&server, json!({"query": "SELECT * FROM nowhere"})),
+        404,
+        "42P01",
+    );
+    assert_error(
+        &sql(
+            &server,
+            json!({"query": "SELECT * FROM t WHERE id = $1", "params": ["x"]}),
+        ),
+        400,
+        "22P02",
+    );
+    assert_error(
+        &sql(
+            &server,
+            json!({"query": "INSERT INTO t (id) VALUES (NULL)"}),
+        ),
+        400,
+        "23502",
+    );
+    assert_error(&sql(&server, json!({"nothing": 1})), 400, "22P02");
+    let count = sql(&server, json!({"query": "SELECT count(*) FROM t"}));
+    assert_eq!(count.body["rows"], json!([[2]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_by_composite_key_seen_by_pgwire_and_back() {
+    let server = Server::start(&[]);
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE events (tenant text, day date, seq int, body text NOT NULL, n int, \
+             PRIMARY KEY (tenant, day, seq))",
+        )
+        .await
+        .unwrap();
+    // Segments are percent-decoded and read by each key column's input function.
+    let path = rows_path("events", "acme%2Fwest/2026-12-07/1");
+    let put = request(
+        &server,
+        "PUT",
+        &path,
+        Some(r#"{"body": "first", "n": 5}"#),
+        None,
+    );
+    assert_eq!(put.status, 201, "{:?}", put.body);
+    assert_eq!(
+        put.body,
+        json!({"tenant": "acme/west", "day": "2026-12-07", "seq": 1, "body": "first", "n": 5})
+    );
+    let row = client
+        .query_one(
+            "SELECT body, n FROM events WHERE tenant = 'acme/west' AND seq = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "first");
+    // Upsert: the given columns change, the others stay.
+    let put = request(&server, "PUT", &path, Some(r#"{"body": "second"}"#), None);
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(put.body["n"], 5);
+    client
+        .execute("UPDATE events SET n = 6 WHERE seq = 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(request(&server, "GET", &path, None, None).body["n"], 6);
+
+    // Paging through a prefix in key order, forwards and back.
+    for seq in 2..=7 {
+        let path = rows_path("events", &format!("acme%2Fwest/2026-12-07/{seq}"));
+        let reply = request(
+            &server,
+            "PUT",
+            &path,
+            Some(&format!(r#"{{"body": "b{seq}"}}"#)),
+            None,
+        );
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+    }
+    request(
+        &server,
+        "PUT",
+        &rows_path("events", "other/2026-12-07/1"),
+        Some(r#"{"body": "x"}"#),
+        None,
+    );
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut path =
+            "/v1/databases/bytedata/tables/events/rows?prefix=acme%2Fwest&limit=3".to_owned();
+        if let Some(cursor) = &after {
+            path.push_str(&format!("&after={cursor}"));
+        }
+        let page = request(&server, "GET", &path, None, None);
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        for row in page.body["rows"].as_array().unwrap() {
+            seen.push(row["seq"].as_i64().unwrap());
+        }
+        match page.body["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=7).collect::<Vec<i64>>());
+    let reverse = request(
+        &server,
+        "GET",
+        "/v1/databases/bytedata/tables/events/rows?prefix=acme%2Fwest/2026-12-07&from=3&to=6&reverse=true",
+        None,
+        None,
+    );
+    let seqs: Vec<i64> = reverse.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, [5, 4, 3]);
+
+    // Bad input leaves every row as it was.
+    assert_error(
+        &request(
+            &server,
+            "GET",
+            &rows_path("events", "acme/notadate/1"),
+            None,
+            None,
+        ),
+        400,
+        "22007",
+    );
+    assert_error(
+        &request(
+            &server,
+            "GET",
+            &rows_path("events", "acme%2Fwest/2026-12-07/x"),
+            None,
+            None,
+        ),
+        400,
+        "22P02",
+    );
+    assert_error(
+        &request(&server, "GET", &rows_path("nowhere", "1"), None, None),
+        404,
+        "42P01",
+    );
+    assert_error(
+        &request(
+            &server,
+            "GET",
+            &rows_path("events", "acme%2Fwest/2026-12-07/99"),
+            None,
+            None,
+        ),
+        404,
+        "02000",
+    );
+    assert_error(
+        &request(&server, "PUT", &path, Some(r#"{"body": null}"#), None),
+        400,
+        "23502",
+    );
+    assert_error(
+        &request(&server, "PUT", &path, Some(r#"{"seq": 2}"#), None),
+        400,
+        "22023",
+    );
+    assert_error(
+        &request(&server, "PUT", &path, Some(r#"{"nope": 1}"#), None),
+        400,
+        "42703",
+    );
+    assert_error(
+        &request(&server, "PUT", &path, Some("[1, 2"), None),
+        400,
+        "22P02",
+    );
+    assert_eq!(
+        request(&server, "GET", &path, None, None).body["body"],
+        "second"
+    );
+
+    assert_eq!(request(&server, "DELETE", &path, None, None).status, 204);
+    assert_error(&request(&server, "DELETE", &path, None, None), 404, "02000");
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 7);
+}
+
+#[test]
+fn oversize_bodies_and_credentials() {
+    let server = Server::start(&[
+        "--http-max-body",
+        "1KB",
+        "--http-auth",
+        "scram-sha-256",
+        "--superuser-password",
+        "s3cret",
+    ]);
+    let superuser = Some("bytedata:s3cret");
+    let big = json!({"query": format!("SELECT '{}'", "x".repeat(4096))}).to_string();
+    let reply = request(&server, "POST", "/v1/sql", Some(&big), superuser);
+    assert_error(&reply, 413, "54000");
+    let query = json!({"query": "SELECT 1 AS one"}).to_string();
+    assert_error(
+        &request(&server, "POST", "/v1/sql", Some(&query), None),
+        401,
+        "28P01",
+    );
+    assert_error(
+        &request(
+            &server,
+            "POST",
+            "/v1/sql",
+            Some(&query),
+            Some("bytedata:wrong"),
+        ),
+        401,
+        "28P01",
+    );
+    assert_error(
+        &request(
+            &server,
+            "POST",
+            "/v1/sql",
+            Some(&query),
+            Some("nobody:s3cret"),
+        ),
+        401,
+        "28P01",
+    );
+    let ok = request(&server, "POST", "/v1/sql", Some(&query), superuser);
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["rows"], json!([[1]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_http_writes_survive_kill_9() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(data_dir, &["--storage", "disk"], &[]);
+    let created = sql(
+        &server,
+        json!({"query": "CREATE TABLE d (k int PRIMARY KEY, v text)"}),
+    );
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    for k in 0..50 {
+        let reply = request(
+            &server,
+            "PUT",
+            &rows_path("d", &k.to_string()),
+            Some(&format!(r#"{{"v": "v{k}"}}"#)),
+            None,
+        );
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let again = tempfile::TempDir::new().unwrap();
+    let data_dir = std::mem::replace(&mut server.data_dir, again);
+    drop(server);
+    let server = Server::start_in(data_dir, &["--storage", "disk"], &[]);
+    let client = server.connect().await;
+    let row = client
+        .query_one("SELECT count(*), min(v), max(k) FROM d", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 50);
+    assert_eq!(row.get::<_, String>(1), "v0");
+    assert_eq!(row.get::<_, i32>(2), 49);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_happens() {
+    let server = Server::start(&[]);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE m (k int PRIMARY KEY)")
+        .await
+        .unwrap();
+    client
+        .execute("INSERT INTO m VALUES (1)", &[])
+        .await
+        .unwrap();
+    client.query("SELECT * FROM m", &[]).await.unwrap();
+    let _ = client.query("SELECT * FROM nowhere", &[]).await;
+    let _ = client.batch_execute("SELECT * FROM nowhere").await;
+    request(&server, "GET", "/health", None, None);
+    let http = server.http.unwrap();
+    let output = Command::new("curl")
+        .args(["-s", &format!("http://{http}/metrics")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let sample = |name: &str| -> f64 {
+        text.lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in\n{text}"))
+    };
+    assert_eq!(sample("bytedata_build_info{"), 1.0);
+    assert!(sample("bytedata_statements_total{kind=\"insert\",outcome=\"ok\"}") >= 1.0);
+    assert!(sample("bytedata_statements_total{kind=\"select\",outcome=\"error\"}") >= 1.0);
+    assert_eq!(sample("bytedata_connections "), 1.0);
+    assert!(sample("bytedata_http_requests_total{route=\"/health\",status=\"200\"}") >= 1.0);
+    assert!(sample("bytedata_database_keys{database=\"bytedata\"}") >= 1.0);
+}
