@@ -320,6 +320,47 @@ async fn rows_by_composite_key_seen_by_pgwire_and_back() {
         "second"
     );
 
+    // A batch: all of it, or none of it.
+    let batch_path = "/v1/databases/bytedata/tables/events/batch";
+    let failing = json!({"operations": [
+        {"put": ["b", "2026-12-08", 1], "row": {"body": "new"}},
+        {"delete": ["acme/west", "2026-12-07", 2]},
+        {"put": ["b", "2026-12-08", 2], "row": {"body": null}},
+    ]});
+    let reply = request(
+        &server,
+        "POST",
+        batch_path,
+        Some(&failing.to_string()),
+        None,
+    );
+    assert_error(&reply, 400, "23502");
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("operation 2"),
+        "{:?}",
+        reply.body
+    );
+    let good = json!({"operations": [
+        {"put": ["b", "2026-12-08", 1], "row": {"body": "new"}},
+        {"delete": ["acme/west", "2026-12-07", 2]},
+        {"delete": ["nobody", "2026-12-07", 2]},
+    ]});
+    let reply = request(&server, "POST", batch_path, Some(&good.to_string()), None);
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["results"],
+        json!([{"created": true}, {"deleted": true}, {"deleted": false}])
+    );
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 8, "seven acme rows, one other, one b, one deleted");
+
     assert_eq!(request(&server, "DELETE", &path, None, None).status, 204);
     assert_error(&request(&server, "DELETE", &path, None, None), 404, "02000");
     let left: i64 = client
@@ -328,6 +369,7 @@ async fn rows_by_composite_key_seen_by_pgwire_and_back() {
         .unwrap()
         .get(0);
     assert_eq!(left, 7);
+    let _ = client;
 }
 
 #[test]

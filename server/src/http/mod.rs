@@ -9,6 +9,7 @@
 //! | `POST /v1/sql` | statements with JSON parameters and results (`sql`) |
 //! | `GET/PUT/DELETE /v1/databases/{db}/tables/{t}/rows/{key…}` | a row by key (`rows`) |
 //! | `GET /v1/databases/{db}/tables/{t}/rows?…` | rows in key order, paged (`listing`) |
+//! | `POST /v1/databases/{db}/tables/{t}/batch` | puts and deletes in one transaction (`batch`) |
 //!
 //! Requests run in `bytedata_sql::Session`s like a connection's, so they see and take
 //! the same transactions, locks, checks and WAL: a row written over HTTP is in psql's
@@ -20,6 +21,7 @@
 //! `statement_timeout`. Errors are JSON with a SQLSTATE (`error`).
 
 mod auth;
+mod batch;
 mod error;
 mod json;
 mod listing;
@@ -205,6 +207,9 @@ fn route_label(pattern: &str) -> &'static str {
         "/metrics" => "/metrics",
         "/v1/sql" => "/v1/sql",
         "/v1/databases/{database}/tables/{table}/rows" => "/v1/databases/{db}/tables/{table}/rows",
+        "/v1/databases/{database}/tables/{table}/batch" => {
+            "/v1/databases/{db}/tables/{table}/batch"
+        }
         "/v1/databases/{database}/tables/{table}/rows/{*key}" => {
             "/v1/databases/{db}/tables/{table}/rows/{key}"
         }
@@ -236,6 +241,10 @@ pub fn router(shared: Arc<Shared>, options: &HttpOptions, default_database: &str
         .route(
             "/v1/databases/{database}/tables/{table}/rows",
             get(listing::list),
+        )
+        .route(
+            "/v1/databases/{database}/tables/{table}/batch",
+            post(batch::post),
         )
         .route(
             "/v1/databases/{database}/tables/{table}/rows/{*key}",

@@ -88,7 +88,7 @@ pub(super) fn scalar(value: &Value, ty: &DataType) -> Result<ScalarValue, ApiErr
 }
 
 /// The table's key values from the path, one per key column.
-fn key_values(
+pub(super) fn key_values(
     session: &Session,
     info: &TableInfo,
     segments: &[String],
@@ -190,7 +190,7 @@ fn affected(result: &QueryResult) -> u64 {
     }
 }
 
-fn where_key(key: &[(String, DataType, Value)], first_param: usize) -> String {
+pub(super) fn where_key(key: &[(String, DataType, Value)], first_param: usize) -> String {
     key.iter()
         .enumerate()
         .map(|(i, (name, _, _))| format!("{} = ${}", quoted(name), first_param + i))
@@ -198,7 +198,7 @@ fn where_key(key: &[(String, DataType, Value)], first_param: usize) -> String {
         .join(" AND ")
 }
 
-fn key_params(key: &[(String, DataType, Value)]) -> Result<Vec<ScalarValue>, ApiError> {
+pub(super) fn key_params(key: &[(String, DataType, Value)]) -> Result<Vec<ScalarValue>, ApiError> {
     key.iter().map(|(_, ty, value)| scalar(value, ty)).collect()
 }
 
@@ -283,7 +283,7 @@ pub async fn put(
                 "a row is a JSON object of its columns",
             ));
         };
-        let created = upsert(&mut session, &info, &key, &object)?;
+        let created = upsert(&mut session, &info, &key, &object, true)?;
         let row = get_row(&mut session, &info, &key)
             .await?
             .ok_or_else(no_row)?;
@@ -328,12 +328,15 @@ pub(super) fn row_values(
     Ok(values)
 }
 
-/// Writes the row at `key` with the columns of `object`: whether it was created.
+/// Writes the row at `key` with the columns of `object`: whether it was created. With
+/// `retry`, an INSERT that loses a race to a concurrent one updates instead; without
+/// (inside a transaction, which the failed INSERT has ended), that is the error.
 pub(super) fn upsert(
     session: &mut Session,
     info: &TableInfo,
     key: &[(String, DataType, Value)],
     object: &Map<String, Json_>,
+    retry: bool,
 ) -> Result<bool, ApiError> {
     let values = row_values(session, info, key, object)?;
     let table = table_sql(info);
@@ -384,7 +387,8 @@ pub(super) fn upsert(
         match execute(session, &insert, &insert_params) {
             Ok(_) => return Ok(true),
             // A concurrent insert of the same key committed first: update it instead.
-            Err(error) if error.error.code == "23505" && is_key_conflict(&error, info) => {}
+            Err(error) if retry && error.error.code == "23505" && is_key_conflict(&error, info) => {
+            }
             Err(error) => return Err(error),
         }
     }
