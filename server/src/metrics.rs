@@ -1,5 +1,5 @@
-//! The server's metrics, exposed at `GET /metrics` in the text format Prometheus scrapes
-//! (prometheus-client's OpenMetrics encoding).
+//! The server's metrics, exposed at `GET /metrics` in Prometheus's text format (0.0.4,
+//! the one `promtool check metrics` reads and every scraper accepts).
 //!
 //! Two kinds of numbers:
 //! - *events*, counted where they happen: statements by kind and outcome with their
@@ -301,6 +301,10 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// The `Content-Type` of `render`'s text.
+    pub const CONTENT_TYPE: &'static str =
+        prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
     /// The exposition: the state read now, then everything encoded.
     pub fn render(&self, cluster: &Cluster, connections: &Connections) -> Result<String, String> {
         self.uptime_seconds.set(self.uptime().as_secs_f64());
@@ -358,7 +362,7 @@ impl Metrics {
             }
         }
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry.lock())
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry.lock())
             .map_err(|error| format!("encoding metrics: {error}"))?;
         Ok(out)
     }

@@ -488,5 +488,111 @@ async fn metrics_count_what_happens() {
     assert!(sample("bytedata_statements_total{kind=\"select\",outcome=\"error\"}") >= 1.0);
     assert_eq!(sample("bytedata_connections "), 1.0);
     assert!(sample("bytedata_http_requests_total{route=\"/health\",status=\"200\"}") >= 1.0);
+    // Statements over HTTP are statements too.
+    let before = sample("bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}");
+    let deleted = request(&server, "DELETE", &rows_path("m", "1"), None, None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    let output = Command::new("curl")
+        .args(["-s", &format!("http://{http}/metrics")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let after: f64 = text
+        .lines()
+        .find(|line| line.starts_with("bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}"))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap();
+    assert_eq!(after, before + 1.0);
     assert!(sample("bytedata_database_keys{database=\"bytedata\"}") >= 1.0);
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn promtool_accepts_the_exposition_and_prometheus_scrapes_it() {
+    let server = Server::start(&[]);
+    let http = server.http.unwrap();
+    let exposition = Command::new("curl")
+        .args(["-s", &format!("http://{http}/metrics")])
+        .output()
+        .unwrap()
+        .stdout;
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package, installed by scripts/clients)");
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), &exposition).unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // A real Prometheus scrapes the server and answers a PromQL query about it.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: bytedata\n    \
+             static_configs:\n      - targets: ['{http}']\n"
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _prometheus = Killed(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prometheus (Debian's prometheus package, installed by scripts/clients)"),
+    );
+    let query = "bytedata_build_info{job=\"bytedata\"} == 1";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let output = Command::new("curl")
+            .args(["-s", "-G", &format!("http://127.0.0.1:{port}/api/v1/query")])
+            .args(["--data-urlencode", &format!("query={query}")])
+            .output()
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        if let Some(first) = answer["data"]["result"].as_array().and_then(|r| r.first()) {
+            assert_eq!(
+                first["metric"]["version"],
+                env!("CARGO_PKG_VERSION"),
+                "{answer}"
+            );
+            assert_eq!(first["metric"]["job"], "bytedata", "{answer}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus never had the server's metrics: {answer}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -58,7 +58,12 @@ pub async fn post(
     let user = state.authenticate(&headers)?;
     let mut session = state.pooled_session(&database, &user)?;
     blocking(session.execute("BEGIN"))?;
-    let outcome = apply(&mut session, &table, &request.operations);
+    let outcome = apply(
+        &state.shared.metrics,
+        &mut session,
+        &table,
+        &request.operations,
+    );
     let ended = match &outcome {
         Ok(_) => blocking(session.execute("COMMIT")).map(|_| ()),
         Err(_) => blocking(session.execute("ROLLBACK")).map(|_| ()),
@@ -78,6 +83,7 @@ fn key_texts(key: &[Json_]) -> Result<Vec<String>, ApiError> {
 }
 
 fn apply(
+    metrics: &crate::metrics::Metrics,
     session: &mut Session,
     table: &str,
     operations: &[Operation],
@@ -92,7 +98,7 @@ fn apply(
                 delete: None,
             } => {
                 let key = key_values(session, &info, &key_texts(key)?)?;
-                let created = upsert(session, &info, &key, row, false)?;
+                let created = upsert(metrics, session, &info, &key, row, false)?;
                 Ok(json!({ "created": created }))
             }
             Operation {
@@ -106,7 +112,7 @@ fn apply(
                     table_sql(&info),
                     where_key(&key, 1)
                 );
-                let result = execute(session, &sql, &key_params(&key)?)?;
+                let result = execute(metrics, session, &sql, &key_params(&key)?)?;
                 let deleted = matches!(result, bytedata_sql::QueryResult::Command { ref tag } if tag != "DELETE 0");
                 Ok(json!({ "deleted": deleted }))
             }

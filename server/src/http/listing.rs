@@ -111,12 +111,13 @@ pub async fn list(
     let prefix = prefix_segments(&uri)?;
     let user = state.authenticate(&headers)?;
     let mut session = state.pooled_session(&database, &user)?;
-    let outcome = page(&mut session, &table, &query, &prefix).await;
+    let outcome = page(&state.shared.metrics, &mut session, &table, &query, &prefix).await;
     state.sessions.give_back(session);
     outcome.map(Json)
 }
 
 async fn page(
+    metrics: &crate::metrics::Metrics,
     session: &mut Session,
     table: &str,
     query: &ListQuery,
@@ -230,7 +231,7 @@ async fn page(
         table_sql(&info),
         limit + 1
     );
-    let result = execute(session, &sql, &conditions.params)?;
+    let result = execute(metrics, session, &sql, &conditions.params)?;
     let mut rows = objects(session, result).await?;
     let next = if rows.len() > limit {
         rows.truncate(limit);

@@ -174,7 +174,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         Ok(text) => (
             [(
                 axum::http::header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                crate::metrics::Metrics::CONTENT_TYPE,
             )],
             text,
         )

@@ -30,6 +30,7 @@ use serde_json::{Map, Value as Json_};
 use super::error::ApiError;
 use super::json::{columns_of, text_of, typed};
 use super::{AppState, blocking};
+use crate::metrics::{Metrics, StatementKind};
 
 /// Tries of an upsert whose INSERT keeps losing to concurrent ones.
 const UPSERT_TRIES: usize = 3;
@@ -141,8 +142,10 @@ pub(super) fn column_type(info: &TableInfo, name: &str) -> Result<DataType, ApiE
         })
 }
 
-/// Runs `sql` (one statement, parsed once per session) with `params`.
+/// Runs `sql` (one statement, parsed once per session) with `params`, counted in the
+/// statement metrics like a statement from a PostgreSQL client.
 pub(super) fn execute(
+    metrics: &Metrics,
     session: &mut Session,
     sql: &str,
     params: &[ScalarValue],
@@ -153,7 +156,14 @@ pub(super) fn execute(
         .next()
         .cloned()
         .ok_or_else(|| SqlError::internal("a generated statement did not parse"))?;
-    Ok(blocking(session.execute_prepared(&statement, params))?)
+    let started = std::time::Instant::now();
+    let result = blocking(session.execute_prepared(&statement, params));
+    metrics.statement(
+        StatementKind::of(statement.statement()),
+        result.is_ok(),
+        started.elapsed(),
+    );
+    Ok(result?)
 }
 
 /// The rows of a query result as JSON objects.
@@ -203,6 +213,7 @@ pub(super) fn key_params(key: &[(String, DataType, Value)]) -> Result<Vec<Scalar
 }
 
 async fn get_row(
+    metrics: &Metrics,
     session: &mut Session,
     info: &TableInfo,
     key: &[(String, DataType, Value)],
@@ -212,7 +223,7 @@ async fn get_row(
         table_sql(info),
         where_key(key, 1)
     );
-    let result = execute(session, &sql, &key_params(key)?)?;
+    let result = execute(metrics, session, &sql, &key_params(key)?)?;
     Ok(objects(session, result).await?.into_iter().next())
 }
 
@@ -231,7 +242,9 @@ pub async fn get(
     let outcome = async {
         let info = session.table_info(&table)?;
         let key = key_values(&session, &info, &key_segments(&uri)?)?;
-        get_row(&mut session, &info, &key).await?.ok_or_else(no_row)
+        get_row(&state.shared.metrics, &mut session, &info, &key)
+            .await?
+            .ok_or_else(no_row)
     }
     .await;
     state.sessions.give_back(session);
@@ -254,7 +267,12 @@ pub async fn delete(
             table_sql(&info),
             where_key(&key, 1)
         );
-        let result = execute(&mut session, &sql, &key_params(&key)?)?;
+        let result = execute(
+            &state.shared.metrics,
+            &mut session,
+            &sql,
+            &key_params(&key)?,
+        )?;
         match affected(&result) {
             0 => Err(no_row()),
             _ => Ok(StatusCode::NO_CONTENT),
@@ -283,8 +301,9 @@ pub async fn put(
                 "a row is a JSON object of its columns",
             ));
         };
-        let created = upsert(&mut session, &info, &key, &object, true)?;
-        let row = get_row(&mut session, &info, &key)
+        let metrics = &state.shared.metrics;
+        let created = upsert(metrics, &mut session, &info, &key, &object, true)?;
+        let row = get_row(metrics, &mut session, &info, &key)
             .await?
             .ok_or_else(no_row)?;
         let status = if created {
@@ -332,6 +351,7 @@ pub(super) fn row_values(
 /// `retry`, an INSERT that loses a race to a concurrent one updates instead; without
 /// (inside a transaction, which the failed INSERT has ended), that is the error.
 pub(super) fn upsert(
+    metrics: &Metrics,
     session: &mut Session,
     info: &TableInfo,
     key: &[(String, DataType, Value)],
@@ -359,7 +379,7 @@ pub(super) fn upsert(
         .collect::<Result<_, _>>()?;
     if values.is_empty() {
         // Only the key: the row exists afterwards either way.
-        return match execute(session, &insert, &insert_params) {
+        return match execute(metrics, session, &insert, &insert_params) {
             Ok(_) => Ok(true),
             Err(error) if error.error.code == "23505" => Ok(false),
             Err(error) => Err(error),
@@ -381,10 +401,10 @@ pub(super) fn upsert(
         .collect::<Result<_, _>>()?;
     update_params.extend(key_params(key)?);
     for _ in 0..UPSERT_TRIES {
-        if affected(&execute(session, &update, &update_params)?) > 0 {
+        if affected(&execute(metrics, session, &update, &update_params)?) > 0 {
             return Ok(false);
         }
-        match execute(session, &insert, &insert_params) {
+        match execute(metrics, session, &insert, &insert_params) {
             Ok(_) => return Ok(true),
             // A concurrent insert of the same key committed first: update it instead.
             Err(error) if retry && error.error.code == "23505" && is_key_conflict(&error, info) => {

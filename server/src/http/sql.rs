@@ -20,6 +20,7 @@ use serde_json::{Value as Json_, json};
 use super::error::ApiError;
 use super::json::{result_json, text_of};
 use super::{AppState, blocking};
+use crate::metrics::{Metrics, StatementKind};
 
 /// Most statements one request may run.
 const MAX_STATEMENTS: usize = 1000;
@@ -56,7 +57,7 @@ pub async fn post_sql(
     let mut session = state.open_session(&database, &user)?;
     match (request.query, request.statements) {
         (Some(query), None) => {
-            let result = run(&mut session, &query, &request.params).await?;
+            let result = run(&state.shared.metrics, &mut session, &query, &request.params).await?;
             Ok(Json(result_json(result, &session.text_options()).await?))
         }
         (None, Some(statements)) if !request.params.is_empty() => {
@@ -73,7 +74,9 @@ pub async fn post_sql(
                     format!("more than {MAX_STATEMENTS} statements in one request"),
                 ));
             }
-            Ok(Json(run_all(&mut session, statements).await?))
+            Ok(Json(
+                run_all(&state.shared.metrics, &mut session, statements).await?,
+            ))
         }
         _ => Err(ApiError::new(
             "42601",
@@ -85,13 +88,14 @@ pub async fn post_sql(
 /// Runs `statements` in one transaction: every result, or the first error (with the
 /// statement's position) and nothing written.
 async fn run_all(
+    metrics: &Metrics,
     session: &mut Session,
     statements: Vec<StatementRequest>,
 ) -> Result<Json_, ApiError> {
     blocking(session.execute("BEGIN"))?;
     let mut results = Vec::with_capacity(statements.len());
     for (position, statement) in statements.iter().enumerate() {
-        let outcome = match run(session, &statement.query, &statement.params).await {
+        let outcome = match run(metrics, session, &statement.query, &statement.params).await {
             Ok(result) => result_json(result, &session.text_options()).await,
             Err(error) => Err(error),
         };
@@ -112,8 +116,25 @@ async fn run_all(
     Ok(json!({ "results": results }))
 }
 
-/// One query string: with parameters, one statement bound to them.
+/// One query string: with parameters, one statement bound to them. Counted in the
+/// statement metrics by its last statement's kind.
 async fn run(
+    metrics: &Metrics,
+    session: &mut Session,
+    query: &str,
+    params: &[Json_],
+) -> Result<QueryResult, ApiError> {
+    let started = std::time::Instant::now();
+    let result = run_uncounted(session, query, params).await;
+    let kind = bytedata_sql::parse(query)
+        .ok()
+        .and_then(|statements| statements.last().map(StatementKind::of))
+        .unwrap_or(StatementKind::other);
+    metrics.statement(kind, result.is_ok(), started.elapsed());
+    result
+}
+
+async fn run_uncounted(
     session: &mut Session,
     query: &str,
     params: &[Json_],
