@@ -115,6 +115,8 @@ pub struct Config {
     pub shutdown_timeout_ms: u64,
     /// The HTTP listener; `None` when it is off.
     pub http: Option<HttpConfig>,
+    /// Settings every session starts with (before its client's own), checked here.
+    pub session_defaults: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +156,7 @@ pub struct FileConfig {
     pub http_auth: Option<String>,
     pub http_max_body: Option<String>,
     pub http_statement_timeout_ms: Option<u64>,
+    pub log_min_duration_statement: Option<String>,
     /// More addresses, each with its own authentication.
     #[serde(default)]
     pub listeners: Vec<FileListener>,
@@ -253,6 +256,15 @@ pub struct ServeArgs {
     /// Statement timeout of HTTP requests, 0 for none [default: 30000].
     #[arg(long, env = "BYTEDATA_HTTP_STATEMENT_TIMEOUT_MS", value_name = "MS")]
     pub http_statement_timeout_ms: Option<u64>,
+    /// Log statements that run at least this long, e.g. 250ms; -1 for none, 0 for all
+    /// [default: -1]. Sessions may change their own.
+    #[arg(
+        long,
+        env = "BYTEDATA_LOG_MIN_DURATION_STATEMENT",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
+    pub log_min_duration_statement: Option<String>,
 }
 
 /// `512MB`, `1GiB`, `4096` (bytes).
@@ -526,8 +538,20 @@ impl Config {
                     .unwrap_or(DEFAULT_HTTP_STATEMENT_TIMEOUT_MS),
             })
         };
+        let mut session_defaults = Vec::new();
+        if let Some(value) = args
+            .log_min_duration_statement
+            .clone()
+            .or(file.log_min_duration_statement)
+        {
+            bytedata_sql::Settings::new(&superuser)
+                .set("log_min_duration_statement", &value)
+                .map_err(|e| invalid("log_min_duration_statement", e.message))?;
+            session_defaults.push(("log_min_duration_statement".to_owned(), value));
+        }
         Ok(Config {
             http,
+            session_defaults,
             listeners,
             data_dir: args
                 .data_dir
@@ -638,6 +662,10 @@ mod tests {
             ("http_listen = \"127.0.0.1:5433\"", "http_listen"),
             ("http_auth = \"md5\"", "auth"),
             ("http_max_body = \"2TB\"", "http_max_body"),
+            (
+                "log_min_duration_statement = \"soon\"",
+                "log_min_duration_statement",
+            ),
         ] {
             let error = Config::merge(&ServeArgs::default(), file(text))
                 .expect_err(text)

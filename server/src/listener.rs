@@ -72,6 +72,7 @@ impl Server {
             scram,
             shutdown: shutdown.clone(),
             metrics: crate::metrics::Metrics::new(config.max_connections),
+            session_defaults: config.session_defaults.clone(),
         });
         let mut listeners = Vec::new();
         for listener in &config.listeners {

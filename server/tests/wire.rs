@@ -486,3 +486,59 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// The next log line that contains `text`, with the lines before it.
+fn log_until(server: &Server, text: &str) -> (String, Vec<String>) {
+    let mut before = Vec::new();
+    loop {
+        let line = server
+            .log
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server logs \"{text}\""));
+        if line.contains(text) {
+            return (line, before);
+        }
+        before.push(line);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_statements_are_logged_with_their_duration_and_rows() {
+    let server = Server::start(&["--log-min-duration-statement", "0"]);
+    let client = server.connect().await;
+    client
+        .batch_execute("CREATE TABLE slow (k int PRIMARY KEY); INSERT INTO slow VALUES (1), (2)")
+        .await
+        .unwrap();
+    client
+        .query("SELECT k FROM slow WHERE k > $1", &[&0i32])
+        .await
+        .unwrap();
+    let (line, _) = log_until(&server, "statement: SELECT k FROM slow WHERE k > $1");
+    assert!(line.contains("duration: "), "{line}");
+    assert!(line.contains("rows=2"), "{line}");
+    assert!(
+        line.contains("user=bytedata") && line.contains("database=bytedata"),
+        "{line}"
+    );
+    // A session turns it off for itself; what it runs then is not logged.
+    client
+        .batch_execute("SET log_min_duration_statement = -1; SELECT 'hidden'")
+        .await
+        .unwrap();
+    client
+        .batch_execute("SET log_min_duration_statement = '1h'; SELECT 'too quick'")
+        .await
+        .unwrap();
+    client
+        .batch_execute("SET log_min_duration_statement = 0; SELECT 'shown'")
+        .await
+        .unwrap();
+    let (_, before) = log_until(&server, "statement: SELECT 'shown'");
+    assert!(
+        before
+            .iter()
+            .all(|l| !l.contains("hidden") && !l.contains("too quick")),
+        "{before:?}"
+    );
+}

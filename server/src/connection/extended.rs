@@ -43,6 +43,8 @@ pub(crate) struct Portal {
     params: Vec<ScalarValue>,
     result_formats: Vec<i16>,
     state: PortalState,
+    /// When its first Execute began (the slow-statement log's duration).
+    started: Option<std::time::Instant>,
 }
 
 fn name_of(name: &Option<String>) -> String {
@@ -168,6 +170,7 @@ impl Connection {
                 params,
                 result_formats: bind.result_column_format_codes,
                 state: PortalState::NotStarted,
+                started: None,
             },
         );
         self.send(PgWireBackendMessage::BindComplete(BindComplete::new()))
@@ -258,6 +261,7 @@ impl Connection {
                     Err(error) => Ok(Err(error)),
                 };
             }
+            portal.started = Some(std::time::Instant::now());
             let result = match self.run_statement(&statement, &portal.params).await {
                 Ok(result) => result,
                 Err(error) => {
@@ -268,6 +272,9 @@ impl Connection {
             match result {
                 QueryResult::Command { tag } => {
                     portal.state = PortalState::Done;
+                    if let Some(started) = portal.started {
+                        self.log_if_slow(statement.statement(), started, &tag);
+                    }
                     self.command_complete(tag).await?;
                     return Ok(Ok(()));
                 }
@@ -292,6 +299,11 @@ impl Connection {
                     }
                     Ok(Sent::Done(tag)) => {
                         portal.state = PortalState::Done;
+                        if let (Some(started), Some(statement)) =
+                            (portal.started, portal.prepared.statement.as_ref())
+                        {
+                            self.log_if_slow(statement.statement(), started, &tag);
+                        }
                         self.command_complete(tag).await?;
                         Ok(Ok(()))
                     }

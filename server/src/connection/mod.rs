@@ -39,6 +39,8 @@ pub struct Shared {
     /// Becomes true when the server shuts down.
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Settings every session starts with (`Config::session_defaults`).
+    pub session_defaults: Vec<(String, String)>,
 }
 
 /// An error that ends the connection (after it was reported, if it could be).

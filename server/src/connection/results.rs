@@ -221,6 +221,35 @@ impl Connection {
         }
     }
 
+    /// Logs a statement that finished after at least `log_min_duration_statement`, as
+    /// PostgreSQL's `duration: … ms  statement: …` line with its fields (JSON fields
+    /// under `log_format = json`).
+    pub(crate) fn log_if_slow(
+        &self,
+        statement: &Statement,
+        started: std::time::Instant,
+        tag: &str,
+    ) {
+        let Some(min) = self.session.settings().log_min_duration() else {
+            return;
+        };
+        let elapsed = started.elapsed();
+        if elapsed < min {
+            return;
+        }
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        let rows = tag.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok());
+        tracing::info!(
+            target: "bytedata::statement",
+            duration_ms,
+            database = %self.session.database().descriptor.name,
+            user = %self.session.user(),
+            rows,
+            statement = %statement,
+            "duration: {duration_ms:.3} ms  statement: {statement}"
+        );
+    }
+
     pub(crate) async fn command_complete(&mut self, tag: String) -> Outcome {
         self.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
             tag,

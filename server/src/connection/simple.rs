@@ -72,12 +72,14 @@ impl Connection {
                 Err(error) => Ok(Err(error)),
             };
         }
+        let started = std::time::Instant::now();
         let result = match self.run_statement(statement, &[]).await {
             Ok(result) => result,
             Err(error) => return Ok(Err(error)),
         };
         match result {
             QueryResult::Command { tag } => {
+                self.log_if_slow(statement.statement(), started, &tag);
                 self.command_complete(tag).await?;
                 Ok(Ok(()))
             }
@@ -88,6 +90,7 @@ impl Connection {
                 let mut source = RowSource::new(schema, rows, tag, None);
                 match self.send_rows(&mut source, &[], 0).await? {
                     Ok(Sent::Done(tag)) => {
+                        self.log_if_slow(statement.statement(), started, &tag);
                         self.command_complete(tag).await?;
                         Ok(Ok(()))
                     }

@@ -209,11 +209,14 @@ pub(super) async fn startup(
         Ok(session) => session,
         Err(error) => return fatal(&mut socket, error).await,
     };
-    let mut settings: Vec<(String, String)> = parameters
-        .iter()
-        .filter(|(name, _)| !NOT_SETTINGS.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
+    // The server's defaults first: the client's own parameters may change them.
+    let mut settings: Vec<(String, String)> = shared.session_defaults.clone();
+    settings.extend(
+        parameters
+            .iter()
+            .filter(|(name, _)| !NOT_SETTINGS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
     if let Some(options) = parameters.get("options") {
         match command_line_settings(options) {
             Ok(more) => settings.extend(more),

@@ -102,6 +102,9 @@ impl Inner {
     }
 
     fn limit(&self, session: &mut Session) -> Result<(), ApiError> {
+        for (name, value) in &self.shared.session_defaults {
+            session.settings_mut().set(name, value)?;
+        }
         if self.statement_timeout_ms > 0 {
             let set = format!("SET statement_timeout = {}", self.statement_timeout_ms);
             blocking(session.execute(&set))?;

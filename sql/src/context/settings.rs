@@ -49,6 +49,8 @@ const PARAMETERS: &[(&str, &str, bool)] = &[
     ("lc_numeric", "C", true),
     ("lc_time", "C", true),
     ("lock_timeout", "0", true),
+    // Statements running at least this long are logged (ms; -1: none, 0: all).
+    ("log_min_duration_statement", "-1", true),
     ("max_identifier_length", "63", false),
     ("search_path", "\"$user\", public", true),
     ("server_encoding", "UTF8", false),
@@ -201,6 +203,7 @@ impl Settings {
             "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
                 show_duration_ms(&value)
             }
+            "log_min_duration_statement" if value != "-1" => show_duration_ms(&value),
             _ => value,
         })
     }
@@ -235,6 +238,15 @@ impl Settings {
             "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
                 let duration = parse_duration(&value).ok_or_else(|| invalid(canonical, &value))?;
                 duration.as_millis().to_string()
+            }
+            "log_min_duration_statement" => {
+                if value.trim() == "-1" {
+                    "-1".to_owned()
+                } else {
+                    let duration =
+                        parse_duration(&value).ok_or_else(|| invalid(canonical, &value))?;
+                    duration.as_millis().to_string()
+                }
             }
             "default_transaction_isolation" => {
                 isolation_name(parse_isolation(&value).ok_or_else(|| invalid(canonical, &value))?)
@@ -338,6 +350,16 @@ impl Settings {
         (ms > 0).then(|| Duration::from_millis(ms))
     }
 
+    /// The shortest statement to log (`log_min_duration_statement`); `None` when off.
+    pub fn log_min_duration(&self) -> Option<Duration> {
+        let ms: u64 = self
+            .values
+            .get("log_min_duration_statement")?
+            .parse()
+            .ok()?;
+        Some(Duration::from_millis(ms))
+    }
+
     pub fn lock_timeout(&self) -> Option<Duration> {
         let ms: u64 = self.values.get("lock_timeout")?.parse().ok()?;
         (ms > 0).then(|| Duration::from_millis(ms))
@@ -414,6 +436,18 @@ mod tests {
             "statement_timeout"
         );
         assert_eq!(settings.statement_timeout(), Some(Duration::from_secs(1)));
+        assert_eq!(settings.log_min_duration(), None, "off by default");
+        settings.set("log_min_duration_statement", "250ms").unwrap();
+        assert_eq!(
+            settings.log_min_duration(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(settings.get("log_min_duration_statement").unwrap(), "250ms");
+        settings.set("log_min_duration_statement", "0").unwrap();
+        assert_eq!(settings.log_min_duration(), Some(Duration::ZERO));
+        settings.set("log_min_duration_statement", "-1").unwrap();
+        assert_eq!(settings.log_min_duration(), None);
+        assert!(settings.set("log_min_duration_statement", "soon").is_err());
         assert_eq!(
             settings.set("no_such_thing", "1").unwrap_err().code,
             "42704"
