@@ -71,8 +71,22 @@ enum Kind {
     /// `bytedata_expandarray(array)`: the elements with their subscripts, as a list of
     /// `(x, n)` structs to unnest.
     ExpandArray,
-    /// Relation sizes: not tracked per relation, so unknown (NULL).
-    UnknownSize,
+    /// A relation's size in bytes: the keys and values of its rows, its indexes' entries,
+    /// or both — what the statement's snapshot holds, measured by a scan.
+    RelationSize(SizeOf),
+    /// The current database's bytes on disk (WAL, snapshot, value log); NULL for
+    /// another database.
+    DatabaseSize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SizeOf {
+    /// The rows (`pg_table_size`, `pg_relation_size`).
+    Rows,
+    /// The secondary indexes (`pg_indexes_size`).
+    Indexes,
+    /// Both (`pg_total_relation_size`).
+    Total,
 }
 
 struct CatalogFunction {
@@ -148,6 +162,14 @@ fn parse_name(text: &str) -> Result<(Option<String>, String), SqlError> {
 }
 
 impl CatalogFunction {
+    fn statement_context(&self) -> DfResult<Arc<crate::context::StatementContext>> {
+        self.shared
+            .context
+            .lock()
+            .clone()
+            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))
+    }
+
     fn snapshot(&self) -> DfResult<Arc<Snapshot>> {
         let context = self
             .shared
@@ -399,8 +421,46 @@ impl CatalogFunction {
                     Arc::new(Int64Array::from(oids))
                 }
             }
-            Kind::PartitionAncestors | Kind::UnknownSize => {
-                Arc::new(Int64Array::from(vec![None; rows]))
+            Kind::PartitionAncestors => Arc::new(Int64Array::from(vec![None; rows])),
+            Kind::RelationSize(of) => {
+                let snapshot = self.snapshot()?;
+                let context = self.statement_context()?;
+                let sizes = ints(args, 0)?
+                    .into_iter()
+                    .map(|oid| match oid.and_then(|oid| snapshot.table(oid)) {
+                        Some(table) => super::sizes::relation_bytes(&context, table, of).map(Some),
+                        None => Ok(None),
+                    })
+                    .collect::<Result<Vec<_>, SqlError>>()
+                    .map_err(into_datafusion)?;
+                Arc::new(Int64Array::from(sizes))
+            }
+            Kind::DatabaseSize => {
+                let context = self.statement_context()?;
+                let current = &context.database.descriptor;
+                let by_name = args.first().is_some_and(|a| is_text(a.data_type()));
+                let is_current: Vec<bool> = if by_name {
+                    texts(args, 0)?
+                        .into_iter()
+                        .map(|name| name.as_deref() == Some(current.name.as_str()))
+                        .collect()
+                } else {
+                    ints(args, 0)?
+                        .into_iter()
+                        .map(|oid| oid == Some(i64::from(current.id)))
+                        .collect()
+                };
+                let stats = context.database.engine().store().stats();
+                let bytes = stats.wal_bytes
+                    + stats.last_snapshot.as_ref().map_or(0, |s| s.bytes)
+                    + stats.value_log.as_ref().map_or(0, |v| v.bytes);
+                let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+                Arc::new(Int64Array::from(
+                    is_current
+                        .into_iter()
+                        .map(|current| current.then_some(bytes))
+                        .collect::<Vec<_>>(),
+                ))
             }
             Kind::Subscripts => {
                 let lengths: Vec<Option<i64>> = match args.first() {
@@ -571,7 +631,9 @@ impl ScalarUDFImpl for CatalogFunction {
         Ok(match self.kind {
             Kind::TableIsVisible | Kind::AlwaysTrue | Kind::AlwaysFalse => DataType::Boolean,
             Kind::BackendPid => DataType::Int32,
-            Kind::PartitionAncestors | Kind::UnknownSize => DataType::Int64,
+            Kind::PartitionAncestors | Kind::RelationSize(_) | Kind::DatabaseSize => {
+                DataType::Int64
+            }
             Kind::CurrentSchemas => {
                 DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
             }
@@ -634,11 +696,19 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
         ("pg_size_pretty", Kind::SizePretty, any()),
         ("bytedata_subscripts", Kind::Subscripts, any()),
         ("bytedata_expandarray", Kind::ExpandArray, any()),
-        ("pg_table_size", Kind::UnknownSize, any()),
-        ("pg_relation_size", Kind::UnknownSize, any()),
-        ("pg_total_relation_size", Kind::UnknownSize, any()),
-        ("pg_indexes_size", Kind::UnknownSize, any()),
-        ("pg_database_size", Kind::UnknownSize, any()),
+        ("pg_table_size", Kind::RelationSize(SizeOf::Rows), any()),
+        ("pg_relation_size", Kind::RelationSize(SizeOf::Rows), any()),
+        (
+            "pg_total_relation_size",
+            Kind::RelationSize(SizeOf::Total),
+            any(),
+        ),
+        (
+            "pg_indexes_size",
+            Kind::RelationSize(SizeOf::Indexes),
+            any(),
+        ),
+        ("pg_database_size", Kind::DatabaseSize, any()),
     ]
     .into_iter()
     .map(|(name, kind, signature)| (name.to_owned(), kind, signature))

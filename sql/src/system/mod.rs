@@ -16,6 +16,7 @@ pub mod columns;
 pub mod functions;
 pub mod information_schema;
 pub mod pg_catalog;
+mod sizes;
 pub mod snapshot;
 pub mod types;
 
