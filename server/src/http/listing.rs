@@ -23,7 +23,9 @@ use serde_json::{Value as Json_, json};
 use super::AppState;
 use super::error::ApiError;
 use super::json::text_of;
-use super::rows::{column_type, execute, objects, parse_value, quoted, scalar, table_sql};
+use super::rows::{
+    column_type, decode_segments, execute, objects, parse_value, quoted, scalar, table_sql,
+};
 
 const DEFAULT_LIMIT: usize = 1000;
 const MAX_LIMIT: usize = 10_000;
@@ -78,8 +80,8 @@ fn make_cursor(row: &Json_, key: &[String]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Json_::Array(values).to_string())
 }
 
-/// The `prefix` segments from the raw query string: split at `/` first, then each
-/// percent-decoded, so a `/` inside a key value travels as `%2F`.
+/// The `prefix` segments, from the raw query string (decoding it whole first would turn
+/// a `%2F` inside a value into a separator).
 fn prefix_segments(uri: &Uri) -> Result<Vec<String>, ApiError> {
     let raw = uri
         .query()
@@ -90,14 +92,7 @@ fn prefix_segments(uri: &Uri) -> Result<Vec<String>, ApiError> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }
-    raw.split('/')
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8()
-                .map(|s| s.into_owned())
-                .map_err(|_| ApiError::new("22021", "a prefix segment is not valid UTF-8"))
-        })
-        .collect()
+    decode_segments(raw)
 }
 
 pub async fn list(

@@ -44,14 +44,10 @@ pub(super) fn table_sql(info: &TableInfo) -> String {
     format!("{}.{}", quoted(&info.schema), quoted(&info.name))
 }
 
-/// The key segments after `/rows/` in the request's path, percent-decoded.
-fn key_segments(uri: &Uri) -> Result<Vec<String>, ApiError> {
-    let path = uri.path();
-    let Some(at) = path.find("/rows/") else {
-        return Ok(Vec::new());
-    };
-    path[at + "/rows/".len()..]
-        .split('/')
+/// Key values as they travel in a URL: split at `/` first, then each percent-decoded, so
+/// a `/` inside a value is `%2F`.
+pub(super) fn decode_segments(raw: &str) -> Result<Vec<String>, ApiError> {
+    raw.split('/')
         .map(|segment| {
             percent_encoding::percent_decode_str(segment)
                 .decode_utf8()
@@ -61,6 +57,15 @@ fn key_segments(uri: &Uri) -> Result<Vec<String>, ApiError> {
                 })
         })
         .collect()
+}
+
+/// The key segments after `/rows/` in the request's path.
+fn key_segments(uri: &Uri) -> Result<Vec<String>, ApiError> {
+    let path = uri.path();
+    match path.find("/rows/") {
+        Some(at) => decode_segments(&path[at + "/rows/".len()..]),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The value of column `name` of type `ty` that `text` spells.
