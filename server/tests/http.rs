@@ -470,41 +470,53 @@ async fn metrics_count_what_happens() {
     let _ = client.query("SELECT * FROM nowhere", &[]).await;
     let _ = client.batch_execute("SELECT * FROM nowhere").await;
     request(&server, "GET", "/health", None, None);
+    let text = scrape(&server);
+    assert_eq!(sample(&text, "bytedata_build_info{"), 1.0);
+    assert!(
+        sample(
+            &text,
+            "bytedata_statements_total{kind=\"insert\",outcome=\"ok\"}"
+        ) >= 1.0
+    );
+    assert!(
+        sample(
+            &text,
+            "bytedata_statements_total{kind=\"select\",outcome=\"error\"}"
+        ) >= 1.0
+    );
+    assert_eq!(sample(&text, "bytedata_connections "), 1.0);
+    assert!(
+        sample(
+            &text,
+            "bytedata_http_requests_total{route=\"/health\",status=\"200\"}"
+        ) >= 1.0
+    );
+    assert!(sample(&text, "bytedata_database_keys{database=\"bytedata\"}") >= 1.0);
+    // Statements over HTTP are statements too.
+    let deletes = "bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}";
+    let before = sample(&text, deletes);
+    let deleted = request(&server, "DELETE", &rows_path("m", "1"), None, None);
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    assert_eq!(sample(&scrape(&server), deletes), before + 1.0);
+}
+
+/// The server's metrics exposition.
+fn scrape(server: &Server) -> String {
     let http = server.http.unwrap();
     let output = Command::new("curl")
         .args(["-s", &format!("http://{http}/metrics")])
         .output()
         .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    let sample = |name: &str| -> f64 {
-        text.lines()
-            .find(|line| line.starts_with(name))
-            .and_then(|line| line.rsplit(' ').next())
-            .and_then(|value| value.parse().ok())
-            .unwrap_or_else(|| panic!("{name} in\n{text}"))
-    };
-    assert_eq!(sample("bytedata_build_info{"), 1.0);
-    assert!(sample("bytedata_statements_total{kind=\"insert\",outcome=\"ok\"}") >= 1.0);
-    assert!(sample("bytedata_statements_total{kind=\"select\",outcome=\"error\"}") >= 1.0);
-    assert_eq!(sample("bytedata_connections "), 1.0);
-    assert!(sample("bytedata_http_requests_total{route=\"/health\",status=\"200\"}") >= 1.0);
-    // Statements over HTTP are statements too.
-    let before = sample("bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}");
-    let deleted = request(&server, "DELETE", &rows_path("m", "1"), None, None);
-    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
-    let output = Command::new("curl")
-        .args(["-s", &format!("http://{http}/metrics")])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    let after: f64 = text
-        .lines()
-        .find(|line| line.starts_with("bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}"))
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The value of the sample whose line starts with `name` (labels included).
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(name))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
-        .unwrap();
-    assert_eq!(after, before + 1.0);
-    assert!(sample("bytedata_database_keys{database=\"bytedata\"}") >= 1.0);
+        .unwrap_or_else(|| panic!("{name} in\n{text}"))
 }
 
 /// A child process killed when the test ends, however it ends.
@@ -521,11 +533,7 @@ impl Drop for Killed {
 fn promtool_accepts_the_exposition_and_prometheus_scrapes_it() {
     let server = Server::start(&[]);
     let http = server.http.unwrap();
-    let exposition = Command::new("curl")
-        .args(["-s", &format!("http://{http}/metrics")])
-        .output()
-        .unwrap()
-        .stdout;
+    let exposition = scrape(&server).into_bytes();
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
