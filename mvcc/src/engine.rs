@@ -26,6 +26,9 @@ pub struct EngineStats {
     pub lock_waits: usize,
     /// Recent commits kept for validating serializable transactions.
     pub commit_log_entries: usize,
+    /// Transactions committed and rolled back since open (read-only ones included).
+    pub commits: u64,
+    pub rollbacks: u64,
 }
 
 impl Engine {
@@ -54,6 +57,8 @@ impl Engine {
             locks_held: self.shared.locks.held(),
             lock_waits: self.shared.locks.waiting(),
             commit_log_entries: self.shared.commit_log.lock().len(),
+            commits: self.shared.committed.load(Ordering::Relaxed),
+            rollbacks: self.shared.rolled_back.load(Ordering::Relaxed),
         }
     }
 }

@@ -15,6 +15,9 @@ pub(crate) struct Shared {
     pub commit_log: Mutex<CommitLog>,
     next_txn_id: AtomicU64,
     pub active: AtomicU64,
+    /// Transactions ended since open, by outcome (a dropped one counts as rolled back).
+    pub committed: AtomicU64,
+    pub rolled_back: AtomicU64,
 }
 
 impl Shared {
@@ -25,6 +28,8 @@ impl Shared {
             commit_log: Mutex::new(CommitLog::default()),
             next_txn_id: AtomicU64::new(1),
             active: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+            rolled_back: AtomicU64::new(0),
         }
     }
 

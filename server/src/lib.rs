@@ -25,6 +25,7 @@ pub mod connection;
 pub mod http;
 pub mod listener;
 pub mod metrics;
+pub mod monitor;
 pub mod registry;
 pub mod shell;
 pub mod tls;

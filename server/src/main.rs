@@ -1,9 +1,11 @@
-//! `bytedata`: the server (`bytedata serve`) and a small SQL client (`bytedata sql`).
+//! `bytedata`: the server (`bytedata serve`), a small SQL client (`bytedata sql`) and a
+//! live view of a running server (`bytedata monitor`).
 
 use std::process::ExitCode;
 
 use bytedata_server::config::{Config, LogFormat, ServeArgs};
 use bytedata_server::listener::Server;
+use bytedata_server::monitor::MonitorArgs;
 use bytedata_server::shell::SqlArgs;
 use bytedata_sql::MasterKey;
 use clap::{Parser, Subcommand};
@@ -31,6 +33,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Run SQL against a server and print the results.
     Sql(SqlArgs),
+    /// Watch a running server: connections, transactions, keys, memory, WAL, latency
+    /// and the top statements, live in the terminal (or once, as text).
+    Monitor(MonitorArgs),
     /// Print a new random master key (64 hexadecimal digits) for --master-key-file.
     Keygen,
     /// Re-seal the data keys of every encrypted database under a new master key. Run it
@@ -198,6 +203,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::Sql(args) => bytedata_server::shell::run(args),
+        Command::Monitor(args) => bytedata_server::monitor::run(args),
         Command::Keygen => keygen(),
         Command::RotateKey(args) => rotate_key(args),
     }

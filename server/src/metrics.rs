@@ -31,6 +31,11 @@ use crate::registry::Registry as Connections;
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
 #[allow(non_camel_case_types)]
 pub enum StatementKind {
+    /// A SELECT of one row by its whole key (the fast path's point read).
+    point_read,
+    /// A SELECT of a key range, prefix or list of keys.
+    range_read,
+    /// Any other SELECT.
     select,
     insert,
     update,
@@ -41,7 +46,9 @@ pub enum StatementKind {
     other,
 }
 
-const KINDS: [StatementKind; 8] = [
+const KINDS: [StatementKind; 10] = [
+    StatementKind::point_read,
+    StatementKind::range_read,
     StatementKind::select,
     StatementKind::insert,
     StatementKind::update,
@@ -53,6 +60,15 @@ const KINDS: [StatementKind; 8] = [
 ];
 
 impl StatementKind {
+    /// The kind of a parsed statement, keyed reads told apart.
+    pub fn of_prepared(prepared: &bytedata_sql::PreparedStatement) -> StatementKind {
+        match prepared.read_kind() {
+            Some(bytedata_sql::ReadKind::Point) => StatementKind::point_read,
+            Some(bytedata_sql::ReadKind::Range) => StatementKind::range_read,
+            None => StatementKind::of(prepared.statement()),
+        }
+    }
+
     pub fn of(statement: &Statement) -> StatementKind {
         match statement {
             Statement::Query(_) => StatementKind::select,
@@ -136,6 +152,8 @@ struct DatabaseGauges {
     memory_limit_bytes: Family<DatabaseLabels, Gauge>,
     wal_bytes: Family<DatabaseLabels, Gauge>,
     wal_syncs: Family<DatabaseLabels, Gauge>,
+    commits: Family<DatabaseLabels, Gauge>,
+    rollbacks: Family<DatabaseLabels, Gauge>,
     snapshot_age_seconds: Family<DatabaseLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     snapshot_bytes: Family<DatabaseLabels, Gauge>,
 }
@@ -228,6 +246,8 @@ impl Metrics {
             memory_limit_bytes: Family::default(),
             wal_bytes: Family::default(),
             wal_syncs: Family::default(),
+            commits: Family::default(),
+            rollbacks: Family::default(),
             snapshot_age_seconds: Family::default(),
             snapshot_bytes: Family::default(),
         };
@@ -255,6 +275,16 @@ impl Metrics {
             "database_wal_syncs",
             "fdatasyncs of a database's WAL since the server started (a counter read from the store)",
             databases.wal_syncs.clone(),
+        );
+        registry.register(
+            "database_commits",
+            "Transactions committed in a database since it was opened (a counter read from the engine)",
+            databases.commits.clone(),
+        );
+        registry.register(
+            "database_rollbacks",
+            "Transactions rolled back in a database since it was opened (a counter read from the engine)",
+            databases.rollbacks.clone(),
         );
         registry.register(
             "database_snapshot_age_seconds",
@@ -316,6 +346,8 @@ impl Metrics {
         gauges.memory_limit_bytes.clear();
         gauges.wal_bytes.clear();
         gauges.wal_syncs.clear();
+        gauges.commits.clear();
+        gauges.rollbacks.clear();
         gauges.snapshot_age_seconds.clear();
         gauges.snapshot_bytes.clear();
         let now_ms = std::time::SystemTime::now()
@@ -349,6 +381,15 @@ impl Metrics {
                 .wal_syncs
                 .get_or_create(&labels)
                 .set(gauge(stats.wal_syncs));
+            let engine = database.engine().stats();
+            gauges
+                .commits
+                .get_or_create(&labels)
+                .set(gauge(engine.commits));
+            gauges
+                .rollbacks
+                .get_or_create(&labels)
+                .set(gauge(engine.rollbacks));
             if let Some(snapshot) = &stats.last_snapshot {
                 let age_ms = now_ms.saturating_sub(snapshot.created_unix_ms);
                 gauges

@@ -72,6 +72,6 @@ pub use copy::{CopyFormat, CopyIn, CopyOptions};
 pub use error::{Result, SqlError};
 pub use session::describe::Description;
 pub use session::tables::TableInfo;
-pub use session::{PreparedStatement, Session, is_transaction_control};
+pub use session::{PreparedStatement, ReadKind, Session, is_transaction_control};
 pub use syntax::{ident_name, parse};
 pub use system::types::format_type;

@@ -437,6 +437,11 @@ impl TxnInner {
             log.prune(self.engine.store.visible_lsn().0);
         }
         state.reads = ReadSet::default();
+        let ended = match status {
+            Status::Committed => &self.engine.committed,
+            _ => &self.engine.rolled_back,
+        };
+        ended.fetch_add(1, Ordering::Relaxed);
         self.engine.active.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -30,6 +30,8 @@ pub(crate) struct Prepared {
     /// `None` for an empty query string.
     statement: Option<Arc<PreparedStatement>>,
     description: Description,
+    /// The text as the client sent it (what `pg_stat_activity` shows).
+    text: Arc<str>,
 }
 
 enum PortalState {
@@ -104,6 +106,7 @@ impl Connection {
             Arc::new(Prepared {
                 statement,
                 description,
+                text: Arc::from(parse.query.as_str()),
             }),
         );
         self.send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
@@ -262,6 +265,7 @@ impl Connection {
                 };
             }
             portal.started = Some(std::time::Instant::now());
+            self.session.activity_started(portal.prepared.text.clone());
             let result = match self.run_statement(&statement, &portal.params).await {
                 Ok(result) => result,
                 Err(error) => {
@@ -273,7 +277,7 @@ impl Connection {
                 QueryResult::Command { tag } => {
                     portal.state = PortalState::Done;
                     if let Some(started) = portal.started {
-                        self.log_if_slow(statement.statement(), started, &tag);
+                        self.statement_finished(&statement, started, &tag);
                     }
                     self.command_complete(tag).await?;
                     return Ok(Ok(()));
@@ -302,7 +306,7 @@ impl Connection {
                         if let (Some(started), Some(statement)) =
                             (portal.started, portal.prepared.statement.as_ref())
                         {
-                            self.log_if_slow(statement.statement(), started, &tag);
+                            self.statement_finished(statement, started, &tag);
                         }
                         self.command_complete(tag).await?;
                         Ok(Ok(()))

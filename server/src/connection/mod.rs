@@ -122,7 +122,7 @@ pub async fn serve(tcp: TcpStream, shared: Arc<Shared>, auth: AuthMethod) {
             return;
         }
     };
-    let Some(mut connection) = startup::startup(socket, shared, auth).await else {
+    let Some(mut connection) = startup::startup(socket, shared, auth, peer).await else {
         return;
     };
     match connection.run().await {
@@ -137,14 +137,29 @@ pub async fn serve(tcp: TcpStream, shared: Arc<Shared>, auth: AuthMethod) {
 impl Connection {
     async fn run(&mut self) -> Outcome {
         let mut shutdown = self.shared.shutdown.subscribe();
+        let backend = self.session.backend().cloned();
         loop {
-            let next = tokio::select! {
-                next = self.socket.next() => next,
-                _ = stopping(&mut shutdown) => {
-                    let error = SqlError::new("57P01", "terminating connection due to administrator command");
-                    self.send_fatal(&error).await?;
-                    return Err(Disconnect::Fatal);
+            let terminated = async {
+                match &backend {
+                    Some(backend) => backend.terminated().await,
+                    None => std::future::pending().await,
                 }
+            };
+            let next = tokio::select! {
+                // A stop asked for wins over messages already waiting.
+                biased;
+                _ = stopping(&mut shutdown) => None,
+                _ = terminated => None,
+                next = self.socket.next() => Some(next),
+            };
+            let Some(next) = next else {
+                // The server stops, or `pg_terminate_backend` named this connection.
+                let error = SqlError::new(
+                    "57P01",
+                    "terminating connection due to administrator command",
+                );
+                self.send_fatal(&error).await?;
+                return Err(Disconnect::Fatal);
             };
             let message = match next {
                 None => return Ok(()),
@@ -243,6 +258,7 @@ impl Connection {
     }
 
     pub(crate) async fn ready_for_query(&mut self) -> Outcome {
+        self.session.activity_idle();
         let status = self.transaction_status();
         self.socket.set_state(PgWireConnectionState::ReadyForQuery);
         self.socket

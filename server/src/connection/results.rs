@@ -104,7 +104,7 @@ impl Connection {
             }),
         };
         self.shared.metrics.statement(
-            crate::metrics::StatementKind::of(statement),
+            crate::metrics::StatementKind::of_prepared(prepared),
             result.is_ok(),
             started.elapsed(),
         );
@@ -221,19 +221,21 @@ impl Connection {
         }
     }
 
-    /// Logs a statement that finished after at least `log_min_duration_statement`, as
-    /// PostgreSQL's `duration: … ms  statement: …` line with its fields (JSON fields
-    /// under `log_format = json`).
-    pub(crate) fn log_if_slow(
+    /// Counts a finished statement in the statistics views and logs it if it took at
+    /// least `log_min_duration_statement`, as PostgreSQL's `duration: … ms  statement: …`
+    /// line with its fields (JSON fields under `log_format = json`).
+    pub(crate) fn statement_finished(
         &self,
-        statement: &Statement,
+        prepared: &PreparedStatement,
         started: std::time::Instant,
         tag: &str,
     ) {
+        let elapsed = started.elapsed();
+        self.session.statement_finished(prepared, elapsed, tag);
+        let statement = prepared.statement();
         let Some(min) = self.session.settings().log_min_duration() else {
             return;
         };
-        let elapsed = started.elapsed();
         if elapsed < min {
             return;
         }

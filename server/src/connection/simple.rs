@@ -13,6 +13,7 @@ use crate::wire::rows::row_description;
 
 impl Connection {
     pub(super) async fn simple_query(&mut self, sql: &str) -> Outcome {
+        self.session.activity_started(std::sync::Arc::from(sql));
         let statements = match self.session.parse_cached(sql) {
             Ok(statements) => statements,
             Err(error) => {
@@ -79,7 +80,7 @@ impl Connection {
         };
         match result {
             QueryResult::Command { tag } => {
-                self.log_if_slow(statement.statement(), started, &tag);
+                self.statement_finished(statement, started, &tag);
                 self.command_complete(tag).await?;
                 Ok(Ok(()))
             }
@@ -90,7 +91,7 @@ impl Connection {
                 let mut source = RowSource::new(schema, rows, tag, None);
                 match self.send_rows(&mut source, &[], 0).await? {
                     Ok(Sent::Done(tag)) => {
-                        self.log_if_slow(statement.statement(), started, &tag);
+                        self.statement_finished(statement, started, &tag);
                         self.command_complete(tag).await?;
                         Ok(Ok(()))
                     }

@@ -90,6 +90,7 @@ pub(super) async fn startup(
     mut socket: Socket,
     shared: Arc<Shared>,
     auth: AuthMethod,
+    peer: Option<std::net::SocketAddr>,
 ) -> Option<Connection> {
     let first = tokio::time::timeout(STARTUP_TIMEOUT, socket.next()).await;
     let startup = match first {
@@ -237,7 +238,7 @@ pub(super) async fn startup(
     }
 
     let pid = shared.registry.next_pid();
-    session.set_backend_pid(pid);
+    session.register_backend(pid, peer);
     let secret: i32 = rand::random();
     slot.register(pid, secret, session.canceller());
 

@@ -164,7 +164,7 @@ pub(super) fn execute(
     let started = std::time::Instant::now();
     let result = blocking(session.execute_prepared(&statement, params));
     metrics.statement(
-        StatementKind::of(statement.statement()),
+        StatementKind::of_prepared(&statement),
         result.is_ok(),
         started.elapsed(),
     );

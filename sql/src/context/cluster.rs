@@ -90,6 +90,8 @@ pub struct Cluster {
     options: ClusterOptions,
     system: SystemCatalog,
     open: Mutex<HashMap<u32, Arc<Database>>>,
+    /// The connections and their statistics (`pg_stat_*`).
+    activity: Arc<super::activity::Activity>,
 }
 
 /// The smallest memory budget a database may have.
@@ -231,6 +233,7 @@ impl Cluster {
             options,
             system,
             open: Mutex::new(HashMap::new()),
+            activity: Arc::default(),
         });
         cluster.bootstrap()?;
         Ok(cluster)
@@ -276,6 +279,10 @@ impl Cluster {
             .engine()
             .begin(TxnOptions::default().read_only());
         Ok(self.system.role(&txn, name)?)
+    }
+
+    pub fn activity(&self) -> &Arc<super::activity::Activity> {
+        &self.activity
     }
 
     pub fn options(&self) -> &ClusterOptions {

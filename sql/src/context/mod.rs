@@ -8,16 +8,19 @@
 //!   their arguments;
 //! - `settings` (what SET and SHOW act on), `interrupt` (cancel and `statement_timeout`),
 //!   `cluster` (the databases and roles), `snapshot` (the catalog as the statement's
-//!   transaction sees it), `result` (what a statement returns).
+//!   transaction sees it), `result` (what a statement returns), `activity` and
+//!   `statements` (the connections and statement statistics the `pg_stat_*` views show).
 //!
 //! Nothing here plans or executes: the layers above (`system`, `provider`, `planner`, the
 //! writers and executors, `session`) build on these types.
 
+pub mod activity;
 pub mod cluster;
 pub mod interrupt;
 pub mod result;
 pub mod settings;
 pub mod snapshot;
+pub mod statements;
 
 use std::collections::HashMap;
 use std::fmt;

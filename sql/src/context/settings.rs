@@ -345,6 +345,12 @@ impl Settings {
         self.values.iter()
     }
 
+    pub fn application_name(&self) -> &str {
+        self.values
+            .get("application_name")
+            .map_or("", String::as_str)
+    }
+
     pub fn statement_timeout(&self) -> Option<Duration> {
         let ms: u64 = self.values.get("statement_timeout")?.parse().ok()?;
         (ms > 0).then(|| Duration::from_millis(ms))

@@ -68,6 +68,7 @@ pub fn session_base(database: &str, shared: &Arc<SessionShared>) -> Result<Sessi
         .build();
     functions::register(&mut base, shared);
     crate::system::functions::register(&mut base, shared);
+    crate::system::activity_functions::register(&mut base, shared);
     single_row::register(&mut base);
     json_build::register(&mut base);
     to_char::register(&mut base);

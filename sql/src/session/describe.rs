@@ -78,6 +78,19 @@ fn placeholders(statement: &Statement) -> Result<(usize, HashMap<usize, SqlType>
                 Err(error) => failure = Some(error),
             }
         }
+        if let Expr::Function(function) = expr
+            && let ast::FunctionArguments::List(list) = &function.args
+        {
+            let name = function.name.to_string().to_ascii_lowercase();
+            for (i, arg) in list.args.iter().enumerate() {
+                if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(arg)) = arg
+                    && let Some(n) = placeholder_number(arg)
+                    && let Some(ty) = argument_type(&name, i)
+                {
+                    casts.entry(n).or_insert(ty);
+                }
+            }
+        }
         std::ops::ControlFlow::<()>::Continue(())
     });
     if let Some(error) = failure {
@@ -90,6 +103,20 @@ fn placeholders(statement: &Statement) -> Result<(usize, HashMap<usize, SqlType>
         ));
     }
     Ok((highest, casts))
+}
+
+/// The declared type of a function's argument, for functions whose arguments DataFusion
+/// takes as anything (catalog and administration functions): what PostgreSQL's signature
+/// says, so a `$n` there is described as PostgreSQL would describe it.
+fn argument_type(function: &str, position: usize) -> Option<SqlType> {
+    let function = function.strip_prefix("pg_catalog.").unwrap_or(function);
+    Some(match (function, position) {
+        ("pg_cancel_backend" | "pg_terminate_backend", 0) => SqlType::Int4,
+        ("pg_terminate_backend", 1) => SqlType::Int8,
+        // userid and dbid are `oid`s in PostgreSQL; int8 holds every one.
+        ("pg_stat_statements_reset", 0..=2) => SqlType::Int8,
+        _ => return None,
+    })
 }
 
 fn select_where(

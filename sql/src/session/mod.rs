@@ -9,6 +9,7 @@
 //! The session is the top of the SQL layer and the only part that holds state across
 //! statements. Its files, in the order a statement meets them:
 //!
+//! - `activity`: its entry among the live connections and the statistics it feeds;
 //! - `execute`: query strings and prepared statements, run under the interrupt, routed;
 //! - `transaction`: BEGIN/COMMIT/ROLLBACK and savepoints; `utility`: SET, SHOW, RESET;
 //! - `copy`: COPY FROM STDIN begun, loaded, abandoned;
@@ -19,6 +20,7 @@
 //! DML and DDL get a `Planner` — the statement's context and DataFusion state — and
 //! nothing else of the session.
 
+mod activity;
 mod copy;
 pub mod describe;
 mod execute;
@@ -43,8 +45,8 @@ use crate::context::settings::Settings;
 use crate::context::{SessionShared, StatementContext};
 use crate::error::Result;
 use crate::planner::Planner;
-pub use prepared::PreparedStatement;
 use prepared::TextCache;
+pub use prepared::{PreparedStatement, ReadKind};
 use transaction::ActiveTransaction;
 pub use transaction::is_transaction_control;
 
@@ -67,6 +69,8 @@ pub struct Session {
     fast_runs: u64,
     /// Executions that reused a kept logical plan.
     plans_reused: u64,
+    /// Its entry among the live connections, once the server registered it.
+    backend: Option<activity::Registered>,
 }
 
 impl Session {
@@ -92,6 +96,7 @@ impl Session {
             texts: Default::default(),
             fast_runs: 0,
             plans_reused: 0,
+            backend: None,
         })
     }
 

@@ -27,6 +27,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use parking_lot::Mutex;
 
 use crate::context::settings::Settings;
+use crate::context::statements::NormalizedStatement;
 use crate::provider::KvTable;
 
 use crate::error::Result;
@@ -37,12 +38,21 @@ const MAX_TEXTS: usize = 256;
 /// Longer texts are not kept (bulk INSERTs, generated queries: rarely repeated).
 const MAX_TEXT_BYTES: usize = 4096;
 
+/// What kind of keyed read a statement is (for latency metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadKind {
+    Point,
+    Range,
+}
+
 /// A parsed statement and what the fast path recognised in it.
 #[derive(Debug)]
 pub struct PreparedStatement {
     statement: Statement,
     pub(crate) shape: Option<Shape>,
     plan: Mutex<Option<CachedPlan>>,
+    /// What the statement statistics know it as, made on first use.
+    normalized: std::sync::OnceLock<NormalizedStatement>,
 }
 
 /// What a kept plan was planned under.
@@ -71,7 +81,24 @@ impl PreparedStatement {
             statement,
             shape,
             plan: Mutex::new(None),
+            normalized: std::sync::OnceLock::new(),
         }
+    }
+
+    /// A read the fast path answers by key: a point read (one whole key) or a range
+    /// read (a key range, prefix or list); `None` for anything else.
+    pub fn read_kind(&self) -> Option<ReadKind> {
+        match self.shape.as_ref()? {
+            Shape::Get { .. } => Some(ReadKind::Point),
+            Shape::Query(_) => Some(ReadKind::Range),
+            _ => None,
+        }
+    }
+
+    /// The statement with its constants as `$n`, and its query id.
+    pub fn normalized(&self) -> &NormalizedStatement {
+        self.normalized
+            .get_or_init(|| NormalizedStatement::of(&self.statement))
     }
 
     /// The plan kept from an earlier execution, if planned under what `now` describes.

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float32Array, Int16Array, Int32Array, Int64Array, ListBuilder,
-    StringArray, StringBuilder, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Float32Array, Float64Array, Int16Array, Int32Array, Int64Array,
+    ListBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::array::{Int16Builder, Int64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -30,6 +30,7 @@ pub enum Kind {
     Int4,
     Int8,
     Float4,
+    Float8,
     TimestampTz,
     Int2Array,
     OidArray,
@@ -51,6 +52,7 @@ impl Kind {
             Kind::Int4 => 23,
             Kind::Int8 => 20,
             Kind::Float4 => 700,
+            Kind::Float8 => 701,
             Kind::TimestampTz => 1184,
             Kind::Int2Array => 1005,
             Kind::OidArray => 1028,
@@ -69,6 +71,7 @@ impl Kind {
             Kind::Int2 => DataType::Int16,
             Kind::Int4 => DataType::Int32,
             Kind::Float4 => DataType::Float32,
+            Kind::Float8 => DataType::Float64,
             Kind::TimestampTz => DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
             Kind::Int2Array | Kind::Int2Vector => list(DataType::Int16),
             Kind::OidArray | Kind::OidVector => list(DataType::Int64),
@@ -258,6 +261,17 @@ fn column<'a>(
                     other => Err(mismatch(name, other)),
                 })
                 .collect::<Result<Float32Array, _>>()?,
+        ),
+        Kind::Float8 => Arc::new(
+            cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Null => Ok(None),
+                    Cell::Float(v) => Ok(Some(*v)),
+                    Cell::Int(v) => Ok(Some(*v as f64)),
+                    other => Err(mismatch(name, other)),
+                })
+                .collect::<Result<Float64Array, _>>()?,
         ),
         Kind::Bool => Arc::new(
             cells

@@ -15,6 +15,7 @@ const fn view(name: &'static str, columns: Columns, rows: super::pg_catalog::Row
         name,
         columns,
         rows: Some(rows),
+        live: None,
     }
 }
 

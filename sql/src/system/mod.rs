@@ -12,6 +12,7 @@
 //! (unless the path names it later), so `pg_class` finds the system table even with an
 //! empty search path, and a user table cannot hide it.
 
+pub mod activity_functions;
 pub mod columns;
 pub mod functions;
 pub mod information_schema;
@@ -99,13 +100,18 @@ impl TableProvider for SystemTableProvider {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let rows = match self.table.rows {
-            Some(rows) => {
+        let rows = match (self.table.rows, self.table.live) {
+            (Some(rows), _) => {
                 let context = statement_context(state)?;
                 let snapshot = Snapshot::shared(&context).map_err(into_datafusion)?;
                 rows(&snapshot)
             }
-            None => Vec::new(),
+            (None, Some(live)) => {
+                let context = statement_context(state)?;
+                let snapshot = Snapshot::shared(&context).map_err(into_datafusion)?;
+                live(&context, &snapshot)
+            }
+            (None, None) => Vec::new(),
         };
         let batch = columns::batch(self.table.columns, &rows).map_err(into_datafusion)?;
         Ok(MemorySourceConfig::try_new_exec(

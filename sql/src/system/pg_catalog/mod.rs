@@ -12,25 +12,31 @@ mod empty;
 mod fixed;
 mod relations;
 mod roles;
+mod stats;
 mod views;
 
 use super::columns::{Cell, Columns};
 use super::snapshot::Snapshot;
+use crate::context::StatementContext;
 use constraints::*;
 use empty::*;
 use fixed::*;
 use relations::*;
 use roles::*;
+use stats::*;
 use views::*;
 
-/// Computes a system table's rows.
+/// Computes a system table's rows from the catalog.
 pub type Rows = fn(&Snapshot) -> Vec<Vec<Cell>>;
+/// Computes a statistics view's rows from the cluster's live figures.
+pub type LiveRows = fn(&StatementContext, &Snapshot) -> Vec<Vec<Cell>>;
 
 pub struct SystemTable {
     pub name: &'static str,
     pub columns: Columns,
-    /// `None` for a table that never has rows.
+    /// `None` for a table that never has rows (or whose rows are `live`).
     pub rows: Option<Rows>,
+    pub live: Option<LiveRows>,
 }
 
 const fn table(name: &'static str, columns: Columns, rows: Rows) -> SystemTable {
@@ -38,6 +44,7 @@ const fn table(name: &'static str, columns: Columns, rows: Rows) -> SystemTable 
         name,
         columns,
         rows: Some(rows),
+        live: None,
     }
 }
 
@@ -46,6 +53,16 @@ const fn empty(name: &'static str, columns: Columns) -> SystemTable {
         name,
         columns,
         rows: None,
+        live: None,
+    }
+}
+
+const fn live(name: &'static str, columns: Columns, rows: LiveRows) -> SystemTable {
+    SystemTable {
+        name,
+        columns,
+        rows: None,
+        live: Some(rows),
     }
 }
 
@@ -69,6 +86,9 @@ pub const TABLES: &[SystemTable] = &[
     table("pg_views", PG_VIEWS, pg_views),
     table("pg_indexes", PG_INDEXES, pg_indexes),
     table("pg_sequences", PG_SEQUENCES, pg_sequences),
+    live("pg_stat_activity", PG_STAT_ACTIVITY, pg_stat_activity),
+    live("pg_stat_statements", PG_STAT_STATEMENTS, pg_stat_statements),
+    live("pg_stat_database", PG_STAT_DATABASE, pg_stat_database),
     empty("pg_proc", PG_PROC),
     empty("pg_inherits", PG_INHERITS),
     empty("pg_partitioned_table", PG_PARTITIONED_TABLE),
@@ -131,5 +151,7 @@ pub fn catalog_table_name(oid: i64) -> Option<&'static str> {
 
 /// Whether a table always has no rows (so a query that needs it can be answered empty).
 pub fn always_empty(name: &str) -> bool {
-    TABLES.iter().any(|t| t.name == name && t.rows.is_none())
+    TABLES
+        .iter()
+        .any(|t| t.name == name && t.rows.is_none() && t.live.is_none())
 }
