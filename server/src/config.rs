@@ -125,6 +125,8 @@ pub struct HttpConfig {
     pub auth: AuthMethod,
     pub max_body_bytes: u64,
     pub statement_timeout_ms: u64,
+    /// Bearer tokens admitted, from `http_tokens_file` (none without one).
+    pub tokens: std::sync::Arc<crate::tokens::Tokens>,
 }
 
 /// The TOML file. Every key is optional; unknown keys are errors (a typo must not be
@@ -156,6 +158,7 @@ pub struct FileConfig {
     pub http_auth: Option<String>,
     pub http_max_body: Option<String>,
     pub http_statement_timeout_ms: Option<u64>,
+    pub http_tokens_file: Option<PathBuf>,
     pub log_min_duration_statement: Option<String>,
     /// More addresses, each with its own authentication.
     #[serde(default)]
@@ -256,6 +259,10 @@ pub struct ServeArgs {
     /// Statement timeout of HTTP requests, 0 for none [default: 30000].
     #[arg(long, env = "BYTEDATA_HTTP_STATEMENT_TIMEOUT_MS", value_name = "MS")]
     pub http_statement_timeout_ms: Option<u64>,
+    /// File of bearer tokens' digests, one `role sha256-hex` per line (`bytedata token`
+    /// makes them).
+    #[arg(long, env = "BYTEDATA_HTTP_TOKENS_FILE", value_name = "FILE")]
+    pub http_tokens_file: Option<PathBuf>,
     /// Log statements that run at least this long, e.g. 250ms; -1 for none, 0 for all
     /// [default: -1]. Sessions may change their own.
     #[arg(
@@ -528,8 +535,14 @@ impl Config {
                     format!("{max_body_bytes} bytes (at most 1GB)"),
                 ));
             }
+            let tokens = match args.http_tokens_file.clone().or(file.http_tokens_file) {
+                Some(path) => crate::tokens::Tokens::load(&path)
+                    .map_err(|error| invalid("http_tokens_file", error))?,
+                None => crate::tokens::Tokens::default(),
+            };
             Some(HttpConfig {
                 address,
+                tokens: std::sync::Arc::new(tokens),
                 auth: http_auth.or(auth).unwrap_or_else(|| default_auth(&address)),
                 max_body_bytes,
                 statement_timeout_ms: args

@@ -29,4 +29,5 @@ pub mod monitor;
 pub mod registry;
 pub mod shell;
 pub mod tls;
+pub mod tokens;
 pub mod wire;

@@ -128,6 +128,7 @@ impl Server {
                     max_body_bytes: usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX),
                     statement_timeout_ms: settings.statement_timeout_ms,
                     superuser: config.superuser.clone(),
+                    tokens: settings.tokens.clone(),
                 };
                 let router = crate::http::router(shared.clone(), &options, &config.superuser);
                 Some(tokio::spawn(crate::http::serve(

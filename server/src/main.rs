@@ -38,10 +38,34 @@ enum Command {
     Monitor(MonitorArgs),
     /// Print a new random master key (64 hexadecimal digits) for --master-key-file.
     Keygen,
+    /// Issue an HTTP bearer token for a role: prints the token, then the line to add to
+    /// the http_tokens_file (which keeps only its SHA-256 digest).
+    Token(TokenArgs),
     /// Re-seal the data keys of every encrypted database under a new master key. Run it
     /// with the server stopped; only key files are rewritten, never data. It can be run
     /// again after an interruption.
     RotateKey(RotateKeyArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// The role requests with the token run as.
+    #[arg(long)]
+    role: String,
+}
+
+fn token(args: TokenArgs) -> ExitCode {
+    match bytedata_server::tokens::issue(&args.role) {
+        Ok((token, line)) => {
+            println!("{token}");
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("bytedata: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -173,6 +197,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             .map(|l| format!("{:?}", l.auth).to_lowercase())
             .collect();
         let config_http = config.http.clone();
+        let https = if config.tls.is_some() { ", HTTPS" } else { "" };
         let server = match Server::start(config).await {
             Ok(server) => server,
             Err(error) => {
@@ -183,7 +208,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         if let (Some(address), Some(http)) = (server.http_address(), &config_http) {
             let auth = format!("{:?}", http.auth).to_lowercase();
-            tracing::info!("HTTP listening on {address} ({auth} authentication)");
+            tracing::info!("HTTP listening on {address} ({auth} authentication{https})");
         }
         for (address, auth) in server.local_addresses().iter().zip(&auths) {
             tracing::info!("listening on {address} ({auth} authentication), {summary}");
@@ -205,6 +230,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => bytedata_server::shell::run(args),
         Command::Monitor(args) => bytedata_server::monitor::run(args),
         Command::Keygen => keygen(),
+        Command::Token(args) => token(args),
         Command::RotateKey(args) => rotate_key(args),
     }
 }

@@ -12,6 +12,8 @@ use crate::config::TlsFiles;
 
 pub struct Tls {
     pub acceptor: TlsAcceptor,
+    /// The same identity for the HTTP listener (HTTPS), offering HTTP/1.1 over ALPN.
+    pub http_acceptor: TlsAcceptor,
     /// The certificate chain as read, for SCRAM channel binding.
     pub cert_pem: Vec<u8>,
 }
@@ -37,10 +39,13 @@ pub fn load(files: &TlsFiles) -> Result<Tls, String> {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| format!("TLS certificate and key do not make a server identity: {e}"))?;
+    let mut http_config = config.clone();
+    http_config.alpn_protocols = vec![b"http/1.1".to_vec()];
     // libpq 17+ may negotiate TLS directly, naming the protocol with ALPN.
     config.alpn_protocols = vec![b"postgresql".to_vec()];
     Ok(Tls {
         acceptor: TlsAcceptor::from(Arc::new(config)),
+        http_acceptor: TlsAcceptor::from(Arc::new(http_config)),
         cert_pem,
     })
 }

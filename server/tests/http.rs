@@ -34,8 +34,14 @@ fn request(
             body,
         ]);
     }
-    if let Some(auth) = auth {
-        curl.args(["-u", auth]);
+    match auth {
+        Some(bearer) if bearer.starts_with("Bearer ") => {
+            curl.args(["-H", &format!("authorization: {bearer}")]);
+        }
+        Some(basic) => {
+            curl.args(["-u", basic]);
+        }
+        None => {}
     }
     curl.arg(format!("http://{http}{path}"));
     let output = curl.output().expect("curl runs");
@@ -417,6 +423,62 @@ fn oversize_bodies_and_credentials() {
     let ok = request(&server, "POST", "/v1/sql", Some(&query), superuser);
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(ok.body["rows"], json!([[1]]));
+}
+
+#[test]
+fn bearer_tokens_run_as_their_role() {
+    let issued = Command::new(env!("CARGO_BIN_EXE_bytedata"))
+        .args(["token", "--role", "app"])
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{issued:?}");
+    let text = String::from_utf8(issued.stdout).unwrap();
+    let (token, line) = text.trim().split_once('\n').expect("a token and its line");
+    let files = tempfile::tempdir().unwrap();
+    let tokens = files.path().join("tokens");
+    std::fs::write(&tokens, format!("# issued for the test\n{line}\n")).unwrap();
+    let server = Server::start(&[
+        "--http-auth",
+        "scram-sha-256",
+        "--superuser-password",
+        "s3cret",
+        "--http-tokens-file",
+        tokens.to_str().unwrap(),
+    ]);
+    let create = json!({"query": "CREATE ROLE app LOGIN"}).to_string();
+    let created = request(
+        &server,
+        "POST",
+        "/v1/sql",
+        Some(&create),
+        Some("bytedata:s3cret"),
+    );
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let whoami = json!({"query": "SELECT current_user AS me"}).to_string();
+    let bearer = format!("Bearer {token}");
+    let me = request(&server, "POST", "/v1/sql", Some(&whoami), Some(&bearer));
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["rows"], json!([["app"]]));
+    let forged = format!("Bearer {token}x");
+    assert_error(
+        &request(&server, "POST", "/v1/sql", Some(&whoami), Some(&forged)),
+        401,
+        "28P01",
+    );
+
+    // A tokens file with a malformed line stops the server at start, naming the line.
+    std::fs::write(&tokens, format!("{line}\napp not-a-digest\n")).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_bytedata"))
+        .args(["serve", "--storage", "memory", "--listen", "127.0.0.1:0"])
+        .args(["--http-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(files.path().join("data"))
+        .arg("--http-tokens-file")
+        .arg(&tokens)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -152,6 +152,30 @@ fn tls_works_with_require_and_verify_full() {
         !ok,
         "a certificate from another authority was accepted: {text}"
     );
+
+    // The HTTP listener serves HTTPS with the same certificate, and nothing in plaintext.
+    let http_port = server.http.expect("the HTTP listener is on").port();
+    let https = Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&cert)
+        .arg(format!("https://localhost:{http_port}/health"))
+        .output()
+        .expect("curl runs");
+    let body = String::from_utf8_lossy(&https.stdout);
+    assert!(
+        https.status.success() && body.contains("\"version\""),
+        "{https:?}"
+    );
+    let plain = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://127.0.0.1:{http_port}/health"))
+        .output()
+        .expect("curl runs");
+    assert_ne!(
+        String::from_utf8_lossy(&plain.stdout),
+        "200",
+        "a plaintext request was answered on the HTTPS listener"
+    );
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! Who an HTTP request runs as. The listener's rule is the pgwire listeners' rule:
+//! Who an HTTP request runs as. A bearer token (`crate::tokens`) runs the request as the
+//! role it was issued for, on any listener. Otherwise the listener's rule is the pgwire
+//! listeners' rule:
 //! `trust` (the default on a loopback address) lets a request name its role with HTTP
 //! Basic credentials, whose password is then not checked, or runs it as the superuser;
 //! `scram-sha-256` requires HTTP Basic credentials whose password matches the role's
@@ -20,6 +22,7 @@ use ring::digest;
 
 use super::error::ApiError;
 use crate::config::AuthMethod;
+use crate::tokens::Tokens;
 
 const MAX_REMEMBERED: usize = 1024;
 
@@ -33,22 +36,31 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new("28P01", message)
 }
 
-/// The role and password of an `Authorization: Basic …` header, if there is one.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
+/// What an `Authorization` header presents.
+enum Credentials {
+    None,
+    Basic(String, String),
+    Bearer(String),
+}
+
+/// The credentials of the `Authorization` header.
+fn credentials(headers: &HeaderMap) -> Result<Credentials, ApiError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-        return Ok(None);
+        return Ok(Credentials::None);
     };
     let value = value
         .to_str()
         .map_err(|_| unauthorized("malformed Authorization header"))?;
-    let Some(encoded) = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))
-    else {
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Credentials::Bearer(rest.trim().to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
         return Err(unauthorized(
-            "only Basic credentials are accepted in the Authorization header",
+            "only Basic and Bearer credentials are accepted in the Authorization header",
         ));
-    };
+    }
+    let encoded = rest;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| unauthorized("malformed Basic credentials"))?;
@@ -57,7 +69,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Ap
     let (user, password) = text
         .split_once(':')
         .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
-    Ok(Some((user.to_owned(), password.to_owned())))
+    Ok(Credentials::Basic(user.to_owned(), password.to_owned()))
 }
 
 impl Verified {
@@ -67,9 +79,25 @@ impl Verified {
         cluster: &Cluster,
         method: AuthMethod,
         superuser: &str,
+        tokens: &Tokens,
         headers: &HeaderMap,
     ) -> Result<String, ApiError> {
-        let credentials = basic_credentials(headers)?;
+        let credentials = match credentials(headers)? {
+            Credentials::Bearer(token) => {
+                let role = tokens
+                    .role_of(&token)
+                    .ok_or_else(|| unauthorized("invalid bearer token"))?;
+                // The role must still exist and may log in, as for a password.
+                return match cluster.login_role(role)? {
+                    Some(_) => Ok(role.to_owned()),
+                    None => Err(unauthorized(&format!(
+                        "role \"{role}\" of the bearer token cannot log in"
+                    ))),
+                };
+            }
+            Credentials::Basic(user, password) => Some((user, password)),
+            Credentials::None => None,
+        };
         match (method, credentials) {
             (AuthMethod::Trust, Some((user, _))) => {
                 // As pgwire's trust: the role must exist and may log in.

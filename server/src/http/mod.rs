@@ -23,6 +23,7 @@
 mod auth;
 mod batch;
 mod error;
+mod https;
 mod json;
 mod listing;
 mod rows;
@@ -60,6 +61,7 @@ pub(crate) struct Inner {
     default_database: String,
     statement_timeout_ms: u64,
     verified: auth::Verified,
+    tokens: Arc<crate::tokens::Tokens>,
     sessions: sessions::SessionPool,
 }
 
@@ -77,12 +79,18 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     pub statement_timeout_ms: u64,
     pub superuser: String,
+    pub tokens: Arc<crate::tokens::Tokens>,
 }
 
 impl Inner {
     fn authenticate(&self, headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
-        self.verified
-            .authenticate(&self.shared.cluster, self.auth, &self.superuser, headers)
+        self.verified.authenticate(
+            &self.shared.cluster,
+            self.auth,
+            &self.superuser,
+            &self.tokens,
+            headers,
+        )
     }
 
     /// A new session for one request (its settings die with it).
@@ -233,6 +241,7 @@ pub fn router(shared: Arc<Shared>, options: &HttpOptions, default_database: &str
             default_database: default_database.to_owned(),
             statement_timeout_ms: options.statement_timeout_ms,
             verified: auth::Verified::default(),
+            tokens: options.tokens.clone(),
             sessions: sessions::SessionPool::default(),
         }),
     };
@@ -263,15 +272,28 @@ pub fn router(shared: Arc<Shared>, options: &HttpOptions, default_database: &str
 }
 
 /// Serves HTTP on `listener` until the server shuts down; requests in flight finish.
+/// With the server's TLS identity it serves HTTPS only.
 pub async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown.subscribe();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     };
-    if let Err(error) = axum::serve(listener, router)
-        .with_graceful_shutdown(stopping)
-        .await
-    {
+    let served = match &shared.tls {
+        Some(tls) => match https::TlsListener::new(listener, tls.http_acceptor.clone()) {
+            Ok(listener) => {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stopping)
+                    .await
+            }
+            Err(error) => Err(error),
+        },
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopping)
+                .await
+        }
+    };
+    if let Err(error) = served {
         tracing::error!(%error, "the HTTP listener failed");
     }
 }
