@@ -425,6 +425,61 @@ fn oversize_bodies_and_credentials() {
     assert_eq!(ok.body["rows"], json!([[1]]));
 }
 
+/// A listing as newline-delimited JSON: the status and the rows, one per line.
+fn ndjson(server: &Server, path: &str) -> (u16, Vec<Value>) {
+    let http = server.http.expect("the HTTP listener is on");
+    let output = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            "accept: application/x-ndjson",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .arg(format!("http://{http}{path}"))
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').expect("a status line");
+    let rows = body
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    (status.parse().unwrap(), rows)
+}
+
+#[test]
+fn listings_stream_as_ndjson_past_one_page() {
+    let server = Server::start(&[]);
+    let setup = sql(
+        &server,
+        json!({"query": "CREATE TABLE s (g int, id int, v text, PRIMARY KEY (g, id)); \
+                         INSERT INTO s SELECT n % 2, n, 'v' || n FROM generate_series(1, 2500) n"}),
+    );
+    assert_eq!(setup.status, 200, "{:?}", setup.body);
+    let listing = "/v1/databases/bytedata/tables/s/rows";
+    let (status, rows) = ndjson(&server, listing);
+    assert_eq!(status, 200);
+    assert_eq!(rows.len(), 2500, "every row, across pages");
+    let keys: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| (r["g"].as_i64().unwrap(), r["id"].as_i64().unwrap()))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "in key order");
+
+    let (_, odd) = ndjson(&server, &format!("{listing}?prefix=1&limit=1200"));
+    assert_eq!(odd.len(), 1200);
+    assert!(odd.iter().all(|r| r["g"] == 1));
+    let (_, reversed) = ndjson(&server, &format!("{listing}?prefix=0&reverse=true"));
+    assert_eq!(reversed.len(), 1250);
+    assert_eq!(reversed[0]["id"], 2500);
+
+    let (status, error) = ndjson(&server, "/v1/databases/bytedata/tables/missing/rows");
+    assert_eq!(status, 404);
+    assert_eq!(error[0]["code"], "42P01");
+}
+
 #[test]
 fn bearer_tokens_run_as_their_role() {
     let issued = Command::new(env!("CARGO_BIN_EXE_bytedata"))

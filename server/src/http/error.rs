@@ -47,6 +47,20 @@ impl ApiError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         SqlError::new(code, message).into()
     }
+
+    /// The error as the JSON object a response carries.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+
+    fn json(&self) -> Body<'_> {
+        Body {
+            code: self.error.code,
+            message: &self.error.message,
+            detail: self.error.detail.as_deref(),
+            hint: self.error.hint.as_deref(),
+        }
+    }
 }
 
 impl From<SqlError> for ApiError {
@@ -60,13 +74,7 @@ impl From<SqlError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            code: self.error.code,
-            message: &self.error.message,
-            detail: self.error.detail.as_deref(),
-            hint: self.error.hint.as_deref(),
-        };
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.json())).into_response()
     }
 }
 

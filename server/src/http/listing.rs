@@ -6,13 +6,21 @@
 //! - `after=CURSOR` continues a listing: every page but the last answers
 //!   `"next": CURSOR`, an opaque token (the last row's key) to pass back.
 //!
+//! With `Accept: application/x-ndjson` the answer is a stream of rows instead, one JSON
+//! object per line, every row of the range (or `limit` of them): the server reads it page
+//! by page as the client consumes it, so memory stays bounded by a page and a slow reader
+//! slows the reading. Each page is its own statement, like a client following cursors. An
+//! error after the first page ends the stream with one `{"error": {…}}` line.
+//!
 //! The statement is a SELECT with the key conditions and ORDER BY the key, which the
 //! table provider turns into one range scan of the key's order; the cursor becomes
 //! "after this key" conditions over the columns past the prefix.
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytedata_pgtypes::{DataType, Value};
 use bytedata_sql::Session;
@@ -30,7 +38,7 @@ use super::rows::{
 const DEFAULT_LIMIT: usize = 1000;
 const MAX_LIMIT: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Read from the raw query string (`prefix_segments`); here so it is not unknown.
@@ -101,14 +109,90 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Json<Json_>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::new("22023", e.body_text()))?;
     let prefix = prefix_segments(&uri)?;
     let user = state.authenticate(&headers)?;
     let mut session = state.pooled_session(&database, &user)?;
+    if wants_ndjson(&headers) {
+        return stream(state, session, table, query, prefix).await;
+    }
     let outcome = page(&state.shared.metrics, &mut session, &table, &query, &prefix).await;
     state.sessions.give_back(session);
-    outcome.map(Json)
+    outcome.map(|page| Json(page).into_response())
+}
+
+fn wants_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(NDJSON))
+}
+
+const NDJSON: &str = "application/x-ndjson";
+/// Pages a stream holds ready ahead of its reader.
+const STREAM_PAGES_AHEAD: usize = 2;
+
+/// Streams every row of the listing as lines of JSON. The first page is read before
+/// answering, so a bad request still gets its error status.
+async fn stream(
+    state: AppState,
+    mut session: Session,
+    table: String,
+    mut query: ListQuery,
+    prefix: Vec<String>,
+) -> Result<Response, ApiError> {
+    let mut remaining = query.limit.unwrap_or(usize::MAX);
+    query.limit = Some(remaining.min(DEFAULT_LIMIT));
+    let first = match page(&state.shared.metrics, &mut session, &table, &query, &prefix).await {
+        Ok(first) => first,
+        Err(error) => {
+            state.sessions.give_back(session);
+            return Err(error);
+        }
+    };
+    let (sender, receiver) =
+        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(STREAM_PAGES_AHEAD);
+    tokio::spawn(async move {
+        let mut current: Result<Json_, ApiError> = Ok(first);
+        loop {
+            let rows_page = match current {
+                Ok(rows_page) => rows_page,
+                Err(error) => {
+                    let line = format!("{}\n", json!({ "error": error.body() }));
+                    let _ = sender.send(Ok(Bytes::from(line))).await;
+                    break;
+                }
+            };
+            let rows = rows_page["rows"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut lines = String::new();
+            for row in rows {
+                lines.push_str(&row.to_string());
+                lines.push('\n');
+            }
+            remaining = remaining.saturating_sub(rows.len());
+            if sender.send(Ok(Bytes::from(lines))).await.is_err() {
+                break; // The client went away.
+            }
+            match rows_page["next"].as_str() {
+                Some(next) if remaining > 0 => {
+                    query.after = Some(next.to_owned());
+                    query.limit = Some(remaining.min(DEFAULT_LIMIT));
+                }
+                _ => break,
+            }
+            current = page(&state.shared.metrics, &mut session, &table, &query, &prefix).await;
+        }
+        state.sessions.give_back(session);
+    });
+    let body = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, NDJSON)],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 async fn page(
