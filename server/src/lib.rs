@@ -26,6 +26,7 @@ pub mod http;
 pub mod listener;
 pub mod metrics;
 pub mod monitor;
+pub mod process;
 pub mod registry;
 pub mod shell;
 pub mod tls;

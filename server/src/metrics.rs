@@ -169,6 +169,21 @@ pub struct Metrics {
     connections: Gauge,
     connections_limit: Gauge,
     databases: DatabaseGauges,
+    process: ProcessGauges,
+    statement_errors: Family<CodeLabels, Counter>,
+}
+
+/// The process, read at scrape time (`crate::process`).
+struct ProcessGauges {
+    resident_bytes: Gauge,
+    cpu_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    open_fds: Gauge,
+    max_fds: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
 }
 
 impl Metrics {
@@ -296,8 +311,42 @@ impl Metrics {
             "Size of a database's last snapshot",
             databases.snapshot_bytes.clone(),
         );
+        let process = ProcessGauges {
+            resident_bytes: Gauge::default(),
+            cpu_seconds: Gauge::default(),
+            open_fds: Gauge::default(),
+            max_fds: Gauge::default(),
+        };
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the server process",
+            process.resident_bytes.clone(),
+        );
+        registry.register(
+            "process_cpu_seconds",
+            "CPU time the server process has used, user and system (a counter read from the kernel)",
+            process.cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_open_fds",
+            "Files and sockets the server process holds open",
+            process.open_fds.clone(),
+        );
+        registry.register(
+            "process_max_fds",
+            "The most files the server process may hold open",
+            process.max_fds.clone(),
+        );
+        let statement_errors = Family::default();
+        registry.register(
+            "statement_errors",
+            "Statements that failed, by SQLSTATE (a failed statement aborts its transaction)",
+            statement_errors.clone(),
+        );
         Arc::new(Metrics {
             registry: Mutex::new(registry),
+            process,
+            statement_errors,
             started: Instant::now(),
             statements,
             statement_seconds,
@@ -319,6 +368,13 @@ impl Metrics {
         let i = kind.index();
         self.statements[i][usize::from(!ok)].inc();
         self.statement_seconds[i].observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a failed statement by its SQLSTATE.
+    pub fn statement_error(&self, code: &'static str) {
+        self.statement_errors
+            .get_or_create(&CodeLabels { code })
+            .inc();
     }
 
     /// Counts an HTTP request and its latency.
@@ -401,6 +457,19 @@ impl Metrics {
                     .get_or_create(&labels)
                     .set(gauge(snapshot.bytes));
             }
+        }
+        let process = crate::process::read();
+        if let Some(bytes) = process.resident_bytes {
+            self.process.resident_bytes.set(gauge(bytes));
+        }
+        if let Some(seconds) = process.cpu_seconds {
+            self.process.cpu_seconds.set(seconds);
+        }
+        if let Some(count) = process.open_fds {
+            self.process.open_fds.set(gauge(count));
+        }
+        if let Some(count) = process.max_fds {
+            self.process.max_fds.set(gauge(count));
         }
         let mut out = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry.lock())

@@ -584,6 +584,10 @@ async fn metrics_count_what_happens() {
         .await
         .unwrap();
     client.query("SELECT * FROM m", &[]).await.unwrap();
+    client
+        .query("SELECT * FROM m WHERE k = $1", &[&1i32])
+        .await
+        .unwrap();
     let _ = client.query("SELECT * FROM nowhere", &[]).await;
     let _ = client.batch_execute("SELECT * FROM nowhere").await;
     request(&server, "GET", "/health", None, None);
@@ -609,6 +613,17 @@ async fn metrics_count_what_happens() {
         ) >= 1.0
     );
     assert!(sample(&text, "bytedata_database_keys{database=\"bytedata\"}") >= 1.0);
+    assert!(sample(&text, "bytedata_database_commits{database=\"bytedata\"}") >= 2.0);
+    assert!(
+        sample(
+            &text,
+            "bytedata_statements_total{kind=\"point_read\",outcome=\"ok\"}"
+        ) >= 1.0
+    );
+    assert!(sample(&text, "bytedata_statement_errors_total{code=\"42P01\"}") >= 1.0);
+    assert!(sample(&text, "bytedata_process_resident_memory_bytes ") > 0.0);
+    assert!(sample(&text, "bytedata_process_open_fds ") >= 3.0);
+    assert!(sample(&text, "bytedata_process_max_fds ") >= 3.0);
     // Statements over HTTP are statements too.
     let deletes = "bytedata_statements_total{kind=\"delete\",outcome=\"ok\"}";
     let before = sample(&text, deletes);

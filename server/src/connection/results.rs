@@ -108,6 +108,9 @@ impl Connection {
             result.is_ok(),
             started.elapsed(),
         );
+        if let Err(error) = &result {
+            self.shared.metrics.statement_error(error.code);
+        }
         if reports {
             // A failed report is a broken socket: the next write says so.
             let _ = self.report_parameters().await;

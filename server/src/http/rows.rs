@@ -168,6 +168,9 @@ pub(super) fn execute(
         result.is_ok(),
         started.elapsed(),
     );
+    if let Err(error) = &result {
+        metrics.statement_error(error.code);
+    }
     Ok(result?)
 }
 

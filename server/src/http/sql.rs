@@ -131,6 +131,9 @@ async fn run(
         .and_then(|statements| statements.last().map(StatementKind::of))
         .unwrap_or(StatementKind::other);
     metrics.statement(kind, result.is_ok(), started.elapsed());
+    if let Err(error) = &result {
+        metrics.statement_error(error.error.code);
+    }
     result
 }
 
