@@ -23,6 +23,7 @@ use crate::snapshot::SnapshotInfo;
 use crate::view::ReadView;
 use crate::view_registry::ViewRegistry;
 use crate::vlog::ValueLogStats;
+use crate::wal::WalCounters;
 
 /// How often the maintenance thread looks for idle garbage and due checkpoints.
 const MAINTENANCE_TICK: Duration = Duration::from_millis(100);
@@ -51,6 +52,12 @@ pub struct Stats {
     /// fdatasyncs of the log since open; with concurrent committers in `always` mode,
     /// fewer than commits (group commit).
     pub wal_syncs: u64,
+    /// Time spent in those fdatasyncs.
+    pub wal_sync_seconds: f64,
+    /// Groups of commits written to the log together, and the commits (batches) in them:
+    /// their ratio is the mean group size.
+    pub commit_groups: u64,
+    pub committed_batches: u64,
     pub wal_bytes_since_snapshot: u64,
     pub last_snapshot: Option<SnapshotInfo>,
     pub open_views: usize,
@@ -171,6 +178,7 @@ impl Inner {
             }
             wal.sync_target()
         };
+        let started = Instant::now();
         if let Err(error) = file.sync_data() {
             let error = Error::io(
                 format!("fdatasync of WAL segment {}", path.display()),
@@ -179,7 +187,8 @@ impl Inner {
             let _ = self.failure.set(error.to_string().into());
             return Err(error);
         }
-        durable.wal.lock().synced_through(lsn);
+        let sync_nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        durable.wal.lock().synced_through(lsn, sync_nanos);
         Ok(())
     }
 
@@ -470,24 +479,24 @@ impl Store {
     pub fn stats(&self) -> Stats {
         let inner = self.inner();
         let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);
-        let (durable_lsn, wal_segments, wal_bytes, wal_syncs, since, last_snapshot) =
-            match &inner.durable {
-                None => (visible_lsn, 0, 0, 0, 0, None),
-                Some(durable) => {
-                    let (durable_lsn, (segments, bytes), syncs) = {
-                        let wal = durable.wal.lock();
-                        (wal.durable_lsn(), wal.size(), wal.syncs())
-                    };
-                    (
-                        durable_lsn,
-                        segments,
-                        bytes,
-                        syncs,
-                        durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
-                        durable.checkpoints.lock().last.clone(),
-                    )
-                }
-            };
+        let (durable_lsn, wal_segments, wal_bytes, wal, since, last_snapshot) = match &inner.durable
+        {
+            None => (visible_lsn, 0, 0, WalCounters::default(), 0, None),
+            Some(durable) => {
+                let (durable_lsn, (segments, bytes), counters) = {
+                    let wal = durable.wal.lock();
+                    (wal.durable_lsn(), wal.size(), wal.counters())
+                };
+                (
+                    durable_lsn,
+                    segments,
+                    bytes,
+                    counters,
+                    durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
+                    durable.checkpoints.lock().last.clone(),
+                )
+            }
+        };
         Stats {
             live_keys: inner.index.live_keys(),
             index_entries: inner.index.entries(),
@@ -498,7 +507,10 @@ impl Store {
             durable_lsn,
             wal_segments,
             wal_bytes,
-            wal_syncs,
+            wal_syncs: wal.syncs,
+            wal_sync_seconds: wal.sync_nanos as f64 / 1e9,
+            commit_groups: wal.groups,
+            committed_batches: wal.batches,
             wal_bytes_since_snapshot: since,
             last_snapshot,
             open_views: inner.views.count(),

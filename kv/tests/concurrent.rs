@@ -101,6 +101,14 @@ fn concurrent_committers_share_fsyncs() {
     let stats = store.stats();
     let used = stats.wal_syncs - before;
     assert_eq!(stats.live_keys, threads * commits);
+    // Every commit was in exactly one group, and the groups are what was synced.
+    assert_eq!(stats.committed_batches, threads * commits);
+    assert!(stats.commit_groups <= stats.committed_batches);
+    assert!(
+        stats.commit_groups >= used,
+        "each sync follows at least one group"
+    );
+    assert!(stats.wal_sync_seconds > 0.0, "fdatasyncs take time");
     assert!(used > 0, "always mode must fdatasync");
     assert!(
         used < threads * commits,
@@ -117,5 +125,10 @@ fn one_committer_gets_one_fsync_per_commit() {
     for i in 0..20u32 {
         store.put(i.to_be_bytes().to_vec(), b"v".to_vec()).unwrap();
     }
-    assert_eq!(store.stats().wal_syncs - before, 20);
+    let stats = store.stats();
+    assert_eq!(stats.wal_syncs - before, 20);
+    assert_eq!(
+        stats.commit_groups, stats.committed_batches,
+        "groups of one"
+    );
 }

@@ -27,6 +27,11 @@ use prometheus_client::registry::Registry;
 
 use crate::registry::Registry as Connections;
 
+/// Whether events are counted. Building without the `metrics` feature (on by default)
+/// leaves them out — and the statement statistics of the `pg_stat_*` views with them —
+/// so a benchmark can measure what the bookkeeping costs (`benches/metrics-cost`).
+pub const COUNTING: bool = cfg!(feature = "metrics");
+
 /// What a statement was, for its counters and latency.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
 #[allow(non_camel_case_types)]
@@ -145,18 +150,99 @@ fn latency_buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(25e-6, 2.0, 22)
 }
 
-/// Per database, read at scrape time.
-struct DatabaseGauges {
-    keys: Family<DatabaseLabels, Gauge>,
-    memory_bytes: Family<DatabaseLabels, Gauge>,
-    memory_limit_bytes: Family<DatabaseLabels, Gauge>,
-    wal_bytes: Family<DatabaseLabels, Gauge>,
-    wal_syncs: Family<DatabaseLabels, Gauge>,
-    commits: Family<DatabaseLabels, Gauge>,
-    rollbacks: Family<DatabaseLabels, Gauge>,
-    snapshot_age_seconds: Family<DatabaseLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
-    snapshot_bytes: Family<DatabaseLabels, Gauge>,
+/// What a per-database gauge reads, at scrape time.
+struct DatabaseReading<'a> {
+    store: &'a bytedata_kv::Stats,
+    engine: &'a bytedata_mvcc::EngineStats,
+    now_unix_ms: u64,
 }
+
+type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
+/// Per-database gauges: name, help, and how to read the value (`None`: no sample).
+const DATABASE_GAUGES: &[(&str, &str, fn(&DatabaseReading) -> Option<f64>)] = &[
+    ("database_keys", "Live keys in a database's store", |r| {
+        Some(r.store.live_keys as f64)
+    }),
+    (
+        "database_memory_bytes",
+        "Memory a database's index holds, approximately",
+        |r| Some(r.store.approx_memory_bytes as f64),
+    ),
+    (
+        "database_memory_limit_bytes",
+        "The memory budget of a database's store (absent when unlimited)",
+        |r| r.store.memory_limit_bytes.map(|b| b as f64),
+    ),
+    (
+        "database_wal_bytes",
+        "Bytes of WAL a database keeps on disk",
+        |r| Some(r.store.wal_bytes as f64),
+    ),
+    (
+        "database_wal_syncs",
+        "fdatasyncs of a database's WAL since it was opened (a counter read from the store)",
+        |r| Some(r.store.wal_syncs as f64),
+    ),
+    (
+        "database_wal_sync_seconds",
+        "Time a database's WAL fdatasyncs took since it was opened; over wal_syncs, their mean latency",
+        |r| Some(r.store.wal_sync_seconds),
+    ),
+    (
+        "database_commit_groups",
+        "Groups of commits a database's WAL wrote (and synced) together since it was opened",
+        |r| Some(r.store.commit_groups as f64),
+    ),
+    (
+        "database_committed_batches",
+        "Commits in those groups; over commit_groups, the mean group size",
+        |r| Some(r.store.committed_batches as f64),
+    ),
+    (
+        "database_commits",
+        "Transactions committed in a database since it was opened (a counter read from the engine)",
+        |r| Some(r.engine.commits as f64),
+    ),
+    (
+        "database_rollbacks",
+        "Transactions rolled back in a database since it was opened (a counter read from the engine)",
+        |r| Some(r.engine.rollbacks as f64),
+    ),
+    (
+        "database_snapshot_age_seconds",
+        "Seconds since a database's last snapshot was written",
+        |r| {
+            let snapshot = r.store.last_snapshot.as_ref()?;
+            Some(r.now_unix_ms.saturating_sub(snapshot.created_unix_ms) as f64 / 1000.0)
+        },
+    ),
+    (
+        "database_snapshot_bytes",
+        "Size of a database's last snapshot",
+        |r| Some(r.store.last_snapshot.as_ref()?.bytes as f64),
+    ),
+    (
+        "database_value_log_bytes",
+        "Bytes in a hybrid database's value log",
+        |r| Some(r.store.value_log.as_ref()?.bytes as f64),
+    ),
+    (
+        "database_value_log_garbage_ratio",
+        "Share of a hybrid database's value log no version points at (0 to 1)",
+        |r| Some(r.store.value_log.as_ref()?.garbage_ratio()),
+    ),
+    (
+        "database_value_cache_hits",
+        "Reads a hybrid database's value cache answered since it was opened",
+        |r| Some(r.store.value_log.as_ref()?.cache_hits as f64),
+    ),
+    (
+        "database_value_cache_misses",
+        "Reads a hybrid database's value cache sent to the value log since it was opened",
+        |r| Some(r.store.value_log.as_ref()?.cache_misses as f64),
+    ),
+];
 
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -168,7 +254,7 @@ pub struct Metrics {
     uptime_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     connections: Gauge,
     connections_limit: Gauge,
-    databases: DatabaseGauges,
+    databases: Vec<Family<DatabaseLabels, FloatGauge>>,
     process: ProcessGauges,
     statement_errors: Family<CodeLabels, Counter>,
 }
@@ -255,62 +341,14 @@ impl Metrics {
             "Time to answer an HTTP request, by route",
             http_seconds.clone(),
         );
-        let databases = DatabaseGauges {
-            keys: Family::default(),
-            memory_bytes: Family::default(),
-            memory_limit_bytes: Family::default(),
-            wal_bytes: Family::default(),
-            wal_syncs: Family::default(),
-            commits: Family::default(),
-            rollbacks: Family::default(),
-            snapshot_age_seconds: Family::default(),
-            snapshot_bytes: Family::default(),
-        };
-        registry.register(
-            "database_keys",
-            "Live keys in a database's store",
-            databases.keys.clone(),
-        );
-        registry.register(
-            "database_memory_bytes",
-            "Memory a database's index holds, approximately",
-            databases.memory_bytes.clone(),
-        );
-        registry.register(
-            "database_memory_limit_bytes",
-            "The memory budget of a database's store (absent when unlimited)",
-            databases.memory_limit_bytes.clone(),
-        );
-        registry.register(
-            "database_wal_bytes",
-            "Bytes of WAL a database keeps on disk",
-            databases.wal_bytes.clone(),
-        );
-        registry.register(
-            "database_wal_syncs",
-            "fdatasyncs of a database's WAL since the server started (a counter read from the store)",
-            databases.wal_syncs.clone(),
-        );
-        registry.register(
-            "database_commits",
-            "Transactions committed in a database since it was opened (a counter read from the engine)",
-            databases.commits.clone(),
-        );
-        registry.register(
-            "database_rollbacks",
-            "Transactions rolled back in a database since it was opened (a counter read from the engine)",
-            databases.rollbacks.clone(),
-        );
-        registry.register(
-            "database_snapshot_age_seconds",
-            "Seconds since a database's last snapshot was written",
-            databases.snapshot_age_seconds.clone(),
-        );
-        registry.register(
-            "database_snapshot_bytes",
-            "Size of a database's last snapshot",
-            databases.snapshot_bytes.clone(),
-        );
+        let databases = DATABASE_GAUGES
+            .iter()
+            .map(|(name, help, _)| {
+                let family: Family<DatabaseLabels, FloatGauge> = Family::default();
+                registry.register(*name, *help, family.clone());
+                family
+            })
+            .collect();
         let process = ProcessGauges {
             resident_bytes: Gauge::default(),
             cpu_seconds: Gauge::default(),
@@ -365,6 +403,9 @@ impl Metrics {
 
     /// Counts a statement and its latency.
     pub fn statement(&self, kind: StatementKind, ok: bool, elapsed: Duration) {
+        if !COUNTING {
+            return;
+        }
         let i = kind.index();
         self.statements[i][usize::from(!ok)].inc();
         self.statement_seconds[i].observe(elapsed.as_secs_f64());
@@ -372,6 +413,9 @@ impl Metrics {
 
     /// Counts a failed statement by its SQLSTATE.
     pub fn statement_error(&self, code: &'static str) {
+        if !COUNTING {
+            return;
+        }
         self.statement_errors
             .get_or_create(&CodeLabels { code })
             .inc();
@@ -379,6 +423,9 @@ impl Metrics {
 
     /// Counts an HTTP request and its latency.
     pub fn http_request(&self, route: &'static str, status: u16, elapsed: Duration) {
+        if !COUNTING {
+            return;
+        }
         self.http_requests
             .get_or_create(&HttpLabels { route, status })
             .inc();
@@ -396,66 +443,26 @@ impl Metrics {
         self.uptime_seconds.set(self.uptime().as_secs_f64());
         self.connections.set(connections.active() as i64);
         let _ = &self.connections_limit;
-        let gauges = &self.databases;
-        gauges.keys.clear();
-        gauges.memory_bytes.clear();
-        gauges.memory_limit_bytes.clear();
-        gauges.wal_bytes.clear();
-        gauges.wal_syncs.clear();
-        gauges.commits.clear();
-        gauges.rollbacks.clear();
-        gauges.snapshot_age_seconds.clear();
-        gauges.snapshot_bytes.clear();
-        let now_ms = std::time::SystemTime::now()
+        for family in &self.databases {
+            family.clear();
+        }
+        let now_unix_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0);
         for database in cluster.open_databases() {
-            let stats = database.engine().store().stats();
+            let reading = DatabaseReading {
+                store: &database.engine().store().stats(),
+                engine: &database.engine().stats(),
+                now_unix_ms,
+            };
             let labels = DatabaseLabels {
                 database: database.descriptor.name.clone(),
             };
-            gauges
-                .keys
-                .get_or_create(&labels)
-                .set(gauge(stats.live_keys));
-            gauges
-                .memory_bytes
-                .get_or_create(&labels)
-                .set(gauge(stats.approx_memory_bytes));
-            if let Some(limit) = stats.memory_limit_bytes {
-                gauges
-                    .memory_limit_bytes
-                    .get_or_create(&labels)
-                    .set(gauge(limit));
-            }
-            gauges
-                .wal_bytes
-                .get_or_create(&labels)
-                .set(gauge(stats.wal_bytes));
-            gauges
-                .wal_syncs
-                .get_or_create(&labels)
-                .set(gauge(stats.wal_syncs));
-            let engine = database.engine().stats();
-            gauges
-                .commits
-                .get_or_create(&labels)
-                .set(gauge(engine.commits));
-            gauges
-                .rollbacks
-                .get_or_create(&labels)
-                .set(gauge(engine.rollbacks));
-            if let Some(snapshot) = &stats.last_snapshot {
-                let age_ms = now_ms.saturating_sub(snapshot.created_unix_ms);
-                gauges
-                    .snapshot_age_seconds
-                    .get_or_create(&labels)
-                    .set(age_ms as f64 / 1000.0);
-                gauges
-                    .snapshot_bytes
-                    .get_or_create(&labels)
-                    .set(gauge(snapshot.bytes));
+            for (family, (_, _, read)) in self.databases.iter().zip(DATABASE_GAUGES) {
+                if let Some(value) = read(&reading) {
+                    family.get_or_create(&labels).set(value);
+                }
             }
         }
         let process = crate::process::read();

@@ -617,6 +617,18 @@ async fn metrics_count_what_happens() {
     assert!(
         sample(
             &text,
+            "bytedata_database_committed_batches{database=\"bytedata\"}"
+        ) >= 0.0
+    );
+    assert!(
+        sample(
+            &text,
+            "bytedata_database_wal_sync_seconds{database=\"bytedata\"}"
+        ) >= 0.0
+    );
+    assert!(
+        sample(
+            &text,
             "bytedata_statements_total{kind=\"point_read\",outcome=\"ok\"}"
         ) >= 1.0
     );

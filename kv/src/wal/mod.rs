@@ -190,6 +190,24 @@ pub(crate) struct Wal {
     durable_lsn: u64,
     /// fdatasyncs of segments with frames in them, for monitoring group commit.
     syncs: u64,
+    /// Time spent in those fdatasyncs.
+    sync_nanos: u64,
+    /// Calls of `append` (commit groups) and the batches they carried.
+    appends: u64,
+    appended_batches: u64,
+}
+
+/// What the log has done since open, for monitoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalCounters {
+    pub syncs: u64,
+    pub sync_nanos: u64,
+    pub groups: u64,
+    pub batches: u64,
+}
+
+fn elapsed_nanos(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A batch handed to the log: its LSN and its encoding.
@@ -259,6 +277,9 @@ impl Wal {
             written_lsn: first_lsn - 1,
             durable_lsn: first_lsn - 1,
             syncs: 0,
+            sync_nanos: 0,
+            appends: 0,
+            appended_batches: 0,
         })
     }
 
@@ -300,6 +321,9 @@ impl Wal {
             written_lsn: segment.last_lsn,
             durable_lsn: segment.last_lsn,
             syncs: 0,
+            sync_nanos: 0,
+            appends: 0,
+            appended_batches: 0,
         }
     }
 
@@ -321,6 +345,8 @@ impl Wal {
             self.written_lsn + 1,
             "WAL LSNs must be consecutive"
         );
+        self.appends += 1;
+        self.appended_batches += items.len() as u64;
         self.buf.clear();
         let mut start = 0;
         while start < items.len() {
@@ -370,6 +396,7 @@ impl Wal {
         if self.durable_lsn == self.written_lsn {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         self.active.file.sync_data().map_err(|e| {
             Error::io(
                 format!("fdatasync of WAL segment {}", self.active.path.display()),
@@ -378,11 +405,17 @@ impl Wal {
         })?;
         self.durable_lsn = self.written_lsn;
         self.syncs += 1;
+        self.sync_nanos += elapsed_nanos(started);
         Ok(())
     }
 
-    pub fn syncs(&self) -> u64 {
-        self.syncs
+    pub fn counters(&self) -> WalCounters {
+        WalCounters {
+            syncs: self.syncs,
+            sync_nanos: self.sync_nanos,
+            groups: self.appends,
+            batches: self.appended_batches,
+        }
     }
 
     /// What a background sync needs: the file, and the LSN its sync will cover.
@@ -394,11 +427,13 @@ impl Wal {
         )
     }
 
-    /// Records that a background sync made everything up to `lsn` durable.
-    pub fn synced_through(&mut self, lsn: u64) {
+    /// Records that a background sync, which took `sync_nanos`, made everything up to
+    /// `lsn` durable.
+    pub fn synced_through(&mut self, lsn: u64, sync_nanos: u64) {
         assert!(lsn <= self.written_lsn);
         self.durable_lsn = self.durable_lsn.max(lsn);
         self.syncs += 1;
+        self.sync_nanos += sync_nanos;
     }
 
     fn rotate(&mut self) -> Result<()> {

@@ -234,7 +234,9 @@ impl Connection {
         tag: &str,
     ) {
         let elapsed = started.elapsed();
-        self.session.statement_finished(prepared, elapsed, tag);
+        if crate::metrics::COUNTING {
+            self.session.statement_finished(prepared, elapsed, tag);
+        }
         let statement = prepared.statement();
         let Some(min) = self.session.settings().log_min_duration() else {
             return;

@@ -110,6 +110,10 @@ pub struct Figures {
     pub snapshot_age_seconds: Option<f64>,
     pub point_reads: Latency,
     pub range_reads: Latency,
+    /// Mean fdatasync of the WAL, and commits per group commit (over the interval, or
+    /// since the databases were opened for `--once`).
+    pub fsync_mean_ms: Option<f64>,
+    pub commits_per_group: Option<f64>,
     pub top: Vec<TopStatement>,
 }
 
@@ -141,7 +145,25 @@ impl Figures {
                 .unwrap_or(0.0);
             (commits - before).max(0.0) / elapsed.as_secs_f64().max(1e-3)
         });
+        // The ratio of two counters' growth: over the interval, or since open.
+        let ratio = |numerator: &str, denominator: &str| {
+            let (mut top, mut bottom) = (value(numerator), value(denominator));
+            if let Some((before, _)) = earlier {
+                top -= before.sum(numerator, &by_database).unwrap_or(0.0);
+                bottom -= before.sum(denominator, &by_database).unwrap_or(0.0);
+            }
+            (bottom > 0.0).then(|| top / bottom)
+        };
         Figures {
+            fsync_mean_ms: ratio(
+                "bytedata_database_wal_sync_seconds",
+                "bytedata_database_wal_syncs",
+            )
+            .map(|s| s * 1000.0),
+            commits_per_group: ratio(
+                "bytedata_database_committed_batches",
+                "bytedata_database_commit_groups",
+            ),
             uptime_seconds: now.sum("bytedata_uptime_seconds", &[]).unwrap_or(0.0),
             connections: now.sum("bytedata_connections", &[]).unwrap_or(0.0),
             connections_limit: now.sum("bytedata_connections_limit", &[]),
@@ -286,12 +308,19 @@ mod tests {
             "bytedata_database_commits{database=\"a\"} 300\n\
              bytedata_database_commits{database=\"b\"} 5\n\
              bytedata_database_keys{database=\"a\"} 9\n\
+             bytedata_database_wal_syncs{database=\"a\"} 10\n\
+             bytedata_database_wal_sync_seconds{database=\"a\"} 0.02\n\
+             bytedata_database_commit_groups{database=\"a\"} 10\n\
+             bytedata_database_committed_batches{database=\"a\"} 40\n\
              bytedata_uptime_seconds 61\n",
         );
         let all = Figures::compute(&now, Some((&before, Duration::from_secs(2))), None);
         assert_eq!(all.commits_per_second, Some(100.0));
         assert_eq!(all.keys, 9.0);
         assert_eq!(all.uptime_seconds, 61.0);
+        assert_eq!(all.commits_per_group, Some(4.0));
+        let fsync = all.fsync_mean_ms.expect("syncs happened");
+        assert!((fsync - 2.0).abs() < 1e-9, "{fsync}");
         let b = Figures::compute(&now, Some((&before, Duration::from_secs(2))), Some("b"));
         assert_eq!(b.commits_per_second, Some(0.0));
         assert_eq!(b.keys, 0.0);

@@ -89,6 +89,12 @@ fn summary(figures: &Figures) -> Vec<String> {
         Some(age) => format!("Snapshot: {} ago", duration(age)),
         None => "Snapshot: none".to_owned(),
     };
+    let wal_sync = match (figures.fsync_mean_ms, figures.commits_per_group) {
+        (Some(fsync), Some(group)) => {
+            format!("fsync avg {}  commits/group {group:.1}", millis(fsync))
+        }
+        _ => "fsync -".to_owned(),
+    };
     vec![
         format!("Uptime: {}", duration(figures.uptime_seconds)),
         connections,
@@ -99,6 +105,7 @@ fn summary(figures: &Figures) -> Vec<String> {
         snapshot,
         latency("GET", &figures.point_reads),
         latency("RANGE", &figures.range_reads),
+        wal_sync,
     ]
 }
 
@@ -187,7 +194,7 @@ fn draw(
 ) {
     let [title, body, top, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(7),
+        Constraint::Length(8),
         Constraint::Min(4),
         Constraint::Length(1),
     ])
@@ -207,6 +214,7 @@ fn draw(
                 Line::from(format!("{}   {}   {}", s[4], s[5], s[6])),
                 Line::from(s[7].clone()),
                 Line::from(s[8].clone()),
+                Line::from(s[9].clone()),
             ]
         }
         (None, None) => vec![Line::from("waiting for the first scrape")],

@@ -94,6 +94,26 @@ pub struct Cluster {
     activity: Arc<super::activity::Activity>,
 }
 
+/// Deepest directory nesting `directory_bytes` follows (a store's layout is two deep).
+const MAX_DIRECTORY_DEPTH: usize = 8;
+
+/// The bytes of the files under `dir`; what cannot be read counts nothing.
+fn directory_bytes(dir: &std::path::Path, depth: usize) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() && depth < MAX_DIRECTORY_DEPTH => {
+                directory_bytes(&entry.path(), depth + 1)
+            }
+            Ok(meta) if meta.is_file() => meta.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// The smallest memory budget a database may have.
 pub use bytedata_kv::MIN_MEMORY_LIMIT_BYTES;
 /// The key encrypted databases are sealed under, and its public id.
@@ -304,6 +324,15 @@ impl Cluster {
             .database(&txn, name)?
             .ok_or_else(|| SqlError::new("3D000", format!("database \"{name}\" does not exist")))?;
         self.open_database(descriptor)
+    }
+
+    /// Bytes a database keeps on disk — every file of its store (WAL, snapshots, value
+    /// log, keys) — open or not; 0 for one that lives in memory.
+    pub fn database_disk_bytes(&self, id: u32) -> u64 {
+        match &self.options.data_dir {
+            Some(dir) => directory_bytes(&dir.join("base").join(id.to_string()), 0),
+            None => 0,
+        }
     }
 
     fn open_database(&self, descriptor: DatabaseDescriptor) -> Result<Arc<Database>> {

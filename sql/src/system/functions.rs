@@ -74,8 +74,7 @@ enum Kind {
     /// A relation's size in bytes: the keys and values of its rows, its indexes' entries,
     /// or both — what the statement's snapshot holds, measured by a scan.
     RelationSize(SizeOf),
-    /// The current database's bytes on disk (WAL, snapshot, value log); NULL for
-    /// another database.
+    /// A database's bytes on disk (every file of its store), by name or OID.
     DatabaseSize,
 }
 
@@ -437,28 +436,44 @@ impl CatalogFunction {
             }
             Kind::DatabaseSize => {
                 let context = self.statement_context()?;
-                let current = &context.database.descriptor;
+                let snapshot = self.snapshot()?;
                 let by_name = args.first().is_some_and(|a| is_text(a.data_type()));
-                let is_current: Vec<bool> = if by_name {
+                // As PostgreSQL: an unknown name is an error, an unknown OID is NULL.
+                let ids: Vec<Option<u32>> = if by_name {
                     texts(args, 0)?
                         .into_iter()
-                        .map(|name| name.as_deref() == Some(current.name.as_str()))
-                        .collect()
+                        .map(|name| {
+                            let Some(name) = name else { return Ok(None) };
+                            match snapshot.databases.iter().find(|d| d.name == name) {
+                                Some(database) => Ok(Some(database.id)),
+                                None => Err(into_datafusion(SqlError::new(
+                                    "3D000",
+                                    format!("database \"{name}\" does not exist"),
+                                ))),
+                            }
+                        })
+                        .collect::<DfResult<_>>()?
                 } else {
                     ints(args, 0)?
                         .into_iter()
-                        .map(|oid| oid == Some(i64::from(current.id)))
+                        .map(|oid| {
+                            let oid = oid?;
+                            snapshot
+                                .databases
+                                .iter()
+                                .find(|d| i64::from(d.id) == oid)
+                                .map(|d| d.id)
+                        })
                         .collect()
                 };
-                let stats = context.database.engine().store().stats();
-                let bytes = stats.wal_bytes
-                    + stats.last_snapshot.as_ref().map_or(0, |s| s.bytes)
-                    + stats.value_log.as_ref().map_or(0, |v| v.bytes);
-                let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
                 Arc::new(Int64Array::from(
-                    is_current
-                        .into_iter()
-                        .map(|current| current.then_some(bytes))
+                    ids.into_iter()
+                        .map(|id| {
+                            id.map(|id| {
+                                let bytes = context.cluster.database_disk_bytes(id);
+                                i64::try_from(bytes).unwrap_or(i64::MAX)
+                            })
+                        })
                         .collect::<Vec<_>>(),
                 ))
             }
