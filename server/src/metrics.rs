@@ -159,8 +159,11 @@ struct DatabaseReading<'a> {
 
 type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
 
-/// Per-database gauges: name, help, and how to read the value (`None`: no sample).
-const DATABASE_GAUGES: &[(&str, &str, fn(&DatabaseReading) -> Option<f64>)] = &[
+/// How a per-database gauge reads its value (`None`: no sample for that database).
+type ReadGauge = fn(&DatabaseReading) -> Option<f64>;
+
+/// Per-database gauges: name, help, and how to read the value.
+const DATABASE_GAUGES: &[(&str, &str, ReadGauge)] = &[
     ("database_keys", "Live keys in a database's store", |r| {
         Some(r.store.live_keys as f64)
     }),
