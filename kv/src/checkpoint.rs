@@ -92,6 +92,7 @@ impl Inner {
             "snapshot written"
         );
         state.last = Some(info.clone());
+        state.written += 1;
         state.last_at = Instant::now();
         state.retry_after = None;
         prune(durable, self.options.snapshots_kept)?;

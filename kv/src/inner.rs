@@ -68,6 +68,8 @@ pub(crate) struct Durable {
 
 pub(crate) struct CheckpointState {
     pub last: Option<SnapshotInfo>,
+    /// Snapshots written since open.
+    pub written: u64,
     pub last_at: Instant,
     pub retry_after: Option<Instant>,
 }

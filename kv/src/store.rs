@@ -60,6 +60,8 @@ pub struct Stats {
     pub committed_batches: u64,
     pub wal_bytes_since_snapshot: u64,
     pub last_snapshot: Option<SnapshotInfo>,
+    /// Snapshots written since open.
+    pub snapshots_written: u64,
     pub open_views: usize,
     pub gc_pending_keys: usize,
     /// In an encrypted store: the id of the master key its data keys are sealed under.
@@ -267,6 +269,7 @@ impl Store {
                     wal: Mutex::new(recovered.wal),
                     checkpoints: Mutex::new(CheckpointState {
                         last: recovered.last_snapshot,
+                        written: 0,
                         last_at: Instant::now(),
                         retry_after: None,
                     }),
@@ -479,24 +482,27 @@ impl Store {
     pub fn stats(&self) -> Stats {
         let inner = self.inner();
         let visible_lsn = inner.visible_lsn.load(Ordering::Acquire);
-        let (durable_lsn, wal_segments, wal_bytes, wal, since, last_snapshot) = match &inner.durable
-        {
-            None => (visible_lsn, 0, 0, WalCounters::default(), 0, None),
-            Some(durable) => {
-                let (durable_lsn, (segments, bytes), counters) = {
-                    let wal = durable.wal.lock();
-                    (wal.durable_lsn(), wal.size(), wal.counters())
-                };
-                (
-                    durable_lsn,
-                    segments,
-                    bytes,
-                    counters,
-                    durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
-                    durable.checkpoints.lock().last.clone(),
-                )
-            }
-        };
+        let (durable_lsn, wal_segments, wal_bytes, wal, since, (last_snapshot, snapshots_written)) =
+            match &inner.durable {
+                None => (visible_lsn, 0, 0, WalCounters::default(), 0, (None, 0)),
+                Some(durable) => {
+                    let (durable_lsn, (segments, bytes), counters) = {
+                        let wal = durable.wal.lock();
+                        (wal.durable_lsn(), wal.size(), wal.counters())
+                    };
+                    (
+                        durable_lsn,
+                        segments,
+                        bytes,
+                        counters,
+                        durable.wal_bytes_since_snapshot.load(Ordering::Relaxed),
+                        {
+                            let checkpoints = durable.checkpoints.lock();
+                            (checkpoints.last.clone(), checkpoints.written)
+                        },
+                    )
+                }
+            };
         Stats {
             live_keys: inner.index.live_keys(),
             index_entries: inner.index.entries(),
@@ -513,6 +519,7 @@ impl Store {
             committed_batches: wal.batches,
             wal_bytes_since_snapshot: since,
             last_snapshot,
+            snapshots_written,
             open_views: inner.views.count(),
             gc_pending_keys: inner.apply.lock().pending(),
             master_key_id: inner

@@ -514,11 +514,13 @@ fn checkpoints_replace_the_log_and_keep_two_snapshots() {
         "{segments:?}"
     );
     assert_eq!(store.stats().wal_bytes_since_snapshot, 0);
+    assert_eq!(store.stats().snapshots_written, 3);
     assert_eq!(
         store.checkpoint().unwrap().unwrap().lsn,
         lsns[2],
         "nothing new, no new snapshot"
     );
+    assert_eq!(store.stats().snapshots_written, 3, "none was written");
     drop(store);
 
     let reopened = sim_store(&fs, options);

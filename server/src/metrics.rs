@@ -226,6 +226,16 @@ const DATABASE_GAUGES: &[(&str, &str, ReadGauge)] = &[
         |r| Some(r.store.last_snapshot.as_ref()?.bytes as f64),
     ),
     (
+        "database_snapshot_duration_seconds",
+        "How long writing a database's last snapshot took",
+        |r| Some(r.store.last_snapshot.as_ref()?.duration.as_secs_f64()),
+    ),
+    (
+        "database_snapshots_written",
+        "Snapshots a database's store wrote since it was opened",
+        |r| Some(r.store.snapshots_written as f64),
+    ),
+    (
         "database_value_log_bytes",
         "Bytes in a hybrid database's value log",
         |r| Some(r.store.value_log.as_ref()?.bytes as f64),
@@ -256,6 +266,7 @@ pub struct Metrics {
     http_seconds: Family<RouteLabels, Histogram>,
     uptime_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     connections: Gauge,
+    connections_by_state: Family<StateLabels, Gauge>,
     connections_limit: Gauge,
     databases: Vec<Family<DatabaseLabels, FloatGauge>>,
     process: ProcessGauges,
@@ -268,6 +279,11 @@ struct ProcessGauges {
     cpu_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     open_fds: Gauge,
     max_fds: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -296,6 +312,12 @@ impl Metrics {
             "connections",
             "Client connections open now (PostgreSQL protocol)",
             connections.clone(),
+        );
+        let connections_by_state: Family<StateLabels, Gauge> = Family::default();
+        registry.register(
+            "connections_by_state",
+            "Client connections by what they do (pg_stat_activity's state)",
+            connections_by_state.clone(),
         );
         let connections_limit = Gauge::default();
         connections_limit.set(max_connections as i64);
@@ -386,6 +408,7 @@ impl Metrics {
         );
         Arc::new(Metrics {
             registry: Mutex::new(registry),
+            connections_by_state,
             process,
             statement_errors,
             started: Instant::now(),
@@ -445,6 +468,21 @@ impl Metrics {
     pub fn render(&self, cluster: &Cluster, connections: &Connections) -> Result<String, String> {
         self.uptime_seconds.set(self.uptime().as_secs_f64());
         self.connections.set(connections.active() as i64);
+        self.connections_by_state.clear();
+        for state in bytedata_sql::activity::State::ALL {
+            self.connections_by_state
+                .get_or_create(&StateLabels {
+                    state: state.name(),
+                })
+                .set(0);
+        }
+        for backend in cluster.activity().backends() {
+            self.connections_by_state
+                .get_or_create(&StateLabels {
+                    state: backend.status().state.name(),
+                })
+                .inc();
+        }
         let _ = &self.connections_limit;
         for family in &self.databases {
             family.clear();

@@ -606,6 +606,14 @@ async fn metrics_count_what_happens() {
         ) >= 1.0
     );
     assert_eq!(sample(&text, "bytedata_connections "), 1.0);
+    assert_eq!(
+        sample(&text, "bytedata_connections_by_state{state=\"idle\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "bytedata_connections_by_state{state=\"active\"}"),
+        0.0
+    );
     assert!(
         sample(
             &text,

@@ -62,6 +62,7 @@ mod writer;
 // The API the server (and the tests and benchmarks) use; nothing else is public.
 pub use bridge::text::cell_text;
 pub use bridge::{ColumnBuilder, field, finish_column, pg_type_of};
+pub use context::activity;
 pub use context::cluster::{
     Cluster, ClusterOptions, Database, MIN_MEMORY_LIMIT_BYTES, MasterKey, rotate_master_key,
 };

@@ -55,6 +55,13 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 4] = [
+        State::Active,
+        State::Idle,
+        State::IdleInTransaction,
+        State::IdleInTransactionAborted,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             State::Active => "active",
