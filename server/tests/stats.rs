@@ -205,6 +205,44 @@ async fn statements_are_counted_by_shape() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+
+    // Statements over HTTP count too: /v1/sql by its statement, the rows API by the
+    // statement it runs.
+    let http = server.http.expect("the HTTP listener is on");
+    for id in [2, 3] {
+        let body = format!(r#"{{"query": "SELECT v FROM s WHERE id = $1", "params": [{id}]}}"#);
+        let posted = std::process::Command::new("curl")
+            .args(["-sf", "--data-binary", &body])
+            .arg(format!("http://{http}/v1/sql"))
+            .output()
+            .unwrap();
+        assert!(posted.status.success(), "{posted:?}");
+    }
+    let got = std::process::Command::new("curl")
+        .arg("-sf")
+        .arg(format!(
+            "http://{http}/v1/databases/bytedata/tables/s/rows/1"
+        ))
+        .output()
+        .unwrap();
+    assert!(got.status.success(), "{got:?}");
+    let row = client
+        .query_one(
+            "SELECT calls, rows FROM pg_stat_statements WHERE query = 'SELECT v FROM s WHERE id = $1'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (2, 2));
+    let by_key: i64 = client
+        .query_one(
+            "SELECT coalesce(sum(calls), 0)::int8 FROM pg_stat_statements WHERE query LIKE '%\"s\"%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(by_key, 1, "the rows API's point read");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,7 +23,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytedata_pgtypes::{DataType, Value};
-use bytedata_sql::{QueryResult, Session, SqlError, TableInfo};
+use bytedata_sql::{PreparedStatement, QueryResult, Session, SqlError, TableInfo};
 use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json_};
 
@@ -171,7 +171,37 @@ pub(super) fn execute(
     if let Err(error) = &result {
         metrics.statement_error(error.code);
     }
-    Ok(result?)
+    record(session, &statement, started, result?)
+}
+
+/// Counts a statement the HTTP API ran in the statistics views (`pg_stat_statements`,
+/// `pg_stat_database`), as the wire's statements are counted. A query's rows are read
+/// here to be counted; the API answers them whole anyway.
+pub(super) fn record(
+    session: &Session,
+    statement: &PreparedStatement,
+    started: std::time::Instant,
+    result: QueryResult,
+) -> Result<QueryResult, ApiError> {
+    if !crate::metrics::COUNTING {
+        return Ok(result);
+    }
+    let (result, tag) = match result {
+        QueryResult::Rows { schema, rows, tag } => {
+            let batches = blocking(rows.collect())?;
+            let count: usize = batches.iter().map(|batch| batch.num_rows()).sum();
+            let command = tag.clone().unwrap_or_else(|| format!("SELECT {count}"));
+            let rows = bytedata_sql::Rows::Batches(batches);
+            (QueryResult::Rows { schema, rows, tag }, command)
+        }
+        QueryResult::Command { tag } => {
+            let command = tag.clone();
+            (QueryResult::Command { tag }, command)
+        }
+        other => return Ok(other),
+    };
+    session.statement_finished(statement, started.elapsed(), &tag);
+    Ok(result)
 }
 
 /// The rows of a query result as JSON objects.

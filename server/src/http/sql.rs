@@ -12,7 +12,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use bytedata_sql::{PreparedStatement, QueryResult, Session, SqlError};
+use bytedata_sql::{PreparedStatement, QueryResult, Session};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value as Json_, json};
@@ -117,7 +117,8 @@ async fn run_all(
 }
 
 /// One query string: with parameters, one statement bound to them. Counted in the
-/// statement metrics by its last statement's kind.
+/// statement metrics by its last statement's kind, and — when it is one statement — in
+/// the statement statistics as a PostgreSQL client's statement is.
 async fn run(
     metrics: &Metrics,
     session: &mut Session,
@@ -125,43 +126,50 @@ async fn run(
     params: &[Json_],
 ) -> Result<QueryResult, ApiError> {
     let started = std::time::Instant::now();
-    let result = run_uncounted(session, query, params).await;
-    let kind = bytedata_sql::parse(query)
-        .ok()
-        .and_then(|statements| statements.last().map(StatementKind::of))
-        .unwrap_or(StatementKind::other);
+    let parsed = match session.parse_cached(query) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            metrics.statement(StatementKind::other, false, started.elapsed());
+            metrics.statement_error(error.code);
+            return Err(error.into());
+        }
+    };
+    let kind = parsed.last().map_or(StatementKind::other, |last| {
+        StatementKind::of_prepared(last)
+    });
+    let result = run_parsed(session, query, &parsed, params).await;
     metrics.statement(kind, result.is_ok(), started.elapsed());
     if let Err(error) = &result {
         metrics.statement_error(error.error.code);
     }
-    result
+    match (result, &parsed[..]) {
+        (Ok(result), [statement]) => super::rows::record(session, statement, started, result),
+        (result, _) => result,
+    }
 }
 
-async fn run_uncounted(
+async fn run_parsed(
     session: &mut Session,
     query: &str,
+    parsed: &[std::sync::Arc<PreparedStatement>],
     params: &[Json_],
 ) -> Result<QueryResult, ApiError> {
     if params.is_empty() {
+        // The text was parsed into the session's cache just before: not parsed again.
         let mut results = blocking(session.execute(query))?;
         return results
             .pop()
             .ok_or_else(|| ApiError::new("42601", "the query is empty"));
     }
-    let mut statements = bytedata_sql::parse(query)?;
-    if statements.len() != 1 {
+    let [prepared] = parsed else {
         return Err(ApiError::new(
             "42601",
             "a query with parameters must be exactly one statement",
         ));
-    }
-    let prepared = statements
-        .pop()
-        .map(PreparedStatement::new)
-        .ok_or_else(|| SqlError::internal("a parsed statement vanished"))?;
+    };
     let description = blocking(session.describe(prepared.statement(), &[]))?;
     let texts: Vec<Option<Bytes>> = params.iter().map(|p| text_of(p).map(Bytes::from)).collect();
     let values =
         crate::wire::params::decode(&description, &[], &texts, &session.settings().time_zone())?;
-    Ok(blocking(session.execute_prepared(&prepared, &values))?)
+    Ok(blocking(session.execute_prepared(prepared, &values))?)
 }

@@ -74,11 +74,16 @@ impl Session {
 
     /// Counts a finished statement: its row counts for `pg_stat_database` and its call
     /// for `pg_stat_statements`. `tag` is its command tag (`SELECT 3`, `INSERT 0 1`).
+    /// Sessions the server did not register (HTTP requests') are counted too.
     pub fn statement_finished(&self, prepared: &PreparedStatement, elapsed: Duration, tag: &str) {
-        let Some(registered) = &self.backend else {
-            return;
-        };
-        registered.counters.count_tag(tag);
+        match &self.backend {
+            Some(registered) => registered.counters.count_tag(tag),
+            None => self
+                .cluster
+                .activity()
+                .database(self.database.descriptor.id)
+                .count_tag(tag),
+        }
         let rows = tag
             .rsplit(' ')
             .next()
