@@ -233,6 +233,19 @@ fn has_subquery(expr: &Expr) -> bool {
     found
 }
 
+/// Roughly the name DataFusion gives an expression: its text with casts left out, since
+/// DataFusion names `CAST(x AS t)` after `x` alone (`'1'::int` and `'1'::bigint` clash).
+fn datafusion_name(expr: &Expr) -> String {
+    let mut expr = expr.clone();
+    let _ = ast::visit_expressions_mut(&mut expr, |e: &mut Expr| {
+        if let Expr::Cast { expr: inner, .. } = e {
+            *e = std::mem::replace(inner.as_mut(), Expr::value(ast::Value::Null));
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    expr.to_string()
+}
+
 /// Gives distinct aliases to select items DataFusion would name alike — the same
 /// expression twice, or several subqueries (all named `(<subquery>)`) — since PostgreSQL
 /// allows duplicate output names and DataFusion does not. Call after `output_names`:
@@ -244,7 +257,7 @@ pub fn disambiguate(statement: &mut Statement) {
                 let mut seen = std::collections::HashSet::new();
                 for item in &mut select.projection {
                     if let SelectItem::UnnamedExpr(expr) = item {
-                        let text = expr.to_string();
+                        let text = datafusion_name(expr);
                         if has_subquery(expr) || !seen.insert(text) {
                             *counter += 1;
                             let alias = ast::Ident::with_quote('"', format!("?column?{counter}"));
