@@ -34,6 +34,22 @@ pub fn all_scalar(args: &[ColumnarValue]) -> bool {
     args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
 }
 
+/// Runs a row-wise function: `invoke` gets every argument as an array of one length (one
+/// row for a call on scalars) and its result goes back as DataFusion takes it.
+pub fn invoke_on_arrays(
+    args: &datafusion::logical_expr::ScalarFunctionArgs,
+    invoke: impl FnOnce(&[ArrayRef], usize) -> DfResult<ArrayRef>,
+) -> DfResult<ColumnarValue> {
+    let scalar = all_scalar(&args.args);
+    let rows = if scalar { 1 } else { args.number_rows.max(1) };
+    let arrays = args
+        .args
+        .iter()
+        .map(|a| a.to_array(rows))
+        .collect::<DfResult<Vec<_>>>()?;
+    function_result(invoke(&arrays, rows)?, scalar)
+}
+
 /// A function's result array as DataFusion takes it back: its one value as a scalar for a
 /// call on scalars, else the array.
 pub fn function_result(array: ArrayRef, scalar: bool) -> DfResult<ColumnarValue> {

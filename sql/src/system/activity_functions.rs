@@ -220,15 +220,7 @@ impl ScalarUDFImpl for ActivityFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let scalar = crate::bridge::all_scalar(&args.args);
-        let rows = if scalar { 1 } else { args.number_rows.max(1) };
-        let arrays = args
-            .args
-            .iter()
-            .map(|a| a.to_array(rows))
-            .collect::<DfResult<Vec<_>>>()?;
-        let array = self.invoke(&arrays, rows)?;
-        crate::bridge::function_result(array, scalar)
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| self.invoke(arrays, rows))
     }
 }
 
