@@ -136,7 +136,7 @@ pub fn encode_field(
                 (DataType::Char(_), Value::Text(s)) => {
                     push_escaped(out, s.trim_end_matches(' ').as_bytes())
                 }
-                (DataType::Text | DataType::Varchar(_), Value::Text(s)) => {
+                (DataType::Text | DataType::Varchar(_) | DataType::Name, Value::Text(s)) => {
                     push_escaped(out, s.as_bytes())
                 }
                 (DataType::Bytea, Value::Bytea(b)) => push_escaped(out, b),
@@ -271,7 +271,7 @@ pub fn decode_field(
             reader.at += used;
             Value::Numeric(value)
         }
-        DataType::Text | DataType::Varchar(_) => {
+        DataType::Text | DataType::Varchar(_) | DataType::Name => {
             let raw = reader.escaped()?;
             Value::Text(
                 String::from_utf8(raw).map_err(|_| KeyError::Malformed("text is not UTF-8"))?,

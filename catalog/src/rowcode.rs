@@ -92,7 +92,10 @@ pub fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &DataType) -> Result<(
             put_varint(out, body.len() as u64);
             out.extend_from_slice(&body);
         }
-        (DataType::Text | DataType::Varchar(_) | DataType::Char(_), Value::Text(s))
+        (
+            DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Name,
+            Value::Text(s),
+        )
         | (DataType::Json | DataType::Jsonb, Value::Json(s)) => {
             put_varint(out, s.len() as u64);
             out.extend_from_slice(s.as_bytes());
@@ -173,7 +176,9 @@ pub fn decode_value(raw: &[u8], ty: &DataType) -> Result<Value, RowError> {
             }
             Value::Numeric(value.with_display_scale(scale))
         }
-        DataType::Text | DataType::Varchar(_) | DataType::Char(_) => Value::Text(utf8(raw)?),
+        DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Name => {
+            Value::Text(utf8(raw)?)
+        }
         DataType::Json | DataType::Jsonb => Value::Json(utf8(raw)?),
         DataType::Bytea => Value::Bytea(raw.to_vec()),
         DataType::Array(element) => {

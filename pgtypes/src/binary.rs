@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::input::parse_text;
 use crate::types::DataType;
 use crate::value::{Interval, Value};
-use crate::zone::Zone;
 
 /// Elements an array parameter may claim before anything is read: the claim is checked
 /// against the bytes as they are read, this bounds the allocation made up front.
@@ -244,7 +243,7 @@ where
 pub fn decode(bytes: &[u8], ty: &DataType) -> Result<Value> {
     // Text inside binary values (text, json, the digits of a numeric) is read by the
     // type's input function; none of it depends on a time zone.
-    let zone = Zone::UTC;
+    let options = crate::input::InputOptions::UTC;
     Ok(match ty {
         DataType::Bool => Value::Bool(fixed::<1>(bytes, "boolean")?[0] != 0),
         DataType::Int2 => Value::Int2(i16::from_be_bytes(fixed(bytes, "smallint")?)),
@@ -258,11 +257,15 @@ pub fn decode(bytes: &[u8], ty: &DataType) -> Result<Value> {
         DataType::Float8 => Value::Float8(f64::from_be_bytes(fixed(bytes, "double precision")?)),
         DataType::Numeric { .. } => {
             let text = numeric_from_binary(bytes).ok_or_else(|| bad_binary("numeric"))?;
-            parse_text(&text, ty, &zone)?
+            parse_text(&text, ty, &options)?
         }
-        DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Json => {
+        DataType::Text
+        | DataType::Varchar(_)
+        | DataType::Char(_)
+        | DataType::Name
+        | DataType::Json => {
             let text = std::str::from_utf8(bytes).map_err(|_| invalid_utf8())?;
-            parse_text(text, ty, &zone)?
+            parse_text(text, ty, &options)?
         }
         DataType::Jsonb => {
             let (version, rest) = bytes.split_first().ok_or_else(|| bad_binary("jsonb"))?;
@@ -273,7 +276,7 @@ pub fn decode(bytes: &[u8], ty: &DataType) -> Result<Value> {
                 ));
             }
             let text = std::str::from_utf8(rest).map_err(|_| invalid_utf8())?;
-            parse_text(text, ty, &zone)?
+            parse_text(text, ty, &options)?
         }
         DataType::Bytea => Value::Bytea(bytes.to_vec()),
         DataType::Date => Value::Date(i32::from_be_bytes(fixed(bytes, "date")?)),

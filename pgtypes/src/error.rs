@@ -13,6 +13,7 @@ pub struct Error {
     pub code: &'static str,
     pub message: String,
     pub detail: Option<String>,
+    pub hint: Option<String>,
 }
 
 impl Error {
@@ -22,11 +23,17 @@ impl Error {
             code,
             message: message.into(),
             detail: None,
+            hint: None,
         }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
         self
     }
 

@@ -49,6 +49,7 @@ pub mod value;
 pub mod zone;
 
 pub use error::{Error, Result};
+pub use input::InputOptions;
 pub use numeric::Numeric;
 pub use output::TextOptions;
 pub use types::DataType;

@@ -31,6 +31,9 @@ pub enum DataType {
     Json,
     Jsonb,
     Array(Box<DataType>),
+    /// `name`: an identifier, text of at most 63 bytes (longer input is cut, as
+    /// PostgreSQL cuts it). Last, so stored descriptors keep their variant numbers.
+    Name,
 }
 
 impl DataType {
@@ -57,6 +60,7 @@ impl DataType {
             DataType::Json => 114,
             DataType::Jsonb => 3802,
             DataType::Array(element) => element.array_oid(),
+            DataType::Name => 19,
         }
     }
 
@@ -84,6 +88,7 @@ impl DataType {
             DataType::Jsonb => 3807,
             // No arrays of arrays: PostgreSQL arrays are multi-dimensional instead.
             DataType::Array(element) => element.array_oid(),
+            DataType::Name => 1003,
         }
     }
 
@@ -112,6 +117,7 @@ impl DataType {
             | DataType::Timestamp
             | DataType::TimestampTz => 8,
             DataType::Interval | DataType::Uuid => 16,
+            DataType::Name => 64,
             _ => -1,
         }
     }
@@ -144,6 +150,7 @@ impl DataType {
             DataType::Json => "json".into(),
             DataType::Jsonb => "jsonb".into(),
             DataType::Array(element) => format!("{}[]", element.display_name()),
+            DataType::Name => "name".into(),
         }
     }
 
@@ -177,6 +184,7 @@ pub fn array_oid_of(element: u32) -> u32 {
         25 => 1009,
         1043 => 1015,
         1042 => 1014,
+        19 => 1003,
         17 => 1001,
         1082 => 1182,
         1083 => 1183,
@@ -204,6 +212,7 @@ pub fn element_oid(array_oid: u32) -> u32 {
         1231 => 1700,
         1015 => 1043,
         1014 => 1042,
+        1003 => 19,
         1001 => 17,
         1182 => 1082,
         1183 => 1083,
@@ -219,8 +228,8 @@ pub fn element_oid(array_oid: u32) -> u32 {
 
 impl DataType {
     /// The type a PostgreSQL type OID names, for values typed by clients (parameters).
-    /// Catalog types without a column type of their own map to the nearest one: `name`
-    /// and `"char"` to text, `oid` to bigint. `None` for types ByteData does not hold.
+    /// Catalog types without a column type of their own map to the nearest one:
+    /// `"char"` and `unknown` to text, `oid` to bigint. `None` for types ByteData does not hold.
     pub fn from_oid(oid: u32) -> Option<DataType> {
         Some(match oid {
             16 => DataType::Bool,
@@ -233,7 +242,8 @@ impl DataType {
                 precision: None,
                 scale: None,
             },
-            25 | 19 | 705 | 18 => DataType::Text,
+            25 | 705 | 18 => DataType::Text,
+            19 => DataType::Name,
             26 => DataType::Int8,
             1043 => DataType::Varchar(None),
             1042 => DataType::Char(1),
@@ -277,14 +287,15 @@ mod tests {
     fn array_and_element_oids_are_inverse() {
         for element in [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 17, 1082, 1083, 1114, 1184, 1186, 2950,
-            114, 3802,
+            114, 3802, 19,
         ] {
             assert_eq!(element_oid(array_oid_of(element)), element);
             let ty = DataType::from_oid(element).unwrap();
             assert_eq!(ty.oid(), element);
             assert_eq!(ty.array_oid(), array_oid_of(element));
         }
-        assert_eq!(DataType::from_oid(19), Some(DataType::Text));
+        assert_eq!(DataType::from_oid(19), Some(DataType::Name));
+        assert_eq!(DataType::Name.display_name(), "name");
         assert_eq!(DataType::from_oid(600), None);
     }
 }

@@ -107,6 +107,22 @@ impl Zone {
         }
     }
 
+    /// The zone's abbreviation at an instant (`PST`, `CEST`, `UTC`), as the non-ISO date
+    /// styles print it; `None` for a fixed offset other than UTC.
+    pub fn abbreviation_at(&self, unix_micros: i64) -> Option<String> {
+        use chrono_tz::OffsetName;
+        match self {
+            Zone::Fixed(0) => Some("UTC".to_owned()),
+            Zone::Fixed(_) => None,
+            Zone::Named(tz) => {
+                let utc = chrono::DateTime::from_timestamp_micros(unix_micros)?;
+                tz.offset_from_utc_datetime(&utc.naive_utc())
+                    .abbreviation()
+                    .map(str::to_owned)
+            }
+        }
+    }
+
     /// The offset for a wall-clock time in this zone (microseconds since 1970, local):
     /// the earlier one when clocks go back, the one before the jump when they go forward.
     pub fn offset_of_local(&self, local_micros: i64) -> i32 {

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the SQL layer's hot pieces: key encoding, row decoding into
 //! Arrow, point and range statements on the fast path beside the same statements planned
 //! by DataFusion (`SET bytedata.fast_path = off`), measured in one run, and statements
-//! over many rows (a whole-table aggregate, a bulk INSERT … SELECT). Run with
+//! over many rows (a whole-table aggregate, a bulk INSERT … SELECT), and what a new
+//! connection costs. Run with
 //! `cargo bench -p bytedata-sql`; the table in docs/benchmarks.md comes from this file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -238,5 +239,23 @@ fn bulk_statements(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, codec, statements, bulk_statements);
+/// What a connection costs the SQL layer: a session over the DataFusion state every
+/// connection shares, beside building that state for one connection alone (what each
+/// connection paid before it was shared).
+fn connections(c: &mut Criterion) {
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    // The shared state is built once, by the first session.
+    drop(Session::new(Arc::clone(&cluster), "bytedata", "bytedata").unwrap());
+    let mut group = c.benchmark_group("connection");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("a new session, DataFusion state shared", |b| {
+        b.iter(|| black_box(Session::new(Arc::clone(&cluster), "bytedata", "bytedata").unwrap()))
+    });
+    group.bench_function("a DataFusion state built for one connection", |b| {
+        b.iter(|| black_box(bytedata_sql::fresh_state().unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, codec, statements, bulk_statements, connections);
 criterion_main!(benches);

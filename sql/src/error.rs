@@ -89,7 +89,7 @@ impl From<bytedata_pgtypes::Error> for SqlError {
             code: error.code,
             message: error.message,
             detail: error.detail,
-            hint: None,
+            hint: error.hint,
         }
     }
 }

@@ -71,6 +71,7 @@ pub use context::result::{QueryResult, Rows, ValueRows, text_rows};
 pub use context::settings::{REPORTED_SETTINGS, Settings};
 pub use copy::{CopyFormat, CopyIn, CopyOptions};
 pub use error::{Result, SqlError};
+pub use planner::fresh_state;
 pub use session::describe::Description;
 pub use session::tables::TableInfo;
 pub use session::{PreparedStatement, ReadKind, Session, is_transaction_control};

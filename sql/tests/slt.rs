@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bytedata_pgtypes::TextOptions;
 use bytedata_sql::{Cluster, ClusterOptions, QueryResult, Session, SqlError};
 use datafusion::arrow::datatypes::DataType;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
@@ -89,10 +88,7 @@ impl AsyncDB for Engine {
             }
             QueryResult::Rows { schema, rows, .. } => {
                 let batches = rows.collect().await.map_err(EngineError)?;
-                let options = TextOptions {
-                    extra_float_digits: self.session.settings().extra_float_digits(),
-                    time_zone: self.session.settings().time_zone(),
-                };
+                let options = self.session.text_options();
                 let rows = bytedata_sql::text_rows(&batches, &options)
                     .into_iter()
                     .map(|row| {

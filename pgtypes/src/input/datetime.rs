@@ -9,6 +9,8 @@
 
 use chrono::NaiveDate;
 
+use super::InputOptions;
+use super::fields;
 use crate::calendar::{
     MICROS_PER_DAY, MICROS_PER_SECOND, PG_EPOCH_DAYS, PG_EPOCH_MICROS, days_from_civil,
     now_unix_micros,
@@ -170,7 +172,8 @@ fn special(lower: &str) -> Option<Special> {
 }
 
 /// A `date`: days since 2000-01-01 (`i32::MAX`/`MIN` for ±infinity).
-pub fn parse_date(text: &str, zone: &Zone) -> Result<i32> {
+pub fn parse_date(text: &str, options: &InputOptions) -> Result<i32> {
+    let zone = &options.zone;
     let trimmed = text.trim();
     let lower = trimmed.to_ascii_lowercase();
     let days = match special(&lower) {
@@ -183,10 +186,17 @@ pub fn parse_date(text: &str, zone: &Zone) -> Result<i32> {
             // A time after the date is allowed and ignored.
             let date = trimmed.split([' ', 'T']).next().unwrap_or(trimmed);
             let bc = lower.ends_with(" bc");
-            if bc {
-                date_part(&format!("{date} BC"), text, "date")?
+            let iso = if bc {
+                date_part(&format!("{date} BC"), text, "date")
             } else {
-                date_part(date, text, "date")?
+                date_part(date, text, "date")
+            };
+            match iso {
+                Ok(days) => days,
+                // Not ISO: the other forms PostgreSQL reads.
+                Err(_) => fields::decode(text, options.date_order, "date")?
+                    .days
+                    .ok_or_else(|| syntax("date", text))?,
             }
         }
     };
@@ -230,7 +240,8 @@ fn split_zone(text: &str) -> (&str, Option<Zone>) {
 
 /// A timestamp as microseconds since 2000-01-01: wall-clock time for `timestamp`; for
 /// `timestamptz` (`with_zone`) the UTC instant, a zone-less text read in `zone`.
-pub fn parse_timestamp(text: &str, with_zone: bool, zone: &Zone) -> Result<i64> {
+pub fn parse_timestamp(text: &str, with_zone: bool, options: &InputOptions) -> Result<i64> {
+    let zone = &options.zone;
     let ty = if with_zone {
         "timestamp with time zone"
     } else {
@@ -263,6 +274,34 @@ pub fn parse_timestamp(text: &str, with_zone: bool, zone: &Zone) -> Result<i64> 
         };
         return Ok(unix - PG_EPOCH_MICROS);
     }
+    match parse_iso_timestamp(trimmed, text, with_zone, zone, ty) {
+        Ok(micros) => Ok(micros),
+        // Not ISO: the other forms PostgreSQL reads.
+        Err(_) => {
+            let decoded = fields::decode(text, options.date_order, ty)?;
+            let days = decoded.days.ok_or_else(|| syntax(ty, text))?;
+            let local_unix = (days + i64::from(PG_EPOCH_DAYS)) * MICROS_PER_DAY
+                + decoded.time_micros.unwrap_or(0);
+            let unix = match (with_zone, decoded.zone) {
+                (true, explicit) => {
+                    let offset = explicit.unwrap_or(*zone).offset_of_local(local_unix);
+                    local_unix - i64::from(offset) * MICROS_PER_SECOND
+                }
+                (false, _) => local_unix,
+            };
+            Ok(unix - PG_EPOCH_MICROS)
+        }
+    }
+}
+
+/// An ISO 8601 timestamp (`2024-02-29 13:45:06.5+02`), the form most text has.
+fn parse_iso_timestamp(
+    trimmed: &str,
+    text: &str,
+    with_zone: bool,
+    zone: &Zone,
+    ty: &str,
+) -> Result<i64> {
     let (body, explicit) = split_zone(trimmed);
     let bc = body.to_ascii_lowercase().ends_with(" bc");
     let body = if bc {
@@ -301,32 +340,49 @@ mod tests {
     use super::*;
     use crate::output::{format_date, format_timestamp, format_timestamptz};
 
+    fn in_zone(zone: &Zone) -> InputOptions {
+        InputOptions {
+            zone: *zone,
+            ..InputOptions::UTC
+        }
+    }
+
     fn show_ts(text: &str) -> String {
-        format_timestamp(parse_timestamp(text, false, &Zone::UTC).unwrap() + PG_EPOCH_MICROS)
+        format_timestamp(
+            parse_timestamp(text, false, &InputOptions::UTC).unwrap() + PG_EPOCH_MICROS,
+        )
     }
 
     fn show_tstz(text: &str, zone: &Zone) -> String {
-        let micros = parse_timestamp(text, true, zone).unwrap() + PG_EPOCH_MICROS;
+        let micros = parse_timestamp(text, true, &in_zone(zone)).unwrap() + PG_EPOCH_MICROS;
         format_timestamptz(micros, zone.offset_at(micros))
     }
 
     #[test]
     fn dates() {
-        let show = |t: &str| format_date(parse_date(t, &Zone::UTC).unwrap() + PG_EPOCH_DAYS);
+        let show =
+            |t: &str| format_date(parse_date(t, &InputOptions::UTC).unwrap() + PG_EPOCH_DAYS);
         assert_eq!(show("2024-02-29"), "2024-02-29");
         assert_eq!(show(" 20240229 "), "2024-02-29");
         assert_eq!(show("0001-12-31 BC"), "0001-12-31 BC");
         assert_eq!(show("epoch"), "1970-01-01");
         assert_eq!(show("2024-02-29 10:00:00"), "2024-02-29");
         assert_eq!(
-            parse_date("2023-02-29", &Zone::UTC).unwrap_err().code,
+            parse_date("2023-02-29", &InputOptions::UTC)
+                .unwrap_err()
+                .code,
             "22008"
         );
         assert_eq!(
-            parse_date("tomorrowish", &Zone::UTC).unwrap_err().code,
+            parse_date("tomorrowish", &InputOptions::UTC)
+                .unwrap_err()
+                .code,
             "22007"
         );
-        assert_eq!(parse_date("infinity", &Zone::UTC).unwrap(), i32::MAX);
+        assert_eq!(
+            parse_date("infinity", &InputOptions::UTC).unwrap(),
+            i32::MAX
+        );
     }
 
     #[test]
@@ -378,13 +434,13 @@ mod tests {
             "2024-01-01 11:00:00+00"
         );
         assert_eq!(
-            parse_timestamp("2024-13-01", false, &Zone::UTC)
+            parse_timestamp("2024-13-01", false, &InputOptions::UTC)
                 .unwrap_err()
                 .code,
             "22008"
         );
         assert_eq!(
-            parse_timestamp("yesterdayish", false, &Zone::UTC)
+            parse_timestamp("yesterdayish", false, &InputOptions::UTC)
                 .unwrap_err()
                 .code,
             "22007"

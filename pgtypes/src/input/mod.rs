@@ -5,6 +5,7 @@
 //! SQLSTATE (22P02, 22003, 22007, 22008, 22001).
 
 mod datetime;
+mod fields;
 mod interval;
 
 pub use datetime::{parse_date, parse_time, parse_timestamp};
@@ -17,6 +18,22 @@ use crate::types::DataType;
 use crate::typmod::{apply_char_typmod, apply_numeric_typmod};
 use crate::value::Value;
 use crate::zone::Zone;
+
+/// Session settings that change how text is read: the time zone zone-less timestamptz
+/// text is in, and `DateStyle`'s field order for dates like `01/02/03`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    pub zone: Zone,
+    pub date_order: crate::output::DateOrder,
+}
+
+impl InputOptions {
+    /// UTC and month-day-year: for text that depends on neither.
+    pub const UTC: InputOptions = InputOptions {
+        zone: Zone::UTC,
+        date_order: crate::output::DateOrder::Mdy,
+    };
+}
 
 fn invalid(type_name: &str, text: &str) -> Error {
     Error::invalid_text(type_name, text)
@@ -144,8 +161,8 @@ pub fn parse_uuid(text: &str) -> Result<[u8; 16]> {
 }
 
 /// The value of type `ty` that `text` spells, as PostgreSQL's input function reads it.
-/// `zone` is the session time zone (zone-less timestamptz input is read in it).
-pub fn parse_text(text: &str, ty: &DataType, zone: &Zone) -> Result<Value> {
+/// `options` are the session's time zone and date order.
+pub fn parse_text(text: &str, ty: &DataType, options: &InputOptions) -> Result<Value> {
     Ok(match ty {
         DataType::Bool => Value::Bool(parse_bool(text)?),
         DataType::Int2 => Value::Int2(parse_integer(text, ty)? as i16),
@@ -169,21 +186,34 @@ pub fn parse_text(text: &str, ty: &DataType, zone: &Zone) -> Result<Value> {
         DataType::Text | DataType::Varchar(_) | DataType::Char(_) => {
             Value::Text(apply_char_typmod(text, ty)?)
         }
+        DataType::Name => Value::Text(name_text(text)),
         DataType::Bytea => Value::Bytea(parse_bytea(text)?),
-        DataType::Date => Value::Date(parse_date(text, zone)?),
+        DataType::Date => Value::Date(parse_date(text, options)?),
         DataType::Time => Value::Time(parse_time(text)?),
-        DataType::Timestamp => Value::Timestamp(parse_timestamp(text, false, zone)?),
-        DataType::TimestampTz => Value::TimestampTz(parse_timestamp(text, true, zone)?),
+        DataType::Timestamp => Value::Timestamp(parse_timestamp(text, false, options)?),
+        DataType::TimestampTz => Value::TimestampTz(parse_timestamp(text, true, options)?),
         DataType::Interval => Value::Interval(parse_interval(text)?),
         DataType::Uuid => Value::Uuid(parse_uuid(text)?),
         DataType::Json => Value::Json(normalize_json(text, false)?),
         DataType::Jsonb => Value::Json(normalize_json(text, true)?),
-        DataType::Array(element) => Value::Array(parse_array(text, element, zone)?),
+        DataType::Array(element) => Value::Array(parse_array(text, element, options)?),
     })
 }
 
+/// PostgreSQL's `NAMEDATALEN` less its terminator: the longest name in bytes.
+pub const MAX_NAME_BYTES: usize = 63;
+
+/// A `name`: the text cut to 63 bytes, at a character boundary.
+pub fn name_text(text: &str) -> String {
+    let mut end = text.len().min(MAX_NAME_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 /// A one-dimensional array literal: `{1,2,NULL}`, `{"a b","c"}`.
-fn parse_array(text: &str, element: &DataType, zone: &Zone) -> Result<Vec<Value>> {
+fn parse_array(text: &str, element: &DataType, options: &InputOptions) -> Result<Vec<Value>> {
     let malformed = || Error::new("22P02", format!("malformed array literal: \"{text}\""));
     let body = text
         .trim()
@@ -228,7 +258,7 @@ fn parse_array(text: &str, element: &DataType, zone: &Zone) -> Result<Vec<Value>
         items.push(if !quoted && item.eq_ignore_ascii_case("null") {
             Value::Null
         } else {
-            parse_text(&item, element, zone)?
+            parse_text(&item, element, options)?
         });
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
@@ -256,7 +286,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str, ty: DataType) -> Result<Value> {
-        parse_text(text, &ty, &Zone::UTC)
+        parse_text(text, &ty, &InputOptions::UTC)
     }
 
     #[test]

@@ -70,32 +70,45 @@ pub fn format_timestamptz(micros_utc: i64, offset_seconds: i32) -> String {
     }
 }
 
-/// PostgreSQL's default interval style: `1 year 2 mons 3 days 04:05:06`.
+/// PostgreSQL's default interval style: `1 year 2 mons 3 days 04:05:06`. A field after a
+/// negative one shows its sign even when positive (`-1 days +04:00:00`), so the text
+/// reads back as the same interval.
 pub fn format_interval(months: i32, days: i32, micros: i64) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let mut is_zero = true;
+    let mut is_before = false;
     let (years, months) = (months / 12, months % 12);
-    let plural = |n: i64, unit: &str| -> String {
-        if n == 1 {
-            format!("{n} {unit}")
-        } else {
-            format!("{n} {unit}s")
+    for (value, unit) in [
+        (i64::from(years), "year"),
+        (i64::from(months), "mon"),
+        (i64::from(days), "day"),
+    ] {
+        if value == 0 {
+            continue;
         }
-    };
-    if years != 0 {
-        parts.push(plural(i64::from(years), "year"));
+        if !is_zero {
+            out.push(' ');
+        }
+        if is_before && value > 0 {
+            out.push('+');
+        }
+        let plural = if value == 1 { "" } else { "s" };
+        let _ = write!(out, "{value} {unit}{plural}");
+        is_before = value < 0;
+        is_zero = false;
     }
-    if months != 0 {
-        parts.push(plural(i64::from(months), "mon"));
+    if is_zero || micros != 0 {
+        if !is_zero {
+            out.push(' ');
+        }
+        if micros < 0 {
+            out.push('-');
+        } else if is_before {
+            out.push('+');
+        }
+        out.push_str(&format_hours_unbounded(micros.unsigned_abs()));
     }
-    if days != 0 {
-        parts.push(plural(i64::from(days), "day"));
-    }
-    if micros != 0 || parts.is_empty() {
-        let negative = micros < 0;
-        let time = format_hours_unbounded(micros.unsigned_abs());
-        parts.push(if negative { format!("-{time}") } else { time });
-    }
-    parts.join(" ")
+    out
 }
 
 /// `HH:MM:SS[.ffffff]` where hours may exceed 24 (for intervals).
@@ -142,5 +155,7 @@ mod tests {
         assert_eq!(format_time_of_day(-3_600_000_000), "23:00:00");
         assert_eq!(format_time_of_day(45_296_500_000), "12:34:56.5");
         assert_eq!(format_interval(0, -1, -1_000_000), "-1 days -00:00:01");
+        assert_eq!(format_interval(0, -1, 14_400_000_000), "-1 days +04:00:00");
+        assert_eq!(format_interval(-13, 2, 0), "-1 years -1 mons +2 days");
     }
 }

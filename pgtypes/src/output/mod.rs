@@ -5,14 +5,20 @@
 //!
 //! How values print depends on session settings, gathered in `TextOptions`.
 
+mod datestyle;
 mod datetime;
+mod intervalstyle;
 mod numbers;
 
 use std::fmt::Write;
 
+pub use datestyle::{
+    DateOrder, DateStyle, DateStyleSetting, format_date_styled, format_timestamp_styled,
+};
 pub use datetime::{
     format_date, format_interval, format_time_of_day, format_timestamp, format_timestamptz,
 };
+pub use intervalstyle::{IntervalStyle, format_interval_styled};
 pub use numbers::{format_decimal, format_f32, format_f64};
 
 use crate::calendar::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
@@ -26,6 +32,10 @@ pub struct TextOptions {
     pub extra_float_digits: i32,
     /// The session time zone (timestamptz prints in it).
     pub time_zone: Zone,
+    /// `DateStyle`: how dates and timestamps print.
+    pub date_style: DateStyleSetting,
+    /// `IntervalStyle`: how intervals print.
+    pub interval_style: IntervalStyle,
 }
 
 impl Default for TextOptions {
@@ -33,6 +43,8 @@ impl Default for TextOptions {
         TextOptions {
             extra_float_digits: 1,
             time_zone: Zone::UTC,
+            date_style: DateStyleSetting::default(),
+            interval_style: IntervalStyle::default(),
         }
     }
 }

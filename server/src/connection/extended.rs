@@ -140,12 +140,12 @@ impl Connection {
                 format!("too many portals (at most {MAX_PREPARED})"),
             ));
         }
-        let zone = self.session.settings().time_zone();
+        let input = self.session.settings().input_options();
         let params = crate::wire::params::decode(
             &prepared.description,
             &bind.parameter_format_codes,
             &bind.parameters,
-            &zone,
+            &input,
         )?;
         if let Some(columns) = &prepared.description.columns {
             let n = bind.result_column_format_codes.len();

@@ -78,13 +78,12 @@ pub(super) fn parse_value(
     match text {
         None => Ok(Value::Null),
         Some(text) => {
-            bytedata_pgtypes::input::parse_text(text, ty, &session.settings().time_zone()).map_err(
-                |error| {
+            bytedata_pgtypes::input::parse_text(text, ty, &session.settings().input_options())
+                .map_err(|error| {
                     let error = SqlError::from(error);
                     let detail = format!("column {name}: \"{text}\"");
                     ApiError::from(error.with_detail(detail))
-                },
-            )
+                })
         }
     }
 }

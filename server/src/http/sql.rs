@@ -169,7 +169,11 @@ async fn run_parsed(
     };
     let description = blocking(session.describe(prepared.statement(), &[]))?;
     let texts: Vec<Option<Bytes>> = params.iter().map(|p| text_of(p).map(Bytes::from)).collect();
-    let values =
-        crate::wire::params::decode(&description, &[], &texts, &session.settings().time_zone())?;
+    let values = crate::wire::params::decode(
+        &description,
+        &[],
+        &texts,
+        &session.settings().input_options(),
+    )?;
     Ok(blocking(session.execute_prepared(prepared, &values))?)
 }

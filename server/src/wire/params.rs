@@ -1,8 +1,8 @@
 //! Bind parameters: bytes from the client, in text or binary, to the values the
 //! statement runs with.
 
+use bytedata_pgtypes::InputOptions;
 use bytedata_pgtypes::Value;
-use bytedata_pgtypes::Zone;
 use bytedata_sql::Description;
 use bytedata_sql::SqlError;
 use bytes::Bytes;
@@ -26,7 +26,7 @@ pub fn decode(
     description: &Description,
     formats: &[i16],
     values: &[Option<Bytes>],
-    zone: &Zone,
+    input: &InputOptions,
 ) -> Result<Vec<ScalarValue>, SqlError> {
     if values.len() != description.params.len() {
         return Err(SqlError::new(
@@ -72,7 +72,7 @@ pub fn decode(
                 let text = std::str::from_utf8(bytes).map_err(|_| {
                     SqlError::new("22021", "invalid byte sequence for encoding \"UTF8\"")
                 })?;
-                bytedata_pgtypes::input::parse_text(text, &ty, zone)?
+                bytedata_pgtypes::input::parse_text(text, &ty, input)?
             }
         };
         let mut scalar = value_to_scalar(&value, &ty)?;

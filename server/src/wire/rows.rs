@@ -145,7 +145,7 @@ pub fn value_data_row(values: &[Value], types: &ColumnTypes, formats: &[i16]) ->
                 | (Value::Int8(_), DataType::Int8)
                 | (
                     Value::Text(_),
-                    DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+                    DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Name
                 )
         )
     }

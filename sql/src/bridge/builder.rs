@@ -102,7 +102,10 @@ fn append_value(
             }
             _ => return Err(wrong()),
         },
-        (SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_), Value::Text(s)) => {
+        (
+            SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) | SqlType::Name,
+            Value::Text(s),
+        ) => {
             put!(StringBuilder, s)
         }
         (SqlType::Json | SqlType::Jsonb, Value::Json(s)) => put!(StringBuilder, s),
@@ -159,6 +162,7 @@ fn append_null(
         SqlType::Text
         | SqlType::Varchar(_)
         | SqlType::Char(_)
+        | SqlType::Name
         | SqlType::Json
         | SqlType::Jsonb
         | SqlType::Uuid => downcast::<StringBuilder>(builder).append_null(),

@@ -10,7 +10,7 @@ use bytedata_pgtypes::calendar::{MICROS_PER_DAY, PG_EPOCH_DAYS, PG_EPOCH_MICROS}
 use bytedata_pgtypes::input::{parse_text, parse_uuid, reads_text};
 use bytedata_pgtypes::json::normalize_json;
 use bytedata_pgtypes::typmod::{apply_char_typmod, apply_numeric_typmod};
-use bytedata_pgtypes::{Interval, Value, Zone};
+use bytedata_pgtypes::{InputOptions, Interval, Value};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{
     DataType as ArrowType, Date32Type, Decimal128Type, Decimal256Type, Float32Type, Float64Type,
@@ -101,19 +101,24 @@ fn numeric_at(array: &ArrayRef, row: usize) -> Option<Numeric> {
 
 /// The value of one Arrow cell as a column of type `ty` stores it.
 pub fn value_at(array: &ArrayRef, row: usize, ty: &SqlType) -> Result<Value> {
-    value_at_in(array, row, ty, &Zone::UTC)
+    value_at_in(array, row, ty, &InputOptions::UTC)
 }
 
-/// `value_at`, reading text cells with PostgreSQL's input functions, zone-less
-/// timestamptz text in `zone`.
-pub fn value_at_in(array: &ArrayRef, row: usize, ty: &SqlType, zone: &Zone) -> Result<Value> {
+/// `value_at`, reading text cells with PostgreSQL's input functions and the session's
+/// `options` (zone-less timestamptz text in its zone, dates in its field order).
+pub fn value_at_in(
+    array: &ArrayRef,
+    row: usize,
+    ty: &SqlType,
+    options: &InputOptions,
+) -> Result<Value> {
     if array.is_null(row) {
         return Ok(Value::Null);
     }
     if reads_text(ty)
         && let Some(text) = string_at(array, row)
     {
-        return Ok(parse_text(text, ty, zone)?);
+        return Ok(parse_text(text, ty, options)?);
     }
     let arrow = array.data_type();
     let bad = || mismatch(ty, arrow);
@@ -157,6 +162,10 @@ pub fn value_at_in(array: &ArrayRef, row: usize, ty: &SqlType, zone: &Zone) -> R
         SqlType::Text | SqlType::Varchar(_) | SqlType::Char(_) => {
             let text = string_at(array, row).ok_or_else(bad)?;
             Value::Text(apply_char_typmod(text, ty)?)
+        }
+        SqlType::Name => {
+            let text = string_at(array, row).ok_or_else(bad)?;
+            Value::Text(bytedata_pgtypes::input::name_text(text))
         }
         SqlType::Json | SqlType::Jsonb => {
             let text = string_at(array, row).ok_or_else(bad)?;

@@ -5,8 +5,9 @@
 
 use bytedata_pgtypes::TextOptions;
 use bytedata_pgtypes::output::{
-    array_element, format_bytea, format_date, format_decimal, format_f32, format_f64,
-    format_interval, format_time_of_day, format_timestamp, format_timestamptz,
+    DateStyle, array_element, format_bytea, format_date, format_date_styled, format_decimal,
+    format_f32, format_f64, format_interval_styled, format_time_of_day, format_timestamp,
+    format_timestamp_styled, format_timestamptz,
 };
 use bytedata_pgtypes::types::element_oid;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -79,7 +80,13 @@ pub fn cell_text(
         DataType::Binary => format_bytea(array.as_binary::<i32>().value(row)),
         DataType::LargeBinary => format_bytea(array.as_binary::<i64>().value(row)),
         DataType::BinaryView => format_bytea(array.as_binary_view().value(row)),
-        DataType::Date32 => format_date(array.as_primitive::<Date32Type>().value(row)),
+        DataType::Date32 => {
+            let days = array.as_primitive::<Date32Type>().value(row);
+            match options.date_style.style {
+                DateStyle::Iso => format_date(days),
+                _ => format_date_styled(days, options.date_style),
+            }
+        }
         DataType::Time64(TimeUnit::Microsecond) => {
             format_time_of_day(array.as_primitive::<Time64MicrosecondType>().value(row))
         }
@@ -100,15 +107,30 @@ pub fn cell_text(
                     array.as_primitive::<TimestampNanosecondType>().value(row) / 1000
                 }
             };
-            if zone.is_some() {
-                format_timestamptz(micros, options.time_zone.offset_at(micros))
-            } else {
-                format_timestamp(micros)
+            let iso = options.date_style.style == DateStyle::Iso;
+            match (zone.is_some(), iso) {
+                (true, true) => format_timestamptz(micros, options.time_zone.offset_at(micros)),
+                (false, true) => format_timestamp(micros),
+                (true, false) => {
+                    let offset = options.time_zone.offset_at(micros);
+                    let abbreviation = options.time_zone.abbreviation_at(micros);
+                    format_timestamp_styled(
+                        micros.saturating_add(i64::from(offset) * 1_000_000),
+                        Some((abbreviation.as_deref(), offset)),
+                        options.date_style,
+                    )
+                }
+                (false, false) => format_timestamp_styled(micros, None, options.date_style),
             }
         }
         DataType::Interval(IntervalUnit::MonthDayNano) => {
             let value = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
-            format_interval(value.months, value.days, value.nanoseconds / 1000)
+            format_interval_styled(
+                value.months,
+                value.days,
+                value.nanoseconds / 1000,
+                options.interval_style,
+            )
         }
         DataType::List(_) if matches!(pg_oid, 22 | 30) => {
             // int2vector and oidvector: space-separated, no braces.

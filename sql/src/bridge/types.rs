@@ -40,6 +40,7 @@ pub fn arrow_type(ty: &SqlType) -> ArrowType {
         SqlType::Text
         | SqlType::Varchar(_)
         | SqlType::Char(_)
+        | SqlType::Name
         | SqlType::Json
         | SqlType::Jsonb
         | SqlType::Uuid => ArrowType::Utf8,

@@ -3,9 +3,11 @@
 //! - `StatementContext`: one statement's database, transaction, search path, role and
 //!   clock, placed in DataFusion's session config as an extension, so table providers and
 //!   functions find it there (nothing is global);
-//! - `SessionShared`: the session state DataFusion's functions share (sequence values,
-//!   the running statement's context and settings), since DataFusion hands functions only
-//!   their arguments;
+//! - `SessionShared`: the session state that outlives a statement (sequence values,
+//!   settings), reached from the statement's context;
+//! - `StatementLink`: how DataFusion's functions and rules, built once for every
+//!   connection, find the statement they run in — through the config options DataFusion
+//!   hands them;
 //! - `settings` (what SET and SHOW act on), `interrupt` (cancel and `statement_timeout`),
 //!   `cluster` (the databases and roles), `snapshot` (the catalog as the statement's
 //!   transaction sees it), `result` (what a statement returns), `activity` and
@@ -24,12 +26,12 @@ pub mod statements;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicI32, AtomicU64};
+use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, OnceLock};
 
 use bytedata_catalog::descriptor::{SchemaDescriptor, TableDescriptor};
 use bytedata_mvcc::Transaction;
-use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::InputOptions;
 use datafusion::catalog::{Session as DfSession, TableProvider};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::context::SessionState;
@@ -51,9 +53,9 @@ pub struct StatementContext {
     /// Tables this statement reads from elsewhere, by table id: the target of an UPDATE
     /// or DELETE with its hidden row id, the rows RETURNING reads.
     pub overrides: HashMap<u32, Arc<dyn TableProvider>>,
-    /// The session's DataFusion state before any statement: each state that plans with
-    /// this context (the statement's, a view's) starts from it.
-    pub base_state: SessionState,
+    /// The DataFusion state before any statement: each state that plans with this
+    /// context (the statement's, a view's) starts from it.
+    pub base_state: Arc<SessionState>,
     /// How many views deep this plan is.
     pub view_depth: usize,
     /// The transaction's start: what `now()` and `current_date` are.
@@ -64,11 +66,13 @@ pub struct StatementContext {
     pub cluster: Arc<Cluster>,
     /// The role the session runs as.
     pub user: String,
-    /// The session's time zone when the statement started (`TimeZone`): zone-less
-    /// timestamptz text is read in it.
-    pub time_zone: Zone,
+    /// How the session read text when the statement started: its `TimeZone` (zone-less
+    /// timestamptz text is read in it) and `DateStyle`'s field order.
+    pub input: InputOptions,
     /// The catalog as the system tables show it, loaded on first use (`system`).
     pub system: Arc<OnceLock<Arc<Snapshot>>>,
+    /// The session's state that outlives the statement (sequence values, settings).
+    pub shared: Arc<SessionShared>,
 }
 
 impl fmt::Debug for StatementContext {
@@ -143,15 +147,72 @@ pub fn statement_context(state: &dyn DfSession) -> DfResult<Arc<StatementContext
         .ok_or_else(|| DataFusionError::Internal("no statement context in the session".into()))
 }
 
-/// Session state shared with functions DataFusion calls (nextval, currval…).
+/// The link from DataFusion's config options to the statement they plan and run.
+///
+/// DataFusion builds its session state once for every connection (`planner::base`), so
+/// the functions, analyzer and optimizer rules in it belong to no session. What they are
+/// handed is the statement's `ConfigOptions` — at planning, at constant folding and in
+/// every physical expression — and this extension in them names the statement. It holds
+/// no settings DataFusion could set: `SET bytedata.…` is refused.
+#[derive(Clone, Debug, Default)]
+pub struct StatementLink {
+    context: Option<Arc<StatementContext>>,
+}
+
+impl StatementLink {
+    pub fn new(context: Arc<StatementContext>) -> Self {
+        StatementLink {
+            context: Some(context),
+        }
+    }
+}
+
+impl datafusion::config::ConfigExtension for StatementLink {
+    const PREFIX: &'static str = "bytedata";
+}
+
+impl datafusion::config::ExtensionOptions for StatementLink {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn datafusion::config::ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, _value: &str) -> DfResult<()> {
+        Err(DataFusionError::Configuration(format!(
+            "unrecognized configuration parameter \"bytedata.{key}\""
+        )))
+    }
+
+    fn entries(&self) -> Vec<datafusion::config::ConfigEntry> {
+        Vec::new()
+    }
+}
+
+/// The statement `options` were made for (see `StatementLink`).
+pub fn linked_context(
+    options: &datafusion::config::ConfigOptions,
+) -> DfResult<Arc<StatementContext>> {
+    options
+        .extensions
+        .get::<StatementLink>()
+        .and_then(|link| link.context.clone())
+        .ok_or_else(|| DataFusionError::Internal("no statement is running".into()))
+}
+
+/// Session state shared with functions DataFusion calls (nextval, currval…), reached
+/// through the statement's context.
 pub struct SessionShared {
     pub currvals: Mutex<HashMap<u32, i64>>,
     pub last_sequence: Mutex<Option<u32>>,
-    /// The statement running, and the settings it runs with.
-    pub context: Mutex<Option<Arc<StatementContext>>>,
+    /// The settings the running statement runs with.
     pub settings: Mutex<Settings>,
-    /// Numbers the functions that run subqueries row by row (`planner::subquery`).
-    pub next_subquery: AtomicU64,
     /// The process id the server gave the connection (`pg_backend_pid()`).
     pub backend_pid: AtomicI32,
 }
@@ -161,9 +222,7 @@ impl SessionShared {
         SessionShared {
             currvals: Mutex::new(HashMap::new()),
             last_sequence: Mutex::new(None),
-            context: Mutex::new(None),
             settings: Mutex::new(Settings::new(user)),
-            next_subquery: AtomicU64::new(0),
             backend_pid: AtomicI32::new(0),
         }
     }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use bytedata_mvcc::IsolationLevel;
 
 use crate::error::{Result, SqlError};
+use bytedata_pgtypes::InputOptions;
 use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::output::{DateStyleSetting, IntervalStyle};
 
 /// Parameters PostgreSQL reports to clients when they change (ParameterStatus).
 pub const REPORTED_SETTINGS: &[&str] = &[
@@ -289,16 +291,21 @@ impl Settings {
                     value
                 }
             }
-            "DateStyle" => {
-                let upper = value.to_ascii_uppercase();
-                if !upper.contains("ISO") && !upper.is_empty() {
-                    return Err(SqlError::unsupported(format!("DateStyle \"{value}\"")));
+            "DateStyle" => self.date_style().parse_over(&value)?.to_string(),
+            // An enum parameter's error names it as the client spelled it, as PostgreSQL's.
+            "IntervalStyle" => match IntervalStyle::parse(&value) {
+                Ok(style) => style.name().to_owned(),
+                Err(error) => {
+                    let error = SqlError::from(error);
+                    return Err(SqlError {
+                        message: format!(
+                            "invalid value for parameter \"{}\": \"{value}\"",
+                            name.to_lowercase()
+                        ),
+                        ..error
+                    });
                 }
-                "ISO, MDY".to_owned()
-            }
-            "IntervalStyle" if !value.eq_ignore_ascii_case("postgres") => {
-                return Err(SqlError::unsupported(format!("IntervalStyle \"{value}\"")));
-            }
+            },
             _ => value,
         };
         Arc::make_mut(&mut self.values).insert(canonical.to_owned(), normalized);
@@ -391,13 +398,36 @@ impl Settings {
             .unwrap_or(1)
     }
 
-    /// The session time zone.
+    /// `DateStyle`: the output style and the field order.
+    pub fn date_style(&self) -> DateStyleSetting {
+        self.values
+            .get("DateStyle")
+            .and_then(|v| DateStyleSetting::default().parse_over(v).ok())
+            .unwrap_or_default()
+    }
+
     pub fn fast_path(&self) -> bool {
         self.values
             .get("bytedata.fast_path")
             .is_none_or(|v| v == "on")
     }
 
+    pub fn interval_style(&self) -> IntervalStyle {
+        self.values
+            .get("IntervalStyle")
+            .and_then(|v| IntervalStyle::parse(v).ok())
+            .unwrap_or_default()
+    }
+
+    /// How text is read: the time zone and `DateStyle`'s field order.
+    pub fn input_options(&self) -> InputOptions {
+        InputOptions {
+            zone: self.time_zone(),
+            date_order: self.date_style().order,
+        }
+    }
+
+    /// The session time zone.
     pub fn time_zone(&self) -> Zone {
         self.values
             .get("TimeZone")

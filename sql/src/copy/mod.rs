@@ -29,7 +29,7 @@ use bytedata_pgtypes::{DataType as SqlType, Value};
 pub(crate) use loader::{CopyLoader, Load, LoadReceiver};
 
 use crate::error::{Result, SqlError};
-use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::InputOptions;
 
 /// Rows per batch handed to the writer (typed rows to the loader thread, or text columns
 /// to the INSERT … SELECT path).
@@ -143,7 +143,8 @@ pub struct CopyIn {
     /// Name and type of each column a line holds: values are checked by the type's
     /// input function as their line arrives, so an error can name the line.
     targets: Vec<(String, SqlType)>,
-    zone: Zone,
+    /// The session's time zone and date order, for the values' text.
+    input: InputOptions,
     pub(crate) options: CopyOptions,
     pub(crate) txn: bytedata_mvcc::Transaction,
     pub(crate) autocommit: bool,
@@ -214,7 +215,7 @@ impl CopyIn {
         table: datafusion::sql::sqlparser::ast::ObjectName,
         columns: Vec<datafusion::sql::sqlparser::ast::Ident>,
         targets: Vec<(String, SqlType)>,
-        zone: Zone,
+        input: InputOptions,
         options: CopyOptions,
         txn: bytedata_mvcc::Transaction,
         autocommit: bool,
@@ -254,7 +255,7 @@ impl CopyIn {
             columns,
             width,
             targets,
-            zone,
+            input,
             options,
             txn,
             autocommit,
@@ -418,7 +419,7 @@ impl CopyIn {
                     self.targets.iter().zip(fields).zip(positions.iter())
                 {
                     let Some(text) = field else { continue };
-                    row[position] = bytedata_pgtypes::input::parse_text(&text, ty, &self.zone)
+                    row[position] = bytedata_pgtypes::input::parse_text(&text, ty, &self.input)
                         .map_err(|error| {
                             SqlError::from(error).with_detail(format!(
                                 "COPY {}, line {}, column {name}: \"{text}\"",
@@ -440,7 +441,7 @@ impl CopyIn {
                     if let Some(text) = field
                         && bytedata_pgtypes::input::reads_text(ty)
                         && let Err(error) =
-                            bytedata_pgtypes::input::parse_text(text, ty, &self.zone)
+                            bytedata_pgtypes::input::parse_text(text, ty, &self.input)
                     {
                         return Err(SqlError::from(error).with_detail(format!(
                             "COPY {}, line {}, column {name}: \"{text}\"",

@@ -130,7 +130,7 @@ pub(crate) async fn copy_rows(
         plan,
         &OnConflictPlan::Error,
         false,
-        &context.time_zone,
+        &context.input,
     )
     .await?;
     writers.finish()?;

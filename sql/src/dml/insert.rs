@@ -490,7 +490,7 @@ pub async fn insert(
         plan,
         &on_conflict,
         returning,
-        &context.time_zone,
+        &context.input,
     )
     .await?;
     writers.finish()?;
@@ -516,7 +516,7 @@ pub(super) async fn write_rows(
     plan: LogicalPlan,
     on_conflict: &OnConflictPlan,
     keep_rows: bool,
-    zone: &bytedata_pgtypes::Zone,
+    options: &bytedata_pgtypes::InputOptions,
 ) -> Result<(u64, Vec<Vec<Value>>)> {
     let physical = crate::planner::checked::physical_plan(state, &plan).await?;
     let mut stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
@@ -532,7 +532,7 @@ pub(super) async fn write_rows(
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         crate::context::StatementContext::check_interrupt(state)?;
-        let rows = batch_rows(&batch, &columns, 0, zone)?;
+        let rows = batch_rows(&batch, &columns, 0, options)?;
         writer.check_rows(&rows)?;
         if bulk {
             count += insert_bulk(writers, writer, rows, on_conflict, &mut kept, keep_rows)?;
@@ -693,7 +693,7 @@ pub(crate) async fn insert_plan(
         plan,
         &OnConflictPlan::Error,
         false,
-        &context.time_zone,
+        &context.input,
     )
     .await?;
     writers.finish()?;

@@ -43,7 +43,7 @@ use crate::bridge::value_at_in;
 use crate::context::StatementContext;
 use crate::error::{Result, SqlError};
 use crate::syntax::object_name;
-use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::InputOptions;
 
 /// The table a DML statement writes, or why it cannot.
 pub(crate) fn target_table(
@@ -204,19 +204,21 @@ fn check_assignable(source: &DataType, target: &SqlType, column: &str) -> Result
 }
 
 /// The rows of a batch as values of the given column types (the columns in order); text
-/// cells are read by the column type's input function, timestamps in `zone`.
+/// cells are read by the column type's input function, with the session's `options`.
 pub(crate) fn batch_rows(
     batch: &RecordBatch,
     columns: &[ColumnDescriptor],
     offset: usize,
-    zone: &Zone,
+    options: &InputOptions,
 ) -> Result<Vec<Vec<Value>>> {
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let values = columns
             .iter()
             .enumerate()
-            .map(|(i, column)| value_at_in(batch.column(offset + i), row, &column.data_type, zone))
+            .map(|(i, column)| {
+                value_at_in(batch.column(offset + i), row, &column.data_type, options)
+            })
             .collect::<Result<Vec<_>>>()?;
         rows.push(values);
     }

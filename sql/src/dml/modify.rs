@@ -220,7 +220,7 @@ impl Modify<'_> {
                 batch.column(width + j),
                 row,
                 &writer.codec.columns()[position].data_type,
-                &self.planner.context.time_zone,
+                &self.planner.context.input,
             )?;
         }
         Ok(new)
@@ -254,7 +254,7 @@ impl Modify<'_> {
         while let Some(batch) = stream.next().await {
             crate::context::StatementContext::check_interrupt(state)?;
             let batch = batch?;
-            let olds = batch_rows(&batch, &columns, 0, &self.planner.context.time_zone)?;
+            let olds = batch_rows(&batch, &columns, 0, &self.planner.context.input)?;
             let mut changes: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(olds.len());
             for (i, old) in olds.into_iter().enumerate() {
                 let key = Bytes::from(writer.codec.encode_key(&old)?);

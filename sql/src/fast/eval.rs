@@ -14,7 +14,7 @@ use bytedata_pgtypes::Value;
 use datafusion::scalar::ScalarValue;
 
 use super::{Decline, Operand};
-use bytedata_pgtypes::Zone;
+use bytedata_pgtypes::InputOptions;
 use bytedata_pgtypes::calendar::PG_EPOCH_MICROS;
 
 /// What an operand evaluates against.
@@ -22,7 +22,8 @@ pub(crate) struct Inputs<'a> {
     pub params: &'a [ScalarValue],
     /// The transaction's start, for `now()`.
     pub now: chrono::DateTime<chrono::Utc>,
-    pub zone: &'a Zone,
+    /// The session's time zone and date order, for text.
+    pub input: &'a InputOptions,
 }
 
 /// The outcome of a conversion: a value, or the statement leaves the fast path.
@@ -66,14 +67,14 @@ pub(crate) fn store_value(operand: &Operand, ty: &SqlType, inputs: &Inputs) -> C
         Operand::Null => Ok(Value::Null),
         Operand::Param(i) => {
             let scalar = inputs.params.get(*i).ok_or(Decline)?;
-            store_scalar(scalar, ty, inputs.zone)
+            store_scalar(scalar, ty, inputs.input)
         }
         Operand::Number(digits) if is_integer(ty) => {
             let v: i128 = digits.parse().map_err(|_| Decline)?;
             integer_of(ty, v).ok_or(Decline)
         }
         Operand::Text(text) if bytedata_pgtypes::input::reads_text(ty) => {
-            bytedata_pgtypes::input::parse_text(text, ty, inputs.zone).map_err(|_| Decline)
+            bytedata_pgtypes::input::parse_text(text, ty, inputs.input).map_err(|_| Decline)
         }
         Operand::Bool(b) if *ty == SqlType::Bool => Ok(Value::Bool(*b)),
         Operand::Now => {
@@ -82,7 +83,7 @@ pub(crate) fn store_value(operand: &Operand, ty: &SqlType, inputs: &Inputs) -> C
             match ty {
                 SqlType::TimestampTz => Ok(Value::TimestampTz(micros)),
                 SqlType::Timestamp => {
-                    let offset_s = i64::from(inputs.zone.offset_at(unix_micros));
+                    let offset_s = i64::from(inputs.input.zone.offset_at(unix_micros));
                     Ok(Value::Timestamp(micros + offset_s * 1_000_000))
                 }
                 _ => Err(Decline),
@@ -94,7 +95,7 @@ pub(crate) fn store_value(operand: &Operand, ty: &SqlType, inputs: &Inputs) -> C
 
 /// A parameter's value stored in a column: only when the parameter already has the
 /// column's representation (or is text the column's input function reads).
-fn store_scalar(scalar: &ScalarValue, ty: &SqlType, zone: &Zone) -> Converted {
+fn store_scalar(scalar: &ScalarValue, ty: &SqlType, input: &InputOptions) -> Converted {
     if scalar.is_null() {
         return Ok(Value::Null);
     }
@@ -110,7 +111,7 @@ fn store_scalar(scalar: &ScalarValue, ty: &SqlType, zone: &Zone) -> Converted {
         return Err(Decline);
     }
     let array = scalar.to_array().map_err(|_| Decline)?;
-    crate::bridge::value_at_in(&array, 0, ty, zone).map_err(|_| Decline)
+    crate::bridge::value_at_in(&array, 0, ty, input).map_err(|_| Decline)
 }
 
 /// The SQL type of an integer operand as PostgreSQL types it: a parameter by what it was

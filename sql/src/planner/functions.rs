@@ -2,8 +2,9 @@
 //! `lastval`), `version()`, `current_database()`, `current_schema()`,
 //! `current_setting()`, and the hidden row ids of tables without a primary key.
 //!
-//! DataFusion hands functions only their arguments, so these share the session's state
-//! (`SessionShared`), which holds the context of the statement running.
+//! These are built once for every connection; each call finds its statement (and through
+//! it the session's sequence values and settings) in the config options DataFusion hands
+//! it (`StatementLink`).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -21,8 +22,9 @@ use datafusion::logical_expr::{
 };
 use datafusion::scalar::ScalarValue;
 
-use crate::context::SessionShared;
+use crate::context::{StatementContext, linked_context};
 use crate::error::{SqlError, into_datafusion};
+use datafusion::config::ConfigOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
@@ -42,7 +44,6 @@ struct SessionFunction {
     name: &'static str,
     signature: Signature,
     returns: DataType,
-    shared: Arc<SessionShared>,
 }
 
 impl std::fmt::Debug for SessionFunction {
@@ -53,7 +54,7 @@ impl std::fmt::Debug for SessionFunction {
 
 impl PartialEq for SessionFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && Arc::ptr_eq(&self.shared, &other.shared)
+        self.kind == other.kind
     }
 }
 
@@ -78,17 +79,8 @@ fn text_arg(args: &[ColumnarValue], i: usize, rows: usize) -> DfResult<Vec<Optio
 }
 
 impl SessionFunction {
-    fn context(&self) -> DfResult<Arc<crate::context::StatementContext>> {
-        self.shared
-            .context
-            .lock()
-            .clone()
-            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))
-    }
-
     /// The sequence a `regclass` argument names (`'seq'`, `'schema.seq'`).
-    fn sequence(&self, name: &str) -> DfResult<SequenceDescriptor> {
-        let context = self.context()?;
+    fn sequence(&self, context: &StatementContext, name: &str) -> DfResult<SequenceDescriptor> {
         // The text is a (possibly qualified) name: unquoted parts fold to lower case.
         let dialect = datafusion::sql::sqlparser::dialect::PostgreSqlDialect {};
         let parsed = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
@@ -129,8 +121,23 @@ impl SessionFunction {
         Err(into_datafusion(SqlError::undefined_table(name)))
     }
 
-    fn invoke(&self, args: &[ColumnarValue], rows: usize) -> DfResult<ArrayRef> {
+    fn invoke(
+        &self,
+        options: &ConfigOptions,
+        args: &[ColumnarValue],
+        rows: usize,
+    ) -> DfResult<ArrayRef> {
         let rows = rows.max(1);
+        if self.kind == Kind::Version {
+            // The one function that needs no statement.
+            let version = format!(
+                "PostgreSQL {} on {}-linux, compiled by rustc, 64-bit",
+                crate::context::settings::SERVER_VERSION,
+                std::env::consts::ARCH
+            );
+            return Ok(std::sync::Arc::new(StringArray::from(vec![version; rows])));
+        }
+        let context = linked_context(options)?;
         let catalog_error = |e: bytedata_catalog::CatalogError| into_datafusion(e.into());
         Ok(match self.kind {
             Kind::Nextval | Kind::Currval => {
@@ -141,19 +148,18 @@ impl SessionFunction {
                         out.push(None);
                         continue;
                     };
-                    let sequence = self.sequence(&name)?;
+                    let sequence = self.sequence(&context, &name)?;
                     let value = if self.kind == Kind::Nextval {
-                        let context = self.context()?;
                         let value = context
                             .database
                             .catalog
                             .nextval(&sequence)
                             .map_err(catalog_error)?;
-                        self.shared.currvals.lock().insert(sequence.id, value);
-                        *self.shared.last_sequence.lock() = Some(sequence.id);
+                        context.shared.currvals.lock().insert(sequence.id, value);
+                        *context.shared.last_sequence.lock() = Some(sequence.id);
                         value
                     } else {
-                        *self.shared.currvals.lock().get(&sequence.id).ok_or_else(|| {
+                        *context.shared.currvals.lock().get(&sequence.id).ok_or_else(|| {
                             into_datafusion(SqlError::new(
                                 "55000",
                                 format!("currval of sequence \"{}\" is not yet defined in this session", sequence.name),
@@ -186,15 +192,15 @@ impl SessionFunction {
                         Some(array) => as_boolean_array(array)?.value(row),
                         None => true,
                     };
-                    let sequence = self.sequence(&name)?;
-                    let context = self.context()?;
+                    let sequence = self.sequence(&context, &name)?;
                     context
                         .database
                         .catalog
                         .setval(&sequence, values.value(row), is_called)
                         .map_err(catalog_error)?;
                     if is_called {
-                        self.shared
+                        context
+                            .shared
                             .currvals
                             .lock()
                             .insert(sequence.id, values.value(row));
@@ -204,20 +210,19 @@ impl SessionFunction {
                 std::sync::Arc::new(Int64Array::from(out))
             }
             Kind::Lastval => {
-                let last = self.shared.last_sequence.lock().ok_or_else(|| {
+                let last = context.shared.last_sequence.lock().ok_or_else(|| {
                     into_datafusion(SqlError::new(
                         "55000",
                         "lastval is not yet defined in this session",
                     ))
                 })?;
-                let value = self.shared.currvals.lock().get(&last).copied();
+                let value = context.shared.currvals.lock().get(&last).copied();
                 std::sync::Arc::new(Int64Array::from(vec![value; rows]))
             }
             Kind::NextRowId => {
                 let ids_array =
                     datafusion::arrow::compute::cast(&args[0].to_array(rows)?, &DataType::Int64)?;
                 let ids = as_int64_array(&ids_array)?;
-                let context = self.context()?;
                 let mut out = Vec::with_capacity(rows);
                 for row in 0..rows {
                     let table = u32::try_from(ids.value(row))
@@ -233,19 +238,15 @@ impl SessionFunction {
                 std::sync::Arc::new(Int64Array::from(out))
             }
             Kind::Version => {
-                let version = format!(
-                    "PostgreSQL {} on {}-linux, compiled by rustc, 64-bit",
-                    crate::context::settings::SERVER_VERSION,
-                    std::env::consts::ARCH
-                );
-                std::sync::Arc::new(StringArray::from(vec![version; rows]))
+                return Err(into_datafusion(SqlError::internal(
+                    "version() without a plan",
+                )));
             }
             Kind::CurrentDatabase => {
-                let name = self.context()?.database.descriptor.name.clone();
+                let name = context.database.descriptor.name.clone();
                 std::sync::Arc::new(StringArray::from(vec![name; rows]))
             }
             Kind::CurrentSchema => {
-                let context = self.context()?;
                 let schema = context
                     .search_schemas()
                     .map_err(into_datafusion)?
@@ -256,7 +257,7 @@ impl SessionFunction {
             }
             Kind::CurrentSetting => {
                 let names = text_arg(args, 0, rows)?;
-                let settings = self.shared.settings.lock().clone();
+                let settings = context.shared.settings.lock().clone();
                 let values = names
                     .into_iter()
                     .map(|name| name.map(|n| settings.get(&n)).transpose())
@@ -297,7 +298,7 @@ impl ScalarUDFImpl for SessionFunction {
         } else {
             args.number_rows
         };
-        let array = self.invoke(&args.args, rows)?;
+        let array = self.invoke(&args.config_options, &args.args, rows)?;
         if rows == 1 && scalar && args.number_rows <= 1 {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                 &array, 0,
@@ -308,7 +309,7 @@ impl ScalarUDFImpl for SessionFunction {
 }
 
 /// Registers the session's functions in its DataFusion state.
-pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
+pub fn register(state: &mut SessionState) {
     let text = || TypeSignature::Exact(vec![DataType::Utf8]);
     let functions = [
         (
@@ -378,13 +379,18 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
             name,
             signature,
             returns,
-            shared: shared.clone(),
         };
         let _ = datafusion::execution::FunctionRegistry::register_udf(
             state,
             Arc::new(ScalarUDF::new_from_impl(function)),
         );
     }
+    let _ = datafusion::execution::FunctionRegistry::register_udf(
+        state,
+        Arc::new(ScalarUDF::new_from_impl(TypeOf {
+            signature: Signature::any(1, Volatility::Immutable),
+        })),
+    );
     for name in ["generate_series", "range"] {
         if let Some(inner) = state
             .table_functions()
@@ -440,5 +446,50 @@ fn nanosecond_timestamp(value: &ScalarValue) -> ScalarValue {
             ScalarValue::TimestampNanosecond(scaled(v, 1_000_000_000), tz.clone())
         }
         other => other.clone(),
+    }
+}
+
+/// `pg_typeof(x)`: the PostgreSQL type of its argument, by name (`integer`,
+/// `character varying`), read from the argument's field as planned.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TypeOf {
+    signature: Signature,
+}
+
+/// The name PostgreSQL's `regtype` output gives a type OID.
+fn type_name(oid: u32) -> String {
+    match oid {
+        26 => "oid".into(),
+        18 => "\"char\"".into(),
+        705 => "unknown".into(),
+        2206 => "regtype".into(),
+        2205 => "regclass".into(),
+        _ => bytedata_pgtypes::DataType::from_oid(oid)
+            .map_or_else(|| "text".into(), |ty| ty.display_name()),
+    }
+}
+
+impl ScalarUDFImpl for TypeOf {
+    fn name(&self) -> &str {
+        "pg_typeof"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let field = args
+            .arg_fields
+            .first()
+            .ok_or_else(|| into_datafusion(SqlError::internal("pg_typeof without an argument")))?;
+        let (oid, _) = crate::bridge::types::pg_type_of(field);
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(type_name(
+            oid,
+        )))))
     }
 }

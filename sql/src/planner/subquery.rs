@@ -31,8 +31,9 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use datafusion::scalar::ScalarValue;
 use parking_lot::Mutex;
 
-use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
+use datafusion::config::ConfigOptions;
+use std::sync::atomic::AtomicU64;
 
 /// Distinct outer tuples whose results one subquery keeps.
 const MAX_CACHED_RESULTS: usize = 65_536;
@@ -54,7 +55,6 @@ struct SubqueryFunction {
     outer: Vec<(Column, DataType)>,
     returns: DataType,
     signature: Signature,
-    shared: Arc<SessionShared>,
     cache: Mutex<HashMap<Vec<ScalarValue>, ScalarValue>>,
 }
 
@@ -114,6 +114,7 @@ impl SubqueryFunction {
     /// The result for one tuple of outer values (and the tested value, for IN).
     fn evaluate(
         &self,
+        options: &ConfigOptions,
         tested: Option<ScalarValue>,
         values: Vec<ScalarValue>,
     ) -> DfResult<ScalarValue> {
@@ -125,12 +126,7 @@ impl SubqueryFunction {
             return Ok(result.clone());
         }
         let plan = self.bind(&values)?;
-        let context = self
-            .shared
-            .context
-            .lock()
-            .clone()
-            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))?;
+        let context = crate::context::linked_context(options)?;
         let state = crate::provider::session_state(&context);
         let batches = block_on(async {
             let physical = crate::planner::checked::physical_plan(&state, &plan).await?;
@@ -235,7 +231,7 @@ impl ScalarUDFImpl for SubqueryFunction {
                 .iter()
                 .map(|a| ScalarValue::try_from_array(a, row))
                 .collect::<DfResult<Vec<_>>>()?;
-            results.push(self.evaluate(tested, values)?);
+            results.push(self.evaluate(&args.config_options, tested, values)?);
         }
         let array = ScalarValue::iter_to_array(results)?;
         let array = if array.data_type() == &self.returns {
@@ -249,9 +245,7 @@ impl ScalarUDFImpl for SubqueryFunction {
 
 /// The optimizer rule that replaces surviving subquery expressions (see the module
 /// documentation). It runs last.
-pub struct SubqueryRule {
-    shared: Arc<SessionShared>,
-}
+pub struct SubqueryRule;
 
 impl std::fmt::Debug for SubqueryRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -260,10 +254,6 @@ impl std::fmt::Debug for SubqueryRule {
 }
 
 impl SubqueryRule {
-    pub fn new(shared: Arc<SessionShared>) -> Self {
-        SubqueryRule { shared }
-    }
-
     fn function(
         &self,
         kind: Kind,
@@ -294,10 +284,9 @@ impl SubqueryRule {
                 });
             }
         }
-        let id = self
-            .shared
-            .next_subquery
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The names need only differ within a plan; one counter serves every session.
+        static NEXT_SUBQUERY: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_SUBQUERY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let function = SubqueryFunction {
             name: format!("subquery_{id}"),
             kind,
@@ -308,7 +297,6 @@ impl SubqueryRule {
                 vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
                 Volatility::Volatile,
             ),
-            shared: self.shared.clone(),
             cache: Mutex::new(HashMap::new()),
         };
         Ok(Expr::ScalarFunction(ScalarFunction::new_udf(

@@ -31,7 +31,6 @@ use datafusion::sql::sqlparser::ast;
 use bytedata_pgtypes::DataType as SqlType;
 
 use crate::bridge::field;
-use crate::context::SessionShared;
 use crate::error::{SqlError, into_datafusion};
 use crate::syntax::typename::column_type;
 
@@ -260,12 +259,11 @@ pub struct TextCast {
     target: SqlType,
     field: FieldRef,
     signature: Signature,
-    shared: Arc<SessionShared>,
 }
 
 impl PartialEq for TextCast {
     fn eq(&self, other: &Self) -> bool {
-        self.target == other.target && Arc::ptr_eq(&self.shared, &other.shared)
+        self.target == other.target
     }
 }
 
@@ -303,13 +301,14 @@ impl ScalarUDFImpl for TextCast {
         let input =
             datafusion::arrow::compute::cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
         let input = datafusion::arrow::array::AsArray::as_string::<i32>(&input);
-        let zone = self.shared.settings.lock().time_zone();
+        let context = crate::context::linked_context(&args.config_options)?;
+        let options = &context.input;
         let mut builder = crate::bridge::ColumnBuilder::new(&self.target, rows);
         for row in 0..rows {
             let value = if datafusion::arrow::array::Array::is_null(input, row) {
                 bytedata_pgtypes::Value::Null
             } else {
-                bytedata_pgtypes::input::parse_text(input.value(row), &self.target, &zone)
+                bytedata_pgtypes::input::parse_text(input.value(row), &self.target, options)
                     .map_err(|e| into_datafusion(e.into()))?
             };
             builder.append(&value).map_err(into_datafusion)?;
@@ -322,15 +321,9 @@ impl ScalarUDFImpl for TextCast {
 /// Literals and casts as PostgreSQL types them (see the module documentation); runs
 /// before type coercion.
 #[derive(Debug)]
-pub struct PgLiterals {
-    shared: Arc<SessionShared>,
-}
+pub struct PgLiterals;
 
 impl PgLiterals {
-    pub fn new(shared: Arc<SessionShared>) -> Self {
-        PgLiterals { shared }
-    }
-
     fn rewrite(&self, expr: Expr, schema: Option<&DFSchema>) -> DfResult<Transformed<Expr>> {
         expr.transform_up(|e| match e {
             Expr::Literal(ScalarValue::Int64(Some(v)), metadata) if i32::try_from(v).is_ok() => Ok(
@@ -371,7 +364,6 @@ impl PgLiterals {
                         target: sql_type,
                         field,
                         signature: Signature::any(1, Volatility::Stable),
-                        shared: self.shared.clone(),
                     });
                     return Ok(Transformed::yes(Expr::ScalarFunction(
                         ScalarFunction::new_udf(Arc::new(udf), vec![*cast.expr]),
@@ -412,6 +404,46 @@ fn decimal_text(value: &ScalarValue) -> Option<String> {
         ScalarValue::Decimal256(Some(v), _, scale) => Some(format!("{v}e{}", -i32::from(*scale))),
         _ => None,
     }
+}
+
+/// VALUES rows whose retyped literals no longer agree within a column (`VALUES (1),
+/// ('2')`: an `int4` literal above text read as `int8`) cast to the type DataFusion gave
+/// the column, so every row of a column has one type and no type tag of its own.
+fn agree_by_column(mut rows: Vec<Vec<Expr>>, planned: &DFSchema) -> DfResult<Vec<Vec<Expr>>> {
+    let empty = DFSchema::empty();
+    let columns = rows.first().map_or(0, Vec::len);
+    for column in 0..columns {
+        let fields = rows
+            .iter()
+            .map(|row| row[column].to_field(&empty).map(|(_, field)| field))
+            .collect::<DfResult<Vec<_>>>()?;
+        let agree = fields.windows(2).all(|pair| {
+            pair[0].data_type() == pair[1].data_type() && pair[0].metadata() == pair[1].metadata()
+        });
+        if agree {
+            continue;
+        }
+        // One explicit field for every row: a cast to a bare type would keep each
+        // row's own tag.
+        let target = planned.field(column).data_type().clone();
+        let oid = crate::bridge::types::pg_oid_of_arrow(&target);
+        let field = Arc::new(
+            datafusion::arrow::datatypes::Field::new("", target, true).with_metadata(
+                std::collections::HashMap::from([(
+                    crate::bridge::types::PG_TYPE_KEY.to_owned(),
+                    oid.to_string(),
+                )]),
+            ),
+        );
+        for row in rows.iter_mut() {
+            let expr = std::mem::replace(&mut row[column], Expr::Literal(ScalarValue::Null, None));
+            row[column] = Expr::Cast(datafusion::logical_expr::Cast::new_from_field(
+                Box::new(expr),
+                field.clone(),
+            ));
+        }
+    }
+    Ok(rows)
 }
 
 fn input_schema(node: &LogicalPlan) -> Option<DFSchema> {
@@ -466,6 +498,7 @@ impl AnalyzerRule for PgLiterals {
                     if !changed {
                         return Ok(Transformed::no(node));
                     }
+                    let rows = agree_by_column(rows, values.schema.as_ref())?;
                     return Ok(Transformed::yes(
                         datafusion::logical_expr::LogicalPlanBuilder::values(rows)?.build()?,
                     ));

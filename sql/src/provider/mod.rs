@@ -36,10 +36,18 @@ use crate::error::{SqlError, into_datafusion};
 /// Views nest at most this deep (a view over a view over …).
 const MAX_VIEW_DEPTH: usize = 32;
 
-/// The DataFusion state that plans with `context`: the session's planner with the
-/// statement's clock, the context as an extension, and the database as its catalog.
+/// The DataFusion state that plans with `context`: the shared base state with the
+/// statement's clock, the context as an extension (for providers) and linked from the
+/// config options (for functions and rules), and the database as its catalog.
 pub fn session_state(context: &Arc<StatementContext>) -> SessionState {
-    let mut state = context.base_state.clone();
+    let mut state = SessionState::clone(&context.base_state);
+    let options = state.config_mut().options_mut();
+    options.catalog.default_catalog = context.database.descriptor.name.clone();
+    options
+        .extensions
+        .insert(crate::context::StatementLink::new(context.clone()));
+    // After the link: the execution props keep the options as they are now, and every
+    // physical expression planned in this state gets them.
     state.mark_start_execution();
     state.execution_props_mut().query_execution_start_time = Some(context.now);
     state.config_mut().set_extension(context.clone());

@@ -76,7 +76,7 @@ impl Session {
                 table_name,
                 columns,
                 targets,
-                self.settings.time_zone(),
+                self.settings.input_options(),
                 options,
                 txn,
                 autocommit,

@@ -23,11 +23,11 @@ impl Session {
         let Some(writer) = self.fast_table(shape.table(), txn)? else {
             return Ok(None);
         };
-        let zone = self.settings.time_zone();
+        let input = self.settings.input_options();
         let inputs = crate::fast::Inputs {
             params,
             now: self.clock,
-            zone: &zone,
+            input: &input,
         };
         let outcome = crate::fast::execute(shape, &writer, &self.database.catalog, txn, &inputs);
         if !matches!(outcome, Ok(Err(crate::fast::Decline))) {

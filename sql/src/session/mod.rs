@@ -55,7 +55,8 @@ pub struct Session {
     database: Arc<Database>,
     user: String,
     settings: Settings,
-    base: SessionState,
+    /// DataFusion's state before any statement, shared with every connection.
+    base: Arc<SessionState>,
     transaction: Option<ActiveTransaction>,
     /// The start of the running statement's transaction (what `now()` returns).
     clock: chrono::DateTime<chrono::Utc>,
@@ -78,7 +79,7 @@ impl Session {
     pub fn new(cluster: Arc<Cluster>, database: &str, user: &str) -> Result<Self> {
         let database = cluster.database(database)?;
         let shared = Arc::new(SessionShared::new(user));
-        let base = crate::planner::session_base(&database.descriptor.name, &shared)?;
+        let base = crate::planner::base()?;
         let superuser = cluster.login_role(user)?.is_some_and(|role| role.superuser);
         let mut settings = Settings::new(user);
         settings.set_superuser(superuser);
@@ -131,6 +132,8 @@ impl Session {
         TextOptions {
             extra_float_digits: self.settings.extra_float_digits(),
             time_zone: self.settings.time_zone(),
+            date_style: self.settings.date_style(),
+            interval_style: self.settings.interval_style(),
         }
     }
 
@@ -198,19 +201,17 @@ impl Session {
             interrupt: self.interrupt.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
-            time_zone: self.settings.time_zone(),
+            input: self.settings.input_options(),
             system: Arc::default(),
+            shared: self.shared.clone(),
         };
-        Planner::new(context, self.shared.clone())
+        Planner::new(context)
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         self.terminate();
-        // The last statement's context refers to the session's DataFusion state, whose
-        // functions refer to `shared`: break the cycle.
-        *self.shared.context.lock() = None;
     }
 }
 

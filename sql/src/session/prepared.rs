@@ -12,10 +12,15 @@
 //! session's settings of that moment and used only while both are unchanged — any
 //! committed DDL moves the version, any SET replaces the settings — and never while the
 //! transaction has DDL of its own. Only plans that read nothing but ordinary tables are
-//! kept (a view or a system table is resolved to what it shows at planning time). The
-//! plan is kept unoptimized and with its parameters unbound: each execution binds the
-//! values, then optimizes and plans it physically, so what depends on the moment
-//! (`now()`, the statement's transaction) is decided afresh.
+//! kept (a view or a system table is resolved to what it shows at planning time).
+//!
+//! The plan is kept analyzed (names resolved, types coerced, PostgreSQL's literal typing
+//! applied — none of which depends on the moment) and with its parameters unbound: each
+//! execution binds the values, then optimizes and plans it physically, so what depends on
+//! the moment (`now()`, the statement's transaction) is decided afresh. Binding after
+//! analysis is sound only when every parameter's value has the type analysis gave its
+//! placeholder; when one does not (an untyped `$1`), the unanalyzed plan kept beside it
+//! is bound and analyzed again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,7 +76,16 @@ impl PlanKey {
 #[derive(Debug)]
 struct CachedPlan {
     key: PlanKey,
-    plan: LogicalPlan,
+    plan: KeptPlan,
+}
+
+/// A query's logical plan as kept between executions.
+#[derive(Clone, Debug)]
+pub(crate) struct KeptPlan {
+    /// As planned from the text, before analysis.
+    pub planned: LogicalPlan,
+    /// After the analyzer; `None` when analysis failed with placeholders unbound.
+    pub analyzed: Option<LogicalPlan>,
 }
 
 impl PreparedStatement {
@@ -102,15 +116,15 @@ impl PreparedStatement {
     }
 
     /// The plan kept from an earlier execution, if planned under what `now` describes.
-    pub(crate) fn cached_plan(&self, now: &PlanKey) -> Option<LogicalPlan> {
+    pub(crate) fn cached_plan(&self, now: &PlanKey) -> Option<KeptPlan> {
         let cached = self.plan.lock();
         let cached = cached.as_ref()?;
         cached.key.still(now).then(|| cached.plan.clone())
     }
 
     /// Keeps `plan` (planned under `key`) if it reads only ordinary tables.
-    pub(crate) fn keep_plan(&self, key: PlanKey, plan: &LogicalPlan) {
-        if reads_only_tables(plan) {
+    pub(crate) fn keep_plan(&self, key: PlanKey, plan: &KeptPlan) {
+        if reads_only_tables(&plan.planned) {
             *self.plan.lock() = Some(CachedPlan {
                 key,
                 plan: plan.clone(),

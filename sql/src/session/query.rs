@@ -7,12 +7,13 @@ use bytedata_mvcc::Transaction;
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::sqlparser::ast::Statement;
 
 use super::Session;
-use super::prepared::{PlanKey, PreparedStatement};
+use super::prepared::{KeptPlan, PlanKey, PreparedStatement};
 use crate::context::result::{QueryResult, Rows};
 use crate::error::{Result, SqlError};
 use crate::planner::checked::physical_plan;
@@ -42,24 +43,33 @@ impl Session {
         let key = self.plan_key();
         let planner = self.planner(txn);
         let state = &planner.state;
-        let plan = match key.as_ref().and_then(|key| prepared.cached_plan(key)) {
-            Some(plan) => {
+        let kept = match key.as_ref().and_then(|key| prepared.cached_plan(key)) {
+            Some(kept) => {
                 self.plans_reused += 1;
-                plan
+                kept
             }
             None => match logical_plan(prepared.statement().clone(), state).await {
-                Ok(plan) => {
+                Ok(planned) => {
+                    let analyzed = analyze(state, &planned);
+                    let kept = KeptPlan { planned, analyzed };
                     if let Some(key) = key {
-                        prepared.keep_plan(key, &plan);
+                        prepared.keep_plan(key, &kept);
                     }
-                    plan
+                    kept
                 }
                 // The general route tries what it can for queries DataFusion cannot plan.
                 Err(_) => return self.query(prepared.statement().clone(), params, txn).await,
             },
         };
         let names = crate::syntax::naming::output_names(prepared.statement());
-        match physical_plan(state, &bind(plan, params)?).await {
+        if let Some(analyzed) = &kept.analyzed
+            && binds_exactly(analyzed, params)
+            && let Ok(physical) =
+                physical_plan_analyzed(state, bind(analyzed.clone(), params)?).await
+        {
+            return stream_result(physical, state, names.as_deref());
+        }
+        match physical_plan(state, &bind(kept.planned, params)?).await {
             Ok(physical) => stream_result(physical, state, names.as_deref()),
             Err(_) => self.query(prepared.statement().clone(), params, txn).await,
         }
@@ -127,6 +137,45 @@ impl Session {
             tag: None,
         })
     }
+}
+
+/// `plan` through DataFusion's analyzer (name resolution, type coercion, PostgreSQL's
+/// literal typing), its placeholders still unbound; `None` if it cannot be analyzed so.
+fn analyze(state: &SessionState, plan: &LogicalPlan) -> Option<LogicalPlan> {
+    state
+        .analyzer()
+        .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
+        .ok()
+}
+
+/// Whether binding `params` into the analyzed `plan` leaves it as analysis would have
+/// made it: every placeholder typed, each value of its placeholder's type.
+fn binds_exactly(plan: &LogicalPlan, params: &[ScalarValue]) -> bool {
+    let Ok(fields) = plan.get_parameter_fields() else {
+        return false;
+    };
+    fields.len() == params.len()
+        && fields.iter().all(|(name, field)| {
+            let value = name
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| params.get(n.checked_sub(1)?));
+            matches!((field, value), (Some(field), Some(value))
+                if field.data_type() == &value.data_type())
+        })
+}
+
+/// The physical plan of an analyzed plan: optimized (not analyzed again), interruptible.
+async fn physical_plan_analyzed(
+    state: &SessionState,
+    plan: LogicalPlan,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let optimized = state.optimizer().optimize(plan, state, |_, _| {})?;
+    let physical = state
+        .query_planner()
+        .create_physical_plan(&optimized, state)
+        .await?;
+    Ok(crate::planner::checked::interruptible(physical)?)
 }
 
 /// A query planned and made interruptible.

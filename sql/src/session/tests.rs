@@ -41,8 +41,11 @@ fn session_with_panicking_function() -> Session {
         Volatility::Volatile,
         Arc::new(|_: &[ColumnarValue]| panic!("boom")),
     );
-    datafusion::execution::FunctionRegistry::register_udf(&mut session.base, Arc::new(explode))
-        .unwrap();
+    datafusion::execution::FunctionRegistry::register_udf(
+        Arc::make_mut(&mut session.base),
+        Arc::new(explode),
+    )
+    .unwrap();
     session
 }
 

@@ -378,6 +378,34 @@ fn rewrite_expr(expr: &mut Expr) {
                 }
             }
         }
+        // `INTERVAL '1 day 04:05:06'` without fields reads its text as `'…'::interval` does,
+        // with PostgreSQL's interval input (DataFusion's reads fewer forms).
+        Expr::Interval(ast::Interval {
+            value,
+            leading_field: None,
+            leading_precision: None,
+            last_field: None,
+            fractional_seconds_precision: None,
+        }) if matches!(
+            value.as_ref(),
+            Expr::Value(ast::ValueWithSpan {
+                value: Value::SingleQuotedString(_),
+                ..
+            })
+        ) =>
+        {
+            let text = std::mem::replace(value.as_mut(), Expr::value(Value::Null));
+            *expr = Expr::Cast {
+                kind: ast::CastKind::DoubleColon,
+                expr: Box::new(text),
+                data_type: ast::DataType::Interval {
+                    fields: None,
+                    precision: None,
+                },
+                array: false,
+                format: None,
+            };
+        }
         Expr::Collate { expr: inner, .. } => {
             *expr = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
         }

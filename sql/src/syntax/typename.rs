@@ -149,6 +149,7 @@ pub fn column_type(ty: &ast::DataType) -> Result<ColumnType> {
                 ("float", 0) => plain(SqlType::Float8),
                 ("bool", 0) => plain(SqlType::Bool),
                 ("varchar", 0) => plain(SqlType::Varchar(None)),
+                ("name", 0) => plain(SqlType::Name),
                 _ => Err(SqlError::new(
                     "42704",
                     format!("type \"{name}\" does not exist"),

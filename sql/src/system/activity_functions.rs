@@ -19,8 +19,9 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::context::{SessionShared, StatementContext};
+use crate::context::{StatementContext, linked_context};
 use crate::error::{SqlError, into_datafusion};
+use datafusion::config::ConfigOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
@@ -35,12 +36,11 @@ struct ActivityFunction {
     kind: Kind,
     name: &'static str,
     signature: Signature,
-    shared: Arc<SessionShared>,
 }
 
 impl PartialEq for ActivityFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && Arc::ptr_eq(&self.shared, &other.shared)
+        self.kind == other.kind
     }
 }
 
@@ -86,14 +86,6 @@ fn ints(args: &[ArrayRef], i: usize, rows: usize) -> DfResult<Vec<Option<i64>>> 
 }
 
 impl ActivityFunction {
-    fn context(&self) -> DfResult<Arc<StatementContext>> {
-        self.shared
-            .context
-            .lock()
-            .clone()
-            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))
-    }
-
     /// Signals the backend `pid`: true if it exists and was signalled.
     fn signal(&self, context: &StatementContext, pid: i64) -> Result<bool, SqlError> {
         let Some(backend) = i32::try_from(pid)
@@ -148,8 +140,13 @@ impl ActivityFunction {
         }
     }
 
-    fn invoke(&self, args: &[ArrayRef], rows: usize) -> DfResult<ArrayRef> {
-        let context = self.context()?;
+    fn invoke(
+        &self,
+        options: &ConfigOptions,
+        args: &[ArrayRef],
+        rows: usize,
+    ) -> DfResult<ArrayRef> {
+        let context = linked_context(options)?;
         let empty = || Arc::new(StringArray::from(vec![Some(""); rows])) as ArrayRef;
         Ok(match self.kind {
             Kind::Cancel | Kind::Terminate => {
@@ -220,12 +217,13 @@ impl ScalarUDFImpl for ActivityFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        crate::bridge::invoke_on_arrays(&args, |arrays, rows| self.invoke(arrays, rows))
+        let options = args.config_options.clone();
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| self.invoke(&options, arrays, rows))
     }
 }
 
 /// Registers the functions in a session's DataFusion state.
-pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
+pub fn register(state: &mut SessionState) {
     // Arguments are cast here, so any integer type is taken (a `$n` in their place is
     // described with PostgreSQL's types: `session::describe`).
     let any = || Signature::variadic_any(Volatility::Volatile);
@@ -250,7 +248,6 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
             kind,
             name,
             signature,
-            shared: shared.clone(),
         };
         let _ = datafusion::execution::FunctionRegistry::register_udf(
             state,

@@ -22,8 +22,9 @@ use datafusion::logical_expr::{
 
 use super::Snapshot;
 use super::types;
-use crate::context::SessionShared;
+use crate::context::linked_context;
 use crate::error::{SqlError, into_datafusion};
+use datafusion::config::ConfigOptions;
 
 /// The object-identifier types `::reg…` casts look up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,7 +93,6 @@ struct CatalogFunction {
     kind: Kind,
     name: String,
     signature: Signature,
-    shared: Arc<SessionShared>,
 }
 
 impl std::fmt::Debug for CatalogFunction {
@@ -103,7 +103,7 @@ impl std::fmt::Debug for CatalogFunction {
 
 impl PartialEq for CatalogFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && Arc::ptr_eq(&self.shared, &other.shared)
+        self.name == other.name
     }
 }
 
@@ -161,22 +161,9 @@ fn parse_name(text: &str) -> Result<(Option<String>, String), SqlError> {
 }
 
 impl CatalogFunction {
-    fn statement_context(&self) -> DfResult<Arc<crate::context::StatementContext>> {
-        self.shared
-            .context
-            .lock()
-            .clone()
-            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))
-    }
-
-    fn snapshot(&self) -> DfResult<Arc<Snapshot>> {
-        let context = self
-            .shared
-            .context
-            .lock()
-            .clone()
-            .ok_or_else(|| into_datafusion(SqlError::internal("no statement is running")))?;
-        Snapshot::shared(&context).map_err(into_datafusion)
+    /// The catalog as the calling statement sees it.
+    fn snapshot(options: &ConfigOptions) -> DfResult<Arc<Snapshot>> {
+        Snapshot::shared(linked_context(options)?.as_ref()).map_err(into_datafusion)
     }
 
     /// The OID a `reg…` input names; an error naming it if nothing has that name.
@@ -252,7 +239,12 @@ impl CatalogFunction {
         name.unwrap_or_else(|| oid.to_string())
     }
 
-    fn invoke(&self, args: &[ArrayRef], rows: usize) -> DfResult<ArrayRef> {
+    fn invoke(
+        &self,
+        options: &ConfigOptions,
+        args: &[ArrayRef],
+        rows: usize,
+    ) -> DfResult<ArrayRef> {
         let text_column = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as _;
         Ok(match self.kind {
             Kind::FormatType => {
@@ -270,7 +262,7 @@ impl CatalogFunction {
                 )
             }
             Kind::GetUserById => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 text_column(
                     ints(args, 0)?
                         .into_iter()
@@ -285,7 +277,7 @@ impl CatalogFunction {
                 )
             }
             Kind::TableIsVisible => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 let visible: BooleanArray = ints(args, 0)?
                     .into_iter()
                     .map(|oid| {
@@ -298,7 +290,7 @@ impl CatalogFunction {
             Kind::AlwaysTrue => Arc::new(BooleanArray::from(vec![true; rows])),
             Kind::AlwaysFalse => Arc::new(BooleanArray::from(vec![false; rows])),
             Kind::GetIndexdef => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 let columns = ints(args, 1)?;
                 text_column(
                     ints(args, 0)?
@@ -318,7 +310,7 @@ impl CatalogFunction {
                 )
             }
             Kind::GetConstraintdef => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 text_column(
                     ints(args, 0)?
                         .into_iter()
@@ -331,7 +323,7 @@ impl CatalogFunction {
             }
             Kind::GetExpr => text_column(texts(args, 0)?),
             Kind::GetViewdef => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 text_column(
                     ints(args, 0)?
                         .into_iter()
@@ -358,7 +350,7 @@ impl CatalogFunction {
                     .collect(),
             ),
             Kind::CurrentSchemas => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 let implicit = bools(args, 0)?;
                 let mut builder = ListBuilder::new(StringBuilder::new());
                 for include in implicit {
@@ -376,19 +368,18 @@ impl CatalogFunction {
                 Arc::new(builder.finish())
             }
             Kind::CurrentUser => {
-                let context = self.shared.context.lock().clone();
-                let user = context.map(|c| c.user.clone());
+                let user = linked_context(options).ok().map(|c| c.user.clone());
                 text_column(vec![user; rows])
             }
             Kind::BackendPid => {
-                let pid = self
+                let pid = linked_context(options)?
                     .shared
                     .backend_pid
                     .load(std::sync::atomic::Ordering::Relaxed);
                 Arc::new(Int32Array::from(vec![pid; rows]))
             }
             Kind::Reg(reg, result) => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 let input = args.first().map(|a| a.data_type().clone());
                 let by_name = input.as_ref().is_some_and(is_text);
                 let oids: Vec<Option<i64>> = if result == RegResult::OidOrNull {
@@ -422,8 +413,8 @@ impl CatalogFunction {
             }
             Kind::PartitionAncestors => Arc::new(Int64Array::from(vec![None; rows])),
             Kind::RelationSize(of) => {
-                let snapshot = self.snapshot()?;
-                let context = self.statement_context()?;
+                let snapshot = Self::snapshot(options)?;
+                let context = linked_context(options)?;
                 let sizes = ints(args, 0)?
                     .into_iter()
                     .map(|oid| match oid.and_then(|oid| snapshot.table(oid)) {
@@ -435,8 +426,8 @@ impl CatalogFunction {
                 Arc::new(Int64Array::from(sizes))
             }
             Kind::DatabaseSize => {
-                let context = self.statement_context()?;
-                let snapshot = self.snapshot()?;
+                let context = linked_context(options)?;
+                let snapshot = Self::snapshot(options)?;
                 let by_name = args.first().is_some_and(|a| is_text(a.data_type()));
                 // As PostgreSQL: an unknown name is an error, an unknown OID is NULL.
                 let ids: Vec<Option<u32>> = if by_name {
@@ -515,7 +506,7 @@ impl CatalogFunction {
                     .collect(),
             ),
             Kind::GetSerialSequence => {
-                let snapshot = self.snapshot()?;
+                let snapshot = Self::snapshot(options)?;
                 let tables = texts(args, 0)?;
                 let columns = texts(args, 1)?;
                 let mut out = Vec::with_capacity(rows);
@@ -667,12 +658,13 @@ impl ScalarUDFImpl for CatalogFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        crate::bridge::invoke_on_arrays(&args, |arrays, rows| self.invoke(arrays, rows))
+        let options = args.config_options.clone();
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| self.invoke(&options, arrays, rows))
     }
 }
 
 /// Registers the catalog functions in a session's DataFusion state.
-pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
+pub fn register(state: &mut SessionState) {
     let any = || Signature::variadic_any(Volatility::Stable);
     let none = || Signature::exact(vec![], Volatility::Stable);
     let mut functions: Vec<(String, Kind, Signature)> = [
@@ -760,7 +752,6 @@ pub fn register(state: &mut SessionState, shared: &Arc<SessionShared>) {
             kind,
             name,
             signature,
-            shared: shared.clone(),
         };
         let _ = datafusion::execution::FunctionRegistry::register_udf(
             state,
