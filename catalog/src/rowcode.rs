@@ -126,7 +126,12 @@ pub fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &DataType) -> Result<(
 /// The bytes of one value at `at`: the fixed-width bytes, or the bytes after a varint
 /// length. Advances `at` past the value.
 fn field<'a>(bytes: &'a [u8], at: &mut usize, ty: &DataType) -> Result<&'a [u8], RowError> {
-    match ty.byte_length() {
+    // `name` is fixed-width (64) in PostgreSQL's catalogs but stored here as text is.
+    let width = match ty {
+        DataType::Name => -1,
+        _ => ty.byte_length(),
+    };
+    match width {
         -1 => {
             let len = read_varint(bytes, at)? as usize;
             take(bytes, at, len)
@@ -371,6 +376,39 @@ mod tests {
         let nulls = vec![&Value::Null; 6];
         encode_row(&mut all_null, 3, &layout, &nulls).unwrap();
         assert_eq!(all_null.len(), 3, "version, count and a one-byte bitmap");
+    }
+
+    #[test]
+    fn every_stored_type_roundtrips_beside_its_neighbours() {
+        // A value that decodes to the wrong width corrupts every column after it, so
+        // each type sits between two others.
+        let cases = [
+            (DataType::Bool, Value::Bool(true)),
+            (DataType::Int2, Value::Int2(-2)),
+            (DataType::Int8, Value::Int8(1 << 40)),
+            (DataType::Float4, Value::Float4(1.5)),
+            (DataType::Float8, Value::Float8(-2.25)),
+            (DataType::Date, Value::Date(-10)),
+            (DataType::Time, Value::Time(1_000_000)),
+            (DataType::Timestamp, Value::Timestamp(-5)),
+            (DataType::TimestampTz, Value::TimestampTz(7)),
+            (DataType::Uuid, Value::Uuid([9; 16])),
+            (DataType::Varchar(Some(4)), Value::Text("ab".into())),
+            (DataType::Char(3), Value::Text("x  ".into())),
+            (DataType::Name, Value::Text("relname".into())),
+            (DataType::Json, Value::Json("{}".into())),
+            (DataType::Jsonb, Value::Json("[1]".into())),
+            (DataType::Bytea, Value::Bytea(vec![0, 255])),
+        ];
+        for (ty, value) in cases {
+            let layout = [DataType::Text, ty.clone(), DataType::Int4];
+            let layout: Vec<&DataType> = layout.iter().collect();
+            let values = [Value::Text("before".into()), value, Value::Int4(42)];
+            let mut row = Vec::new();
+            encode_row(&mut row, 1, &layout, &values.iter().collect::<Vec<_>>()).unwrap();
+            let decoded = RowReader::parse(&row).unwrap().values(&layout).unwrap();
+            assert_eq!(format!("{decoded:?}"), format!("{values:?}"), "{ty:?}");
+        }
     }
 
     #[test]

@@ -106,6 +106,11 @@ fn psql_catalog_queries() {
 }
 
 #[test]
+fn psql_prepare_execute_deallocate() {
+    psql_script("prepare");
+}
+
+#[test]
 fn psycopg_and_sqlalchemy_session() {
     let python = installed(&clients_dir().join("venv/bin/python"));
     let server = Server::start(&[]);

@@ -76,4 +76,11 @@ pub use session::describe::Description;
 pub use session::tables::TableInfo;
 pub use session::{PreparedStatement, ReadKind, Session, is_transaction_control};
 pub use syntax::{ident_name, parse};
+
+/// The type a declared SQL type names (`PREPARE q (int, text)`).
+pub fn declared_type(
+    ty: &datafusion::sql::sqlparser::ast::DataType,
+) -> Result<bytedata_pgtypes::DataType, SqlError> {
+    syntax::typename::column_type(ty).map(|column| column.data_type)
+}
 pub use system::types::format_type;

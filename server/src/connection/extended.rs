@@ -34,6 +34,28 @@ pub(crate) struct Prepared {
     text: Arc<str>,
 }
 
+impl Prepared {
+    pub(super) fn new(
+        statement: Option<Arc<PreparedStatement>>,
+        description: Description,
+        text: Arc<str>,
+    ) -> Self {
+        Prepared {
+            statement,
+            description,
+            text,
+        }
+    }
+
+    pub(super) fn description(&self) -> &Description {
+        &self.description
+    }
+
+    pub(super) fn statement(&self) -> Option<Arc<PreparedStatement>> {
+        self.statement.clone()
+    }
+}
+
 enum PortalState {
     NotStarted,
     Rows(RowSource),
@@ -54,6 +76,22 @@ fn name_of(name: &Option<String>) -> String {
 }
 
 impl Connection {
+    /// Keeps a prepared statement under `name` (the unnamed one is replaced).
+    pub(super) fn insert_statement(
+        &mut self,
+        name: String,
+        prepared: Prepared,
+    ) -> Result<(), SqlError> {
+        if self.statements.len() >= MAX_PREPARED && !self.statements.contains_key(&name) {
+            return Err(SqlError::new(
+                "54000",
+                format!("too many prepared statements (at most {MAX_PREPARED})"),
+            ));
+        }
+        self.statements.insert(name, Arc::new(prepared));
+        Ok(())
+    }
+
     pub(super) async fn parse(&mut self, parse: Parse) -> Result<(), SqlError> {
         let name = name_of(&parse.name);
         if !name.is_empty() && self.statements.contains_key(&name) {
@@ -101,14 +139,8 @@ impl Connection {
                 columns: None,
             },
         };
-        self.statements.insert(
-            name,
-            Arc::new(Prepared {
-                statement,
-                description,
-                text: Arc::from(parse.query.as_str()),
-            }),
-        );
+        let text = Arc::from(parse.query.as_str());
+        self.insert_statement(name, Prepared::new(statement, description, text))?;
         self.send(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
             .await
             .map_err(|_| SqlError::new("08006", "connection lost"))?;

@@ -7,6 +7,7 @@
 
 mod copy;
 mod extended;
+mod prepare;
 mod results;
 mod simple;
 mod startup;

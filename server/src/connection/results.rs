@@ -85,8 +85,24 @@ impl Connection {
         params: &[ScalarValue],
     ) -> Result<QueryResult, SqlError> {
         let statement = prepared.statement();
-        if let Statement::Deallocate { name, .. } = statement {
-            return self.deallocate(name);
+        match statement {
+            Statement::Deallocate { name, .. } => return self.deallocate(name),
+            Statement::Prepare {
+                name,
+                data_types,
+                statement,
+            } => return self.sql_prepare(name, data_types, statement).await,
+            Statement::Execute {
+                name: Some(name),
+                parameters,
+                immediate: false,
+                using,
+                into,
+                ..
+            } if using.is_empty() && into.is_empty() => {
+                return self.sql_execute(name, parameters).await;
+            }
+            _ => {}
         }
         let reports = matches!(
             statement,

@@ -16,6 +16,7 @@
 //! Nothing here plans or executes: the layers above (`system`, `provider`, `planner`, the
 //! writers and executors, `session`) build on these types.
 
+mod accepted_settings;
 pub mod activity;
 pub mod cluster;
 pub mod interrupt;
@@ -26,7 +27,7 @@ pub mod statements;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::AtomicI32;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytedata_catalog::descriptor::{SchemaDescriptor, TableDescriptor};
@@ -97,7 +98,20 @@ impl StatementContext {
         Ok(self.database.catalog.schemas(&self.txn)?)
     }
 
+    /// The schema `name` names: `pg_temp` is the session's own temporary schema, and
+    /// another session's is out of reach (as in PostgreSQL).
     pub fn schema(&self, name: &str) -> Result<Option<SchemaDescriptor>, SqlError> {
+        let name = if name.eq_ignore_ascii_case("pg_temp") {
+            self.shared.temp_schema.as_str()
+        } else {
+            name
+        };
+        if name.starts_with(TEMP_SCHEMA_PREFIX) && name != self.shared.temp_schema {
+            return Err(SqlError::new(
+                "0A000",
+                "cannot access temporary tables of other sessions",
+            ));
+        }
         Ok(self.database.catalog.schema(&self.txn, name)?)
     }
 
@@ -206,6 +220,16 @@ pub fn linked_context(
         .ok_or_else(|| DataFusionError::Internal("no statement is running".into()))
 }
 
+/// Temporary schemas are named this and a number unique in the process.
+pub const TEMP_SCHEMA_PREFIX: &str = "pg_temp_";
+
+/// What a temporary table does when a transaction that saw it commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnCommit {
+    Drop,
+    DeleteRows,
+}
+
 /// Session state shared with functions DataFusion calls (nextval, currval…), reached
 /// through the statement's context.
 pub struct SessionShared {
@@ -215,16 +239,33 @@ pub struct SessionShared {
     pub settings: Mutex<Settings>,
     /// The process id the server gave the connection (`pg_backend_pid()`).
     pub backend_pid: AtomicI32,
+    /// The session's temporary schema (`pg_temp` names it).
+    pub temp_schema: String,
+    /// Whether this session has created a temporary table: from then on its temporary
+    /// schema is first in the search path, and is dropped when the session ends. A
+    /// schema of that name found before is a leftover of an earlier process.
+    pub temp_claimed: AtomicBool,
+    /// Temporary tables with an ON COMMIT action: schema, table, action.
+    pub temp_on_commit: Mutex<Vec<(String, String, OnCommit)>>,
 }
 
 impl SessionShared {
     pub fn new(user: &str) -> Self {
+        static NEXT_TEMP_SCHEMA: AtomicU64 = AtomicU64::new(1);
+        let number = NEXT_TEMP_SCHEMA.fetch_add(1, Ordering::Relaxed);
         SessionShared {
             currvals: Mutex::new(HashMap::new()),
             last_sequence: Mutex::new(None),
             settings: Mutex::new(Settings::new(user)),
             backend_pid: AtomicI32::new(0),
+            temp_schema: format!("{TEMP_SCHEMA_PREFIX}{number}"),
+            temp_claimed: AtomicBool::new(false),
+            temp_on_commit: Mutex::new(Vec::new()),
         }
+    }
+
+    pub fn uses_temp_schema(&self) -> bool {
+        self.temp_claimed.load(Ordering::Acquire)
     }
 }
 

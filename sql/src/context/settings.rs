@@ -1,6 +1,8 @@
 //! Session parameters: what `SET`, `SHOW` and `RESET` act on, and what clients send at
 //! startup. Unknown parameters are errors (42704), as in PostgreSQL; invalid values too
-//! (22023).
+//! (22023). A name with a dot (`app.tenant`) is a custom parameter, as PostgreSQL's
+//! placeholders are: any session may set it, and it exists from then on. Parameters that
+//! are accepted but change nothing here are listed in `accepted_settings`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use std::time::Duration;
 
 use bytedata_mvcc::IsolationLevel;
 
+use super::accepted_settings::{self, ACCEPTED};
 use crate::error::{Result, SqlError};
 use bytedata_pgtypes::InputOptions;
 use bytedata_pgtypes::Zone;
@@ -93,7 +96,20 @@ fn canonical(name: &str) -> Option<&'static str> {
     PARAMETERS
         .iter()
         .map(|(n, _, _)| *n)
+        .chain(ACCEPTED.iter().map(|(n, _, _)| *n))
         .find(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The key of a custom parameter (`app.tenant`): a name with a dot between two
+/// identifiers, case-folded.
+fn custom(name: &str) -> Option<String> {
+    let (prefix, rest) = name.split_once('.')?;
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '$')
+    };
+    (word(prefix) && word(rest)).then(|| name.to_lowercase())
 }
 
 fn unknown(name: &str) -> SqlError {
@@ -173,7 +189,7 @@ pub fn isolation_name(level: IsolationLevel) -> &'static str {
     }
 }
 
-fn parse_bool(value: &str) -> Option<bool> {
+pub(super) fn parse_bool(value: &str) -> Option<bool> {
     match value
         .trim()
         .trim_matches('\'')
@@ -190,7 +206,9 @@ impl Settings {
     pub fn new(user: &str) -> Self {
         let mut values: BTreeMap<String, String> = PARAMETERS
             .iter()
-            .map(|(n, v, _)| ((*n).to_owned(), (*v).to_owned()))
+            .map(|(n, v, _)| (*n, *v))
+            .chain(ACCEPTED.iter().map(|(n, v, _)| (*n, *v)))
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
             .collect();
         values.insert("session_authorization".into(), user.to_owned());
         Settings {
@@ -199,7 +217,11 @@ impl Settings {
     }
 
     pub fn get(&self, name: &str) -> Result<String> {
-        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+        let Some(canonical) = canonical(name) else {
+            return custom(name)
+                .and_then(|key| self.values.get(&key).cloned())
+                .ok_or_else(|| unknown(name));
+        };
         let value = self.values.get(canonical).cloned().unwrap_or_default();
         Ok(match canonical {
             "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
@@ -212,19 +234,29 @@ impl Settings {
 
     /// Puts back the value `name` has in `earlier` (the end of a `SET LOCAL`).
     pub fn restore(&mut self, earlier: &Settings, name: &str) {
-        if let Some(canonical) = canonical(name) {
-            match earlier.values.get(canonical) {
-                Some(value) => {
-                    Arc::make_mut(&mut self.values).insert(canonical.to_owned(), value.clone())
-                }
-                None => Arc::make_mut(&mut self.values).remove(canonical),
+        let key = canonical(name).map(str::to_owned).or_else(|| custom(name));
+        if let Some(key) = key {
+            match earlier.values.get(&key) {
+                Some(value) => Arc::make_mut(&mut self.values).insert(key, value.clone()),
+                None => Arc::make_mut(&mut self.values).remove(&key),
             };
         }
     }
 
     /// Sets a parameter (validating it); returns its canonical name.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<&'static str> {
-        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        let Some(canonical) = canonical(name) else {
+            let key = custom(name).ok_or_else(|| unknown(name))?;
+            let value = value.trim().trim_matches('\'').to_owned();
+            Arc::make_mut(&mut self.values).insert(key, value);
+            return Ok(());
+        };
+        if let Some(kind) = accepted_settings::kind_of(canonical) {
+            let value = accepted_settings::normalize(canonical, kind, value.trim_matches('\''))
+                .map_err(|message| SqlError::new("22023", message))?;
+            Arc::make_mut(&mut self.values).insert(canonical.to_owned(), value);
+            return Ok(());
+        }
         let settable = PARAMETERS
             .iter()
             .find(|(n, _, _)| *n == canonical)
@@ -309,18 +341,25 @@ impl Settings {
             _ => value,
         };
         Arc::make_mut(&mut self.values).insert(canonical.to_owned(), normalized);
-        Ok(canonical)
+        Ok(())
     }
 
-    pub fn reset(&mut self, name: &str) -> Result<&'static str> {
-        let canonical = canonical(name).ok_or_else(|| unknown(name))?;
+    pub fn reset(&mut self, name: &str) -> Result<()> {
+        let Some(canonical) = canonical(name) else {
+            // A custom parameter, once set, stays defined (empty), as in PostgreSQL.
+            let key = custom(name).ok_or_else(|| unknown(name))?;
+            Arc::make_mut(&mut self.values).insert(key, String::new());
+            return Ok(());
+        };
         let default = PARAMETERS
             .iter()
-            .find(|(n, _, _)| *n == canonical)
-            .map(|(_, v, _)| *v)
+            .map(|(n, v, _)| (*n, *v))
+            .chain(ACCEPTED.iter().map(|(n, v, _)| (*n, *v)))
+            .find(|(n, _)| *n == canonical)
+            .map(|(_, v)| v)
             .unwrap_or_default();
         Arc::make_mut(&mut self.values).insert(canonical.to_owned(), default.to_owned());
-        Ok(canonical)
+        Ok(())
     }
 
     pub fn reset_all(&mut self) {
@@ -467,10 +506,7 @@ mod tests {
         // POSIX reads a signed offset as west of UTC, as PostgreSQL does.
         settings.set("TimeZone", "'+05:30'").unwrap();
         assert_eq!(settings.time_zone(), Zone::Fixed(-19_800));
-        assert_eq!(
-            settings.set("statement_timeout", "1s").unwrap(),
-            "statement_timeout"
-        );
+        settings.set("statement_timeout", "1s").unwrap();
         assert_eq!(settings.statement_timeout(), Some(Duration::from_secs(1)));
         assert_eq!(settings.log_min_duration(), None, "off by default");
         settings.set("log_min_duration_statement", "250ms").unwrap();
@@ -505,5 +541,31 @@ mod tests {
         assert_eq!(settings.search_path(), ["app", "ada", "public"]);
         settings.reset("search_path").unwrap();
         assert_eq!(settings.search_path(), ["ada", "public"]);
+    }
+
+    #[test]
+    fn planner_switches_are_accepted_and_custom_parameters_exist_once_set() {
+        let mut settings = Settings::new("ada");
+        assert_eq!(settings.get("enable_seqscan").unwrap(), "on");
+        settings.set("ENABLE_SEQSCAN", "0").unwrap();
+        assert_eq!(settings.get("enable_seqscan").unwrap(), "off");
+        assert_eq!(
+            settings.set("enable_seqscan", "x").unwrap_err().code,
+            "22023"
+        );
+        settings.reset("enable_seqscan").unwrap();
+        assert_eq!(settings.get("enable_seqscan").unwrap(), "on");
+
+        assert_eq!(settings.get("app.tenant").unwrap_err().code, "42704");
+        settings.set("App.Tenant", "'acme'").unwrap();
+        assert_eq!(settings.get("app.tenant").unwrap(), "acme");
+        let before = settings.clone();
+        settings.set("app.tenant", "other").unwrap();
+        settings.restore(&before, "app.tenant");
+        assert_eq!(settings.get("app.tenant").unwrap(), "acme");
+        settings.reset("app.tenant").unwrap();
+        assert_eq!(settings.get("app.tenant").unwrap(), "");
+        assert_eq!(settings.set("nodot", "1").unwrap_err().code, "42704");
+        assert_eq!(settings.set(".x", "1").unwrap_err().code, "42704");
     }
 }

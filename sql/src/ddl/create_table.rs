@@ -655,9 +655,6 @@ pub(crate) fn add_index(
 }
 
 pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryResult> {
-    if create.temporary {
-        return Err(SqlError::unsupported("CREATE TEMPORARY TABLE"));
-    }
     if create.like.is_some()
         || create.clone.is_some()
         || create.inherits.is_some()
@@ -668,7 +665,17 @@ pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryRes
         ));
     }
     let (schema_name, name) = object_name(&create.name)?;
-    let schema = ddl.creation_schema(schema_name.as_deref())?;
+    let schema = if create.temporary {
+        super::temp::temp_schema(ddl, schema_name.as_deref())?
+    } else {
+        if create.on_commit.is_some() {
+            return Err(SqlError::new(
+                "42P16",
+                "ON COMMIT can only be used on temporary tables",
+            ));
+        }
+        ddl.creation_schema(schema_name.as_deref())?
+    };
     if ddl.catalog().relation(ddl.txn, schema.id, &name)?.is_some() {
         if create.if_not_exists {
             return Ok(QueryResult::command("CREATE TABLE"));
@@ -677,6 +684,9 @@ pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryRes
             "42P07",
             format!("relation \"{name}\" already exists"),
         ));
+    }
+    if create.temporary {
+        super::temp::remember_on_commit(ddl, &schema, &name, create.on_commit);
     }
     if let Some(query) = create.query {
         return super::create_table_as::create_table_as(

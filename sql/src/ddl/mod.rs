@@ -24,6 +24,7 @@ mod rekey;
 mod role;
 mod schema;
 mod sequence;
+pub(crate) mod temp;
 mod view;
 
 use std::ops::Bound;

@@ -1,5 +1,5 @@
 //! CREATE VIEW: the query planned once now, so a broken one is refused, and stored as
-//! text.
+//! text. A temporary view goes to the session's temporary schema (`temp`).
 
 use bytedata_catalog::descriptor::{ColumnDescriptor, RelationKind, TableDescriptor};
 use bytedata_pgtypes::DataType as SqlType;
@@ -14,11 +14,12 @@ pub async fn create_view(ddl: &Ddl<'_>, view: CreateView) -> Result<QueryResult>
     if view.materialized {
         return Err(SqlError::unsupported("materialized views"));
     }
-    if view.temporary {
-        return Err(SqlError::unsupported("temporary views"));
-    }
     let (schema_name, name) = object_name(&view.name)?;
-    let schema = ddl.creation_schema(schema_name.as_deref())?;
+    let schema = if view.temporary {
+        super::temp::temp_schema(ddl, schema_name.as_deref())?
+    } else {
+        ddl.creation_schema(schema_name.as_deref())?
+    };
     let existing = ddl.catalog().table(ddl.txn, schema.id, &name)?;
     match &existing {
         Some(table) if !matches!(table.kind, RelationKind::View { .. }) => {

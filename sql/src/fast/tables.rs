@@ -84,6 +84,9 @@ pub(crate) fn resolve(
         _ => false,
     };
     let found = match &name.schema {
+        // `pg_temp` and other sessions' temporary schemas are DataFusion's to resolve
+        // (and refuse).
+        Some(schema) if schema.starts_with("pg_temp") => None,
         Some(schema) => match catalog.schema(txn, schema)? {
             Some(schema) if is_system(schema.id) => None,
             Some(schema) => catalog.table(txn, schema.id, &name.name)?,

@@ -257,10 +257,25 @@ impl SessionFunction {
             }
             Kind::CurrentSetting => {
                 let names = text_arg(args, 0, rows)?;
+                // current_setting(name, missing_ok): NULL instead of 42704.
+                let missing_ok = match args.get(1) {
+                    Some(flag) => {
+                        let flag = flag.to_array(rows)?;
+                        let flag = as_boolean_array(&flag)?;
+                        (0..rows)
+                            .map(|i| flag.is_valid(i) && flag.value(i))
+                            .collect()
+                    }
+                    None => vec![false; rows],
+                };
                 let settings = context.shared.settings.lock().clone();
                 let values = names
                     .into_iter()
-                    .map(|name| name.map(|n| settings.get(&n)).transpose())
+                    .zip(missing_ok)
+                    .map(|(name, missing_ok)| match name.map(|n| settings.get(&n)) {
+                        Some(Err(error)) if missing_ok && error.code == "42704" => Ok(None),
+                        other => other.transpose(),
+                    })
                     .collect::<Result<Vec<_>, SqlError>>()
                     .map_err(into_datafusion)?;
                 std::sync::Arc::new(StringArray::from(values))
@@ -369,7 +384,13 @@ pub fn register(state: &mut SessionState) {
         (
             Kind::CurrentSetting,
             "current_setting",
-            Signature::one_of(vec![text()], Volatility::Stable),
+            Signature::one_of(
+                vec![
+                    text(),
+                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Boolean]),
+                ],
+                Volatility::Stable,
+            ),
             DataType::Utf8,
         ),
     ];

@@ -144,12 +144,25 @@ impl CatalogProvider for KvCatalog {
         let schemas = if search_path {
             self.context.search_schemas().ok()?
         } else {
-            vec![self.context.schema(name).ok()??]
+            match self.context.schema(name) {
+                Ok(schema) => vec![schema?],
+                // A schema out of reach (another session's temporary one) says so when
+                // a table in it is looked up.
+                Err(error) => {
+                    return Some(Arc::new(KvSchema {
+                        context: self.context.clone(),
+                        schemas: Vec::new(),
+                        catalog_first: false,
+                        refused: Some(error),
+                    }));
+                }
+            }
         };
         Some(Arc::new(KvSchema {
             context: self.context.clone(),
             catalog_first: search_path && !schemas.iter().any(|s| s.id == PG_CATALOG_SCHEMA),
             schemas,
+            refused: None,
         }))
     }
 }
@@ -161,6 +174,8 @@ pub struct KvSchema {
     schemas: Vec<SchemaDescriptor>,
     /// Whether `pg_catalog` is searched before `schemas` (as for unqualified names).
     catalog_first: bool,
+    /// Why the schema may not be used, if it may not.
+    refused: Option<SqlError>,
 }
 
 /// What a name finds in a schema.
@@ -171,6 +186,9 @@ enum Found {
 
 impl KvSchema {
     fn find(&self, name: &str) -> Result<Option<Found>, SqlError> {
+        if let Some(error) = &self.refused {
+            return Err(error.clone());
+        }
         if self.catalog_first
             && let Some(table) = crate::system::pg_catalog_table(name)
         {

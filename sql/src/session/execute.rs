@@ -124,7 +124,7 @@ impl Session {
             return Ok(result);
         }
         if let Statement::Copy { .. } = statement {
-            return self.start_copy(source.into_statement());
+            return self.copy(source.into_statement()).await;
         }
         if let Statement::CreateDatabase { .. }
         | Statement::Drop {
@@ -162,6 +162,13 @@ impl Session {
                         ..
                     }
                 ) {
+                    let changed_catalog = match self.temp_before_commit(&txn) {
+                        Ok(changed) => changed || changed_catalog,
+                        Err(error) => {
+                            let _ = txn.rollback();
+                            return Err(error);
+                        }
+                    };
                     txn.commit()?;
                     if changed_catalog {
                         self.database.catalog.bump_version();
@@ -176,6 +183,7 @@ impl Session {
                 Ok(result)
             }
             (Err(error), true) => {
+                self.temp_after_rollback();
                 let _ = txn.rollback();
                 Err(error)
             }

@@ -45,7 +45,7 @@ impl Session {
         // A transaction's own DDL does not change the version until it commits.
         let cacheable = !self.transaction.as_ref().is_some_and(|t| t.changed_catalog);
         let version = self.database.catalog.version();
-        let search_path = self.settings.search_path();
+        let search_path = self.search_path();
         if cacheable && let Some(hit) = self.fast_tables.get(name, version, &search_path) {
             return Ok(hit);
         }

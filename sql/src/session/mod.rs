@@ -179,6 +179,7 @@ impl Session {
     /// Rolls back anything open (the connection is going away).
     pub fn terminate(&mut self) {
         let _ = self.end_transaction(false);
+        self.drop_temp_tables();
     }
 
     /// The cancel flag of the current transaction, for CancelRequest and timeouts.
@@ -193,7 +194,7 @@ impl Session {
         let context = StatementContext {
             database: self.database.clone(),
             txn: txn.clone(),
-            search_path: self.settings.search_path(),
+            search_path: self.search_path(),
             overrides: HashMap::new(),
             base_state: self.base.clone(),
             view_depth: 0,
@@ -209,6 +210,17 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The settings' search path, behind the temporary schema once there is one.
+    fn search_path(&self) -> Vec<String> {
+        let mut path = self.settings.search_path();
+        if self.shared.uses_temp_schema() {
+            path.insert(0, self.shared.temp_schema.clone());
+        }
+        path
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         self.terminate();
@@ -221,3 +233,5 @@ mod tests;
 mod tests_copy;
 #[cfg(test)]
 mod tests_storage;
+#[cfg(test)]
+mod tests_temp;

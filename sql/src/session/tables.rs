@@ -32,7 +32,7 @@ impl Session {
         };
         let schemas: Vec<String> = match schema_name {
             Some(schema) => vec![schema.to_owned()],
-            None => self.settings.search_path(),
+            None => self.search_path(),
         };
         let mut found = None;
         for schema_name in &schemas {

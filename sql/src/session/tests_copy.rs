@@ -224,3 +224,62 @@ async fn add_primary_key_reports_the_first_duplicate_in_row_order() {
         .unwrap_err();
     assert_eq!(error.code, "23505", "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_a_file_reads_it_on_the_server_for_superusers_only() {
+    let mut session = session();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.tsv");
+    std::fs::write(&path, lines(&[])).unwrap();
+    let path = path.display().to_string();
+    run(&mut session, "CREATE TABLE t (id int PRIMARY KEY, v int)").await;
+    let results = session
+        .execute(&format!("COPY t FROM '{path}'"))
+        .await
+        .unwrap();
+    let Some(QueryResult::Command { tag }) = results.last() else {
+        panic!("{results:?}")
+    };
+    assert_eq!(tag, &format!("COPY {LINES}"));
+    assert_eq!(count(&mut session, "SELECT sum(v) FROM t").await, {
+        let n = LINES as i64;
+        n * (n + 1)
+    });
+
+    // A bad line loads nothing; a missing file and a relative path are PostgreSQL's errors.
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, lines(&[(LINES - 1, "x\t1")])).unwrap();
+    run(&mut session, "CREATE TABLE u (id int, v int)").await;
+    let error = session
+        .execute(&format!("COPY u FROM '{}'", bad.display()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "22P02", "{error:?}");
+    assert_eq!(count(&mut session, "SELECT count(*) FROM u").await, 0);
+    let missing = dir.path().join("missing.tsv").display().to_string();
+    let error = session
+        .execute(&format!("COPY u FROM '{missing}'"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "58P01", "{error:?}");
+    assert_eq!(
+        error.message,
+        format!("could not open file \"{missing}\" for reading: No such file or directory")
+    );
+    let error = session.execute("COPY u FROM 'rows.tsv'").await.unwrap_err();
+    assert_eq!(error.code, "42602", "{error:?}");
+
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    let mut admin = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+    run(
+        &mut admin,
+        "CREATE ROLE plain LOGIN; CREATE TABLE t (id int, v int)",
+    )
+    .await;
+    let mut plain = Session::new(cluster, "bytedata", "plain").unwrap();
+    let error = plain
+        .execute(&format!("COPY t FROM '{path}'"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "42501", "{error:?}");
+}

@@ -136,14 +136,60 @@ impl Session {
             }
         }
         if commit {
+            let changed_catalog = match self.temp_before_commit(&active.txn) {
+                Ok(changed) => changed || active.changed_catalog,
+                Err(error) => {
+                    let _ = active.txn.rollback();
+                    return Err(error);
+                }
+            };
             active.txn.commit()?;
-            if active.changed_catalog {
+            if changed_catalog {
                 self.database.catalog.bump_version();
             }
         } else {
+            self.temp_after_rollback();
             active.txn.rollback()?;
         }
         Ok(())
+    }
+
+    /// The ON COMMIT actions of temporary tables, in the committing transaction `txn`
+    /// (only one that wrote can have rows to delete or tables to drop). Returns whether
+    /// the catalog changed.
+    pub(super) fn temp_before_commit(&self, txn: &Transaction) -> Result<bool> {
+        if !self.shared.uses_temp_schema() || !txn.has_writes() {
+            return Ok(false);
+        }
+        crate::ddl::temp::before_commit(&self.planner(txn))
+    }
+
+    /// An ON COMMIT DROP table lives no longer than its transaction.
+    pub(super) fn temp_after_rollback(&self) {
+        self.shared
+            .temp_on_commit
+            .lock()
+            .retain(|(_, _, action)| *action != crate::context::OnCommit::Drop);
+    }
+
+    /// Drops the session's temporary tables (the session is ending).
+    pub(super) fn drop_temp_tables(&mut self) {
+        if !self.shared.uses_temp_schema() {
+            return;
+        }
+        let txn = self.begin_transaction(None, Some(false));
+        let dropped = crate::ddl::temp::drop_temp_schema(&self.planner(&txn))
+            .and_then(|()| Ok(txn.commit()?));
+        match dropped {
+            Ok(_) => self.database.catalog.bump_version(),
+            Err(error) => {
+                let _ = txn.rollback();
+                tracing::warn!(%error, "dropping a session's temporary tables failed");
+            }
+        }
+        self.shared
+            .temp_claimed
+            .store(false, std::sync::atomic::Ordering::Release);
     }
 }
 
