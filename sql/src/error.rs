@@ -19,6 +19,9 @@ pub struct SqlError {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// Where in the query string the error is, as PostgreSQL's position field counts:
+    /// characters, the first being 1.
+    pub position: Option<usize>,
 }
 
 impl SqlError {
@@ -28,7 +31,13 @@ impl SqlError {
             message: message.into(),
             detail: None,
             hint: None,
+            position: None,
         }
+    }
+
+    pub fn with_position(mut self, position: usize) -> Self {
+        self.position = Some(position);
+        self
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -90,6 +99,7 @@ impl From<bytedata_pgtypes::Error> for SqlError {
             message: error.message,
             detail: error.detail,
             hint: error.hint,
+            position: None,
         }
     }
 }

@@ -93,6 +93,7 @@ impl Connection {
     }
 
     pub(super) async fn parse(&mut self, parse: Parse) -> Result<(), SqlError> {
+        self.query_text = Some(Arc::from(parse.query.as_str()));
         let name = name_of(&parse.name);
         if !name.is_empty() && self.statements.contains_key(&name) {
             return Err(SqlError::new(
@@ -148,6 +149,8 @@ impl Connection {
     }
 
     pub(super) async fn bind(&mut self, bind: Bind) -> Result<(), SqlError> {
+        // A parameter's error has no position in the query.
+        self.query_text = None;
         let statement_name = name_of(&bind.statement_name);
         let portal_name = name_of(&bind.portal_name);
         let prepared = self
@@ -298,6 +301,7 @@ impl Connection {
             }
             portal.started = Some(std::time::Instant::now());
             self.session.activity_started(portal.prepared.text.clone());
+            self.query_text = Some(portal.prepared.text.clone());
             let result = match self.run_statement(&statement, &portal.params).await {
                 Ok(result) => result,
                 Err(error) => {

@@ -74,6 +74,9 @@ pub(crate) fn error_fields(severity: &str, error: &SqlError) -> Vec<(u8, String)
     if let Some(hint) = &error.hint {
         fields.push((b'H', hint.clone()));
     }
+    if let Some(position) = error.position {
+        fields.push((b'P', position.to_string()));
+    }
     fields
 }
 
@@ -90,6 +93,9 @@ pub(crate) struct Connection {
     session: Session,
     shared: Arc<Shared>,
     statements: HashMap<String, Arc<extended::Prepared>>,
+    /// The text of the query string or prepared statement being run: where the errors it
+    /// raises are located (`wire::position`).
+    query_text: Option<Arc<str>>,
     portals: HashMap<String, extended::Portal>,
     /// After an error in the extended protocol: discard messages until Sync.
     skip_until_sync: bool,
@@ -235,6 +241,18 @@ impl Connection {
     }
 
     pub(crate) async fn send_error(&mut self, error: &SqlError) -> Outcome {
+        let position = self
+            .query_text
+            .as_deref()
+            .and_then(|query| crate::wire::position::locate(error, query));
+        let located;
+        let error = match position {
+            Some(position) if error.position.is_none() => {
+                located = error.clone().with_position(position);
+                &located
+            }
+            _ => error,
+        };
         self.send(PgWireBackendMessage::ErrorResponse(ErrorResponse::new(
             error_fields("ERROR", error),
         )))

@@ -13,7 +13,9 @@ use crate::wire::rows::row_description;
 
 impl Connection {
     pub(super) async fn simple_query(&mut self, sql: &str) -> Outcome {
-        self.session.activity_started(std::sync::Arc::from(sql));
+        let text: std::sync::Arc<str> = std::sync::Arc::from(sql);
+        self.query_text = Some(text.clone());
+        self.session.activity_started(text);
         let statements = match self.session.parse_cached(sql) {
             Ok(statements) => statements,
             Err(error) => {

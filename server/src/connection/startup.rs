@@ -247,6 +247,7 @@ pub(super) async fn startup(
         session,
         shared,
         statements: HashMap::new(),
+        query_text: None,
         portals: HashMap::new(),
         skip_until_sync: false,
         reported: HashMap::new(),

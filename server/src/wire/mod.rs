@@ -2,4 +2,5 @@
 
 pub mod binary;
 pub mod params;
+pub(crate) mod position;
 pub mod rows;

@@ -5,8 +5,8 @@
 //! accepts none of PostgreSQL's options. The options come back in the statement's
 //! `with_tags` list (name → value), which is otherwise unused in our dialect.
 //!
-//! Syntax errors are reported as PostgreSQL words them — `syntax error at or near "x"` —
-//! with sqlparser's own explanation as the detail.
+//! Syntax errors are reported as PostgreSQL reports them: `syntax error at or near "x"`
+//! with the position of `x` in the query string (psql shows the line and a caret).
 
 use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Statement, Tag};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -24,7 +24,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
-        .map_err(|e| syntax_error(ParserError::from(e)))?;
+        .map_err(|e| syntax_error(sql, ParserError::from(e)))?;
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(copy_booleans(tokens));
     let mut statements = Vec::new();
     loop {
@@ -45,15 +45,22 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         } else {
             parser.parse_statement()
         }
-        .map_err(syntax_error)?;
+        .map_err(|e| syntax_error(sql, e))?;
         let mut statement = statement;
         crate::syntax::catalog_queries::rewrite(&mut statement);
         crate::syntax::set_returning::rewrite(&mut statement);
         crate::syntax::single_row::rewrite(&mut statement);
         statements.push(statement);
-        let next = parser.peek_token().token;
-        if next != Token::EOF && next != Token::SemiColon {
-            return Err(near(&next.to_string()));
+        let next = parser.peek_token();
+        if next.token != Token::EOF && next.token != Token::SemiColon {
+            let location = next.span.start;
+            let error = near(&next.token.to_string());
+            return Err(
+                match char_position(sql, location.line as usize, location.column as usize) {
+                    Some(position) => error.with_position(position),
+                    None => error,
+                },
+            );
         }
     }
     Ok(statements)
@@ -100,8 +107,33 @@ fn near(token: &str) -> SqlError {
     }
 }
 
-/// PostgreSQL's wording for a sqlparser error ("Expected: …, found: x at Line: 1, …").
-fn syntax_error(error: ParserError) -> SqlError {
+/// The character position (1-based, over the whole string) of a line and column (both
+/// 1-based) in `sql`; `None` when they are not in it.
+fn char_position(sql: &str, line: usize, column: usize) -> Option<usize> {
+    if line == 0 || column == 0 {
+        return None;
+    }
+    let mut position = 1;
+    for (number, text) in sql.split('\n').enumerate() {
+        if number + 1 == line {
+            return (column <= text.chars().count() + 1).then_some(position + column - 1);
+        }
+        position += text.chars().count() + 1;
+    }
+    None
+}
+
+/// Where sqlparser's message says the error is (`… at Line: 3, Column: 7`).
+fn reported_location(text: &str) -> Option<(usize, usize)> {
+    let rest = &text[text.rfind("at Line: ")? + "at Line: ".len()..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
+
+/// PostgreSQL's wording for a sqlparser error ("Expected: …, found: x at Line: 1, …"),
+/// at the position sqlparser names.
+fn syntax_error(sql: &str, error: ParserError) -> SqlError {
     let text = match &error {
         ParserError::TokenizerError(text) | ParserError::ParserError(text) => text.clone(),
         ParserError::RecursionLimitExceeded => {
@@ -115,9 +147,13 @@ fn syntax_error(error: ParserError) -> SqlError {
             Some(end) => &rest[..end],
             None => rest,
         });
-    match found {
-        Some(token) => near(token).with_detail(text),
+    let error = match found {
+        Some(token) => near(token),
         None => SqlError::syntax(format!("syntax error: {text}")),
+    };
+    match reported_location(&text).and_then(|(line, column)| char_position(sql, line, column)) {
+        Some(position) => error.with_position(position),
+        None => error,
     }
 }
 
@@ -313,8 +349,16 @@ mod tests {
         let error = parse("SELEC 1").unwrap_err();
         assert_eq!(error.code, "42601");
         assert_eq!(error.message, "syntax error at or near \"SELEC\"");
+        assert_eq!(error.position, Some(1));
         let error = parse("SELECT 1 +").unwrap_err();
         assert_eq!(error.message, "syntax error at end of input");
+        // Positions count characters over the whole string, lines included.
+        let error = parse("SELECT 'é';\nSELECT 1 FRM t").unwrap_err();
+        assert_eq!(error.message, "syntax error at or near \"t\"");
+        assert_eq!(error.position, Some(12 + 14));
+        let error = parse("SELECT 1 SELECT 2").unwrap_err();
+        assert_eq!(error.message, "syntax error at or near \"SELECT\"");
+        assert_eq!(error.position, Some(10));
     }
 
     #[test]
