@@ -242,8 +242,9 @@ impl From<DataFusionError> for SqlError {
         if lower.contains("invalid function")
             || lower.contains("no function matches")
             || lower.contains("function '") && lower.contains("not found")
+            || lower.contains("coercion failed")
         {
-            return SqlError::new("42883", format!("function does not exist: {message}"));
+            return undefined_function(&message);
         }
         if lower.contains("cannot cast string") || lower.contains("cannot cast value") {
             // "Cannot cast string 'abc' to value of Int32 type"
@@ -276,7 +277,82 @@ impl From<DataFusionError> for SqlError {
     }
 }
 
+/// PostgreSQL's 42883 for DataFusion's ways of saying a function does not exist: the
+/// name, and the argument types when DataFusion gave them (`… argument types
+/// 'to_char(Int64, Utf8)'`), or our own wording carried through its wrapping.
+fn undefined_function(message: &str) -> SqlError {
+    let hint = "No function matches the given name and argument types. You might need to add explicit type casts.";
+    let error = |text: String| SqlError::new("42883", text).with_hint(hint);
+    if let Some(start) = message.find("function ")
+        && let Some(length) = message[start..].find(" does not exist")
+        && message[start..start + length].contains('(')
+    {
+        return error(message[start..start + length + " does not exist".len()].to_owned());
+    }
+    if let Some(start) = message.find("argument types '") {
+        let call = &message[start + "argument types '".len()..];
+        if let Some(end) = call.find("'")
+            && let Some((name, args)) = call[..end].split_once('(')
+        {
+            let args = args.trim_end_matches(')');
+            let mut types = Vec::new();
+            let mut depth = 0;
+            let mut current = String::new();
+            for c in args.chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        types.push(pg_type_name(current.trim()).to_owned());
+                        current.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                current.push(c);
+            }
+            if !current.trim().is_empty() {
+                types.push(pg_type_name(current.trim()).to_owned());
+            }
+            return error(format!(
+                "function {name}({}) does not exist",
+                types.join(", ")
+            ));
+        }
+    }
+    let name = quoted(message, '\'').unwrap_or("?");
+    error(format!("function {name} does not exist"))
+}
+
 /// Wraps a SqlError so it can travel through DataFusion and come back unchanged.
 pub fn into_datafusion(error: SqlError) -> DataFusionError {
     DataFusionError::External(Box::new(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefined_functions_speak_postgresql() {
+        let error = undefined_function("Invalid function 'nosuch'.\nDid you mean 'cosh'?");
+        assert_eq!(error.code, "42883");
+        assert_eq!(error.message, "function nosuch does not exist");
+        assert!(error.hint.is_some());
+        let error = undefined_function(
+            "Failed to coerce arguments to satisfy a call to 'to_char' function: coercion from \
+             Decimal128(5, 2), Utf8 to the signature OneOf(…) failed. No function matches the \
+             given name and argument types 'to_char(Decimal128(5, 2), Utf8)'. You might need \
+             to add explicit type casts.\n\tCandidate functions:\n\tto_char(Date32, Utf8)",
+        );
+        assert_eq!(
+            error.message,
+            "function to_char(numeric, text) does not exist"
+        );
+        let error = undefined_function(
+            "Function 'mod' user-defined coercion failed with: Error during planning: function \
+             mod(text, boolean) does not exist",
+        );
+        assert_eq!(error.message, "function mod(text, boolean) does not exist");
+    }
 }

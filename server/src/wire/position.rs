@@ -48,7 +48,7 @@ fn quoted_at_end(message: &str) -> Option<&str> {
 /// `column "x" does not exist`, `relation "s.t" does not exist`, `function f(integer) …`.
 fn undefined_name(message: &str) -> Option<String> {
     let name = if let Some(rest) = message.strip_prefix("function ") {
-        rest.split('(').next()?.to_owned()
+        rest.split(['(', ' ']).next()?.to_owned()
     } else {
         let start = message.find('"')? + 1;
         let end = start + message[start..].find('"')?;
@@ -106,21 +106,37 @@ mod tests {
     fn input_errors_point_at_their_literal() {
         let query = "INSERT INTO t VALUES (1, 'ok'), (2, 'bad')";
         assert_eq!(
-            at("22P02", "invalid input syntax for type integer: \"bad\"", query),
+            at(
+                "22P02",
+                "invalid input syntax for type integer: \"bad\"",
+                query
+            ),
             Some(37)
         );
         // Quotes inside the value are doubled in the query.
         assert_eq!(
-            at("22P02", "invalid input syntax for type integer: \"it's\"", "SELECT 'it''s'::int"),
+            at(
+                "22P02",
+                "invalid input syntax for type integer: \"it's\"",
+                "SELECT 'it''s'::int"
+            ),
             Some(8)
         );
         // Characters, not bytes.
         assert_eq!(
-            at("22007", "invalid input syntax for type date: \"x\"", "SELECT 'é', 'x'::date"),
+            at(
+                "22007",
+                "invalid input syntax for type date: \"x\"",
+                "SELECT 'é', 'x'::date"
+            ),
             Some(13)
         );
         assert_eq!(
-            at("22P02", "invalid input syntax for type integer: \"x\"", "SELECT v::int FROM t"),
+            at(
+                "22P02",
+                "invalid input syntax for type integer: \"x\"",
+                "SELECT v::int FROM t"
+            ),
             None
         );
     }
@@ -128,16 +144,30 @@ mod tests {
     #[test]
     fn undefined_names_point_at_the_word_outside_literals() {
         let query = "SELECT 'nope', nopex, nope FROM t";
-        assert_eq!(at("42703", "column \"nope\" does not exist", query), Some(23));
         assert_eq!(
-            at("42P01", "relation \"s.missing\" does not exist", "SELECT * FROM s.Missing"),
+            at("42703", "column \"nope\" does not exist", query),
+            Some(23)
+        );
+        assert_eq!(
+            at(
+                "42P01",
+                "relation \"s.missing\" does not exist",
+                "SELECT * FROM s.Missing"
+            ),
             Some(17)
         );
         assert_eq!(
-            at("42883", "function nosuch(integer) does not exist", "SELECT nosuch(1)"),
+            at(
+                "42883",
+                "function nosuch(integer) does not exist",
+                "SELECT nosuch(1)"
+            ),
             Some(8)
         );
-        assert_eq!(at("42703", "column \"gone\" does not exist", "SELECT 1"), None);
+        assert_eq!(
+            at("42703", "column \"gone\" does not exist", "SELECT 1"),
+            None
+        );
         let positioned = SqlError::new("42601", "syntax error").with_position(4);
         assert_eq!(locate(&positioned, "anything"), Some(4));
     }

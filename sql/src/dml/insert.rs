@@ -313,17 +313,74 @@ fn fill_values(
         targets.truncate(width);
     }
     let columns = writer.codec.columns();
+    // Only columns with a quoted literal are cast; then every row of the column is, so
+    // the rows agree on one type.
+    let casts: Vec<Option<ast::Expr>> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, &position)| {
+            let quoted = values
+                .rows
+                .iter()
+                .any(|row| row.content.get(i).is_some_and(is_quoted_literal));
+            if quoted {
+                literal_cast(&columns[position].data_type)
+            } else {
+                None
+            }
+        })
+        .collect();
     for row in &mut values.rows {
-        for (cell, &position) in row.content.iter_mut().zip(targets.iter()) {
+        for ((cell, &position), cast) in row.content.iter_mut().zip(targets.iter()).zip(&casts) {
             let column = &columns[position];
             if is_default_keyword(cell) {
                 *cell = default_of(context, column)?;
             } else if let Some(Identity::Always { .. }) = column.identity {
                 return Err(identity_always(&column.name));
             }
+            if let Some(cast) = cast {
+                let mut typed = cast.clone();
+                if let ast::Expr::Cast { expr, .. } = &mut typed {
+                    **expr = cell.clone();
+                }
+                *cell = typed;
+            }
         }
     }
     Ok(())
+}
+
+fn is_quoted_literal(cell: &ast::Expr) -> bool {
+    matches!(
+        cell,
+        ast::Expr::Value(value) if matches!(
+            value.value,
+            ast::Value::SingleQuotedString(_) | ast::Value::EscapedStringLiteral(_)
+        )
+    )
+}
+
+/// A quoted literal in INSERT's VALUES is read as its target column's type, as in
+/// PostgreSQL (`'x'` into an integer column fails as integer input, whatever the other
+/// rows hold). This is the cast expression to wrap the column's values in (its operand a
+/// placeholder NULL); `None` for text columns, which keep the literal: an assignment to
+/// `varchar(n)` checks the length where a cast would cut.
+fn literal_cast(data_type: &bytedata_pgtypes::DataType) -> Option<ast::Expr> {
+    use bytedata_pgtypes::DataType as T;
+    if matches!(data_type, T::Text | T::Varchar(_) | T::Char(_) | T::Name) {
+        return None;
+    }
+    let sql = format!("SELECT CAST(NULL AS {})", data_type.display_name());
+    let ast::Statement::Query(query) = crate::syntax::parse(&sql).ok()?.pop()? else {
+        return None;
+    };
+    let ast::SetExpr::Select(select) = *query.body else {
+        return None;
+    };
+    match select.projection.into_iter().next()? {
+        ast::SelectItem::UnnamedExpr(cast @ ast::Expr::Cast { .. }) => Some(cast),
+        _ => None,
+    }
 }
 
 fn identity_always(column: &str) -> SqlError {

@@ -21,6 +21,7 @@ pub mod checked;
 pub mod functions;
 pub mod json;
 pub mod json_build;
+pub mod scalar_functions;
 pub mod single_row;
 pub mod subquery;
 pub mod to_char;
@@ -92,6 +93,7 @@ pub fn fresh_state() -> Result<SessionState> {
     single_row::register(&mut base);
     json_build::register(&mut base);
     to_char::register(&mut base);
+    scalar_functions::register(&mut base);
     datafusion::execution::FunctionRegistry::register_expr_planner(
         &mut base,
         Arc::new(json::JsonOperators),

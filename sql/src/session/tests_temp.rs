@@ -30,7 +30,10 @@ async fn temporary_tables_are_private_and_end_with_their_session() {
     .await;
     let schema = schema[0][0].clone().unwrap();
     assert!(schema.starts_with("pg_temp_"), "{schema}");
-    assert_eq!(text(&mut owner, "SELECT k FROM mine").await, [[Some("1".into())]]);
+    assert_eq!(
+        text(&mut owner, "SELECT k FROM mine").await,
+        [[Some("1".into())]]
+    );
 
     // Another session neither finds it by name nor reaches it through its schema.
     let error = other.execute("SELECT * FROM mine").await.unwrap_err();
@@ -45,8 +48,14 @@ async fn temporary_tables_are_private_and_end_with_their_session() {
         .execute("CREATE TEMP TABLE mine (k int); INSERT INTO mine VALUES (2), (3)")
         .await
         .unwrap();
-    assert_eq!(text(&mut owner, "SELECT count(*) FROM mine").await, [[Some("1".into())]]);
-    assert_eq!(text(&mut other, "SELECT count(*) FROM mine").await, [[Some("2".into())]]);
+    assert_eq!(
+        text(&mut owner, "SELECT count(*) FROM mine").await,
+        [[Some("1".into())]]
+    );
+    assert_eq!(
+        text(&mut other, "SELECT count(*) FROM mine").await,
+        [[Some("2".into())]]
+    );
 
     // The schema and its tables go when the session ends.
     drop(owner);
@@ -61,5 +70,9 @@ async fn temporary_tables_are_private_and_end_with_their_session() {
         "SELECT count(*) FROM pg_class WHERE relname = 'mine'",
     )
     .await;
-    assert_eq!(tables, [[Some("1".into())]], "only the other session's remains");
+    assert_eq!(
+        tables,
+        [[Some("1".into())]],
+        "only the other session's remains"
+    );
 }

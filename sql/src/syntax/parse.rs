@@ -48,6 +48,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .map_err(|e| syntax_error(sql, e))?;
         let mut statement = statement;
         crate::syntax::catalog_queries::rewrite(&mut statement);
+        crate::syntax::literals::rewrite(&mut statement);
         crate::syntax::set_returning::rewrite(&mut statement);
         crate::syntax::single_row::rewrite(&mut statement);
         statements.push(statement);

@@ -1,0 +1,205 @@
+//! PostgreSQL functions DataFusion lacks: `mod(a, b)` (the remainder with the sign of
+//! `a`, as `%`), `gen_random_uuid()`, and `pg_sleep(seconds)`, which waits in short
+//! steps so that a cancel request or `statement_timeout` ends it.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::exec_err;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::type_coercion::binary::binary_numeric_coercion;
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+
+/// `mod(a, b)`: both operands coerced to one numeric type, which is the result's.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Mod {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Mod {
+    fn name(&self) -> &str {
+        "mod"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
+        let [a, b] = arg_types else {
+            return exec_err!("mod takes two arguments");
+        };
+        // A quoted literal (text here) is read as the other operand's type.
+        let common = if a == b {
+            Some(a.clone())
+        } else if a == &DataType::Utf8 {
+            Some(b.clone())
+        } else if b == &DataType::Utf8 {
+            Some(a.clone())
+        } else {
+            binary_numeric_coercion(a, b)
+        };
+        match common {
+            Some(common) if common.is_numeric() => Ok(vec![common.clone(), common]),
+            _ => Err(DataFusionError::Plan(format!(
+                "function mod({}, {}) does not exist",
+                type_name(a),
+                type_name(b)
+            ))),
+        }
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Int32))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let rows = args.number_rows;
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let [a, b] = args.args.as_slice() else {
+            return exec_err!("mod takes two arguments");
+        };
+        let (a, b) = (a.to_array(rows)?, b.to_array(rows)?);
+        let remainder = datafusion::arrow::compute::kernels::numeric::rem(&a, &b).map_err(
+            |error| match error {
+                datafusion::arrow::error::ArrowError::DivideByZero => {
+                    crate::error::into_datafusion(crate::error::SqlError::new(
+                        "22012",
+                        "division by zero",
+                    ))
+                }
+                other => DataFusionError::ArrowError(Box::new(other), None),
+            },
+        )?;
+        if scalar {
+            return Ok(ColumnarValue::Scalar(
+                datafusion::scalar::ScalarValue::try_from_array(&remainder, 0)?,
+            ));
+        }
+        Ok(ColumnarValue::Array(remainder))
+    }
+}
+
+/// `gen_random_uuid()`: a version 4 UUID, typed uuid.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct GenRandomUuid {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for GenRandomUuid {
+    fn name(&self) -> &str {
+        "gen_random_uuid"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn return_field_from_args(&self, _args: ReturnFieldArgs) -> DfResult<FieldRef> {
+        let field: Field =
+            crate::bridge::field("gen_random_uuid", &bytedata_pgtypes::DataType::Uuid, false);
+        Ok(Arc::new(field))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let uuids: StringArray = (0..args.number_rows.max(1))
+            .map(|_| Some(random_uuid()))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(uuids) as ArrayRef))
+    }
+}
+
+/// `pg_sleep(seconds)`: waits, then returns NULL (void).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PgSleep {
+    signature: Signature,
+}
+
+/// How long `pg_sleep` waits between looks at its statement's interrupt.
+const SLEEP_STEP_MS: u64 = 10;
+
+impl ScalarUDFImpl for PgSleep {
+    fn name(&self) -> &str {
+        "pg_sleep"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let context = crate::context::linked_context(&args.config_options)?;
+        let seconds = args.args[0].to_array(args.number_rows)?;
+        let seconds = datafusion::arrow::compute::cast(&seconds, &DataType::Float64)?;
+        let seconds = datafusion::common::cast::as_float64_array(&seconds)?;
+        for row in 0..seconds.len() {
+            if !seconds.is_valid(row) || seconds.value(row).is_nan() || seconds.value(row) <= 0.0 {
+                continue;
+            }
+            let until = std::time::Instant::now()
+                + std::time::Duration::from_secs_f64(seconds.value(row).min(1e9));
+            loop {
+                context
+                    .interrupt
+                    .check()
+                    .map_err(crate::error::into_datafusion)?;
+                let now = std::time::Instant::now();
+                if now >= until {
+                    break;
+                }
+                let step = std::time::Duration::from_millis(SLEEP_STEP_MS);
+                std::thread::sleep((until - now).min(step));
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(StringArray::new_null(
+            args.number_rows.max(1),
+        ))))
+    }
+}
+
+/// A random (version 4, RFC 4122 variant) UUID in its text form.
+fn random_uuid() -> String {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    bytedata_pgtypes::output::format_uuid(&bytes)
+}
+
+/// How PostgreSQL would name an argument of this Arrow type.
+fn type_name(ty: &DataType) -> String {
+    crate::bridge::types::sql_type_of_field(&Field::new("", ty.clone(), true))
+        .map_or_else(|| ty.to_string(), |t| t.display_name())
+}
+
+pub fn register(state: &mut SessionState) {
+    let functions = [
+        ScalarUDF::new_from_impl(Mod {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }),
+        ScalarUDF::new_from_impl(GenRandomUuid {
+            signature: Signature::nullary(Volatility::Volatile),
+        }),
+        ScalarUDF::new_from_impl(PgSleep {
+            signature: Signature::uniform(1, vec![DataType::Float64], Volatility::Volatile),
+        }),
+    ];
+    for function in functions {
+        let _ = datafusion::execution::FunctionRegistry::register_udf(state, Arc::new(function));
+    }
+}
