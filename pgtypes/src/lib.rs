@@ -39,6 +39,7 @@ pub mod binary;
 pub mod calendar;
 pub mod error;
 pub mod input;
+pub mod interval_arith;
 pub mod json;
 pub mod numeric;
 pub mod output;

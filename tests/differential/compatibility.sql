@@ -17,3 +17,20 @@ INSERT INTO typed VALUES (1, '2020-01-01', '1.234', 't', 'abc'), (2, 'soon', 1, 
 INSERT INTO typed VALUES ('  7  ', '2020-01-03', '3.145', 'yes', 'x'), (8, NULL, DEFAULT, NULL, NULL);
 INSERT INTO typed VALUES (9, '2020-01-04', 1, true, 'toolong');
 SELECT * FROM typed ORDER BY a;
+-- Interval times and divided by a number, fractions cascading as PostgreSQL's do.
+SELECT interval '1 day' * 2, 3 * interval '1 day', interval '1 month' * 1.5, interval '1 day 01:00:00' * 0.5;
+SELECT interval '3 mons 4 days 05:06:07' * 0.3, interval '1 hour' * -2.5, interval '1 month' / 4, interval '10 days' / 3;
+SELECT interval '1 day' * 1.5::float8, interval '1 day' / 0;
+CREATE TABLE spans (id int PRIMARY KEY, span interval, factor float8);
+INSERT INTO spans VALUES (1, '1 mon 2 days', 2), (2, '36 hours', 0.25), (3, NULL, 1), (4, '1 day', NULL);
+SELECT id, span * factor, span / 2 FROM spans ORDER BY id;
+SELECT U&'d\0061t\+000061', E'a\tb';
+-- Output names may repeat, as PostgreSQL allows.
+CREATE TABLE pairs (k int PRIMARY KEY, v int, w int);
+INSERT INTO pairs VALUES (1, 10, 100), (2, 20, 200);
+SELECT k AS c, v AS c FROM pairs ORDER BY k;
+SELECT v + w AS c, 54 AS c, v AS "C" FROM pairs ORDER BY k;
+UPDATE pairs SET v = v WHERE k = 1;
+UPDATE pairs SET v = w, w = v WHERE k = 2;
+UPDATE pairs SET v = v, w = w;
+SELECT * FROM pairs ORDER BY k;

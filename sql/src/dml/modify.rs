@@ -78,7 +78,13 @@ fn find_rows_sql(
         .iter()
         .map(|c| format!("{}.{}", quote_ident(qualifier), quote_ident(&c.name)))
         .collect();
-    items.extend(values.iter().map(|(_, expr)| format!("({expr})")));
+    // Aliased: `SET v = v` would otherwise name a new value like the column it reads.
+    items.extend(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, (_, expr))| format!("({expr}) AS \"?new{i}\"")),
+    );
     let mut sql = format!(
         "SELECT {} FROM {} AS {}",
         items.join(", "),

@@ -19,6 +19,7 @@
 
 pub mod checked;
 pub mod functions;
+pub mod interval_arith;
 pub mod json;
 pub mod json_build;
 pub mod scalar_functions;
@@ -97,6 +98,10 @@ pub fn fresh_state() -> Result<SessionState> {
     datafusion::execution::FunctionRegistry::register_expr_planner(
         &mut base,
         Arc::new(json::JsonOperators),
+    )?;
+    datafusion::execution::FunctionRegistry::register_expr_planner(
+        &mut base,
+        Arc::new(interval_arith::IntervalArithmetic),
     )?;
     Ok(base)
 }

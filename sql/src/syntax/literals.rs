@@ -2,6 +2,7 @@
 //!
 //! - `LIKE` / `ILIKE` with `ESCAPE 'c'` for any character `c` (or `ESCAPE ''`, no escape):
 //!   a literal pattern is rewritten to use the backslash, DataFusion's only escape.
+//! - `U&'d\0061t\+000061'` (already decoded by the parser) and `N'…'` are plain text.
 //! - A number with an exponent beyond what a decimal holds (`1e300`), cast to a float
 //!   type: read as the text it is (`'1e300'::float8`), as PostgreSQL's numeric would hold
 //!   it exactly before the cast.
@@ -22,6 +23,14 @@ pub fn rewrite(statement: &mut ast::Statement) {
 
 fn rewrite_expr(expr: &mut Expr) {
     match expr {
+        Expr::Value(ast::ValueWithSpan {
+            value: value @ (Value::UnicodeStringLiteral(_) | Value::NationalStringLiteral(_)),
+            ..
+        }) => {
+            if let Value::UnicodeStringLiteral(text) | Value::NationalStringLiteral(text) = value {
+                *value = Value::SingleQuotedString(std::mem::take(text));
+            }
+        }
         Expr::Like {
             pattern,
             escape_char,
@@ -140,13 +149,13 @@ mod tests {
 
     #[test]
     fn statements_are_rewritten() {
-        let sql =
-            "SELECT 'a_c' LIKE 'a#_c' ESCAPE '#', 1e300::float8, -1e-300::float4, 1e3::float8";
+        let sql = "SELECT 'a_c' LIKE 'a#_c' ESCAPE '#', 1e300::float8, -1e-300::float4, \
+                   1e3::float8, U&'d\\0061t\\+000061'";
         let mut statement = crate::syntax::parse(sql).unwrap().pop().unwrap();
         rewrite(&mut statement);
         assert_eq!(
             statement.to_string(),
-            "SELECT 'a_c' LIKE 'a\\_c', '1e300'::FLOAT8, -'1e-300'::FLOAT4, 1e3::FLOAT8"
+            "SELECT 'a_c' LIKE 'a\\_c', '1e300'::FLOAT8, -'1e-300'::FLOAT4, 1e3::FLOAT8, 'data'"
         );
     }
 }

@@ -247,7 +247,8 @@ fn datafusion_name(expr: &Expr) -> String {
 }
 
 /// Gives distinct aliases to select items DataFusion would name alike — the same
-/// expression twice, or several subqueries (all named `(<subquery>)`) — since PostgreSQL
+/// expression twice, several subqueries (all named `(<subquery>)`), the same alias
+/// twice — since PostgreSQL
 /// allows duplicate output names and DataFusion does not. Call after `output_names`:
 /// the results are renamed to PostgreSQL's names afterwards.
 pub fn disambiguate(statement: &mut Statement) {
@@ -255,17 +256,32 @@ pub fn disambiguate(statement: &mut Statement) {
         match set {
             SetExpr::Select(select) => {
                 let mut seen = std::collections::HashSet::new();
+                let mut aliases = std::collections::HashSet::new();
                 for item in &mut select.projection {
-                    if let SelectItem::UnnamedExpr(expr) = item {
-                        let text = datafusion_name(expr);
-                        if has_subquery(expr) || !seen.insert(text) {
-                            *counter += 1;
-                            let alias = ast::Ident::with_quote('"', format!("?column?{counter}"));
-                            *item = SelectItem::ExprWithAlias {
-                                expr: expr.clone(),
-                                alias,
-                            };
+                    match item {
+                        SelectItem::UnnamedExpr(expr) => {
+                            let text = datafusion_name(expr);
+                            if has_subquery(expr) || !seen.insert(text) {
+                                *counter += 1;
+                                let alias =
+                                    ast::Ident::with_quote('"', format!("?column?{counter}"));
+                                *item = SelectItem::ExprWithAlias {
+                                    expr: expr.clone(),
+                                    alias,
+                                };
+                            }
                         }
+                        // `SELECT a AS c, b AS c`: the second is renamed for DataFusion.
+                        SelectItem::ExprWithAlias { alias, .. }
+                            if !aliases.insert(crate::syntax::ident_name(alias)) =>
+                        {
+                            *counter += 1;
+                            *alias = ast::Ident::with_quote(
+                                '"',
+                                format!("{}?{counter}", crate::syntax::ident_name(alias)),
+                            );
+                        }
+                        _ => {}
                     }
                 }
             }
