@@ -34,3 +34,7 @@ UPDATE pairs SET v = v WHERE k = 1;
 UPDATE pairs SET v = w, w = v WHERE k = 2;
 UPDATE pairs SET v = v, w = w;
 SELECT * FROM pairs ORDER BY k;
+-- FROM ONLY: no table inherits here, so it is the table itself.
+SELECT count(*) FROM ONLY pairs;
+UPDATE ONLY pairs SET w = w + 1 WHERE k = 1;
+SELECT w FROM ONLY pairs WHERE k = 1;

@@ -25,7 +25,8 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| syntax_error(sql, ParserError::from(e)))?;
-    let mut parser = Parser::new(&dialect).with_tokens_with_locations(copy_booleans(tokens));
+    let mut parser =
+        Parser::new(&dialect).with_tokens_with_locations(copy_booleans(without_only(tokens)));
     let mut statements = Vec::new();
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -65,6 +66,47 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         }
     }
     Ok(statements)
+}
+
+/// `FROM ONLY t` (also after JOIN, UPDATE, TRUNCATE, and `DELETE FROM`) excludes the
+/// tables inheriting from `t`; there is no inheritance here, so it is `FROM t`. `ONLY` is
+/// reserved in PostgreSQL: unquoted, it names no table.
+fn without_only(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |token: &TokenWithSpan| !matches!(token.token, Token::Whitespace(_));
+    let mut previous: Option<Keyword> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        if !significant(&tokens[i]) {
+            i += 1;
+            continue;
+        }
+        let keyword = match &tokens[i].token {
+            Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
+            _ => None,
+        };
+        let after_table_keyword = matches!(
+            previous,
+            Some(
+                Keyword::FROM
+                    | Keyword::JOIN
+                    | Keyword::UPDATE
+                    | Keyword::TRUNCATE
+                    | Keyword::TABLE
+            )
+        );
+        if after_table_keyword && keyword == Some(Keyword::ONLY) {
+            let next = tokens[i + 1..].iter().find(|t| significant(t));
+            if matches!(next.map(|t| &t.token), Some(Token::Word(_) | Token::LParen)) {
+                tokens[i].token =
+                    Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space);
+                i += 1;
+                continue;
+            }
+        }
+        previous = keyword;
+        i += 1;
+    }
+    tokens
 }
 
 /// PostgreSQL's COPY options take any boolean spelling (`freeze on`, as pgbench sends);
@@ -360,6 +402,26 @@ mod tests {
         let error = parse("SELECT 1 SELECT 2").unwrap_err();
         assert_eq!(error.message, "syntax error at or near \"SELECT\"");
         assert_eq!(error.position, Some(10));
+    }
+
+    #[test]
+    fn only_is_dropped_before_a_table() {
+        let statements = parse(
+            "SELECT * FROM ONLY t JOIN ONLY u ON true; UPDATE ONLY t SET a = 1; \
+             DELETE FROM ONLY t; TRUNCATE ONLY t; SELECT 1 AS \"only\" FROM t",
+        )
+        .unwrap();
+        let texts: Vec<String> = statements.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "SELECT * FROM t JOIN u ON true",
+                "UPDATE t SET a = 1",
+                "DELETE FROM t",
+                "TRUNCATE t",
+                "SELECT 1 AS \"only\" FROM t",
+            ]
+        );
     }
 
     #[test]
