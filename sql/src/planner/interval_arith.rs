@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, IntervalMonthDayNanoArray};
+use datafusion::arrow::array::{Array, ArrayRef, IntervalMonthDayNanoArray};
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalUnit};
 use datafusion::common::DFSchema;
 use datafusion::error::Result as DfResult;
@@ -62,48 +62,36 @@ impl ScalarUDFImpl for IntervalScale {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let spans = args.args[0].to_array(rows)?;
-        let spans = datafusion::common::cast::as_interval_mdn_array(&spans)?;
-        let factors = args.args[1].to_array(rows)?;
-        let factors = datafusion::common::cast::as_float64_array(&factors)?;
-        let mut out = Vec::with_capacity(spans.len());
-        for row in 0..spans.len() {
-            if spans.is_null(row) || factors.is_null(row) {
-                out.push(None);
-                continue;
+        crate::bridge::invoke_on_arrays(&args, |arrays, _rows| {
+            let spans = datafusion::common::cast::as_interval_mdn_array(&arrays[0])?;
+            let factors = datafusion::common::cast::as_float64_array(&arrays[1])?;
+            let mut out = Vec::with_capacity(spans.len());
+            for row in 0..spans.len() {
+                if spans.is_null(row) || factors.is_null(row) {
+                    out.push(None);
+                    continue;
+                }
+                let span = spans.value(row);
+                let interval = Interval {
+                    months: span.months,
+                    days: span.days,
+                    micros: span.nanoseconds / NANOS_PER_MICRO,
+                };
+                let factor = factors.value(row);
+                let result = if self.divide {
+                    interval_arith::divide(interval, factor)
+                } else {
+                    interval_arith::multiply(interval, factor)
+                }
+                .map_err(|e| into_datafusion(e.into()))?;
+                out.push(Some(IntervalMonthDayNano::new(
+                    result.months,
+                    result.days,
+                    result.micros.saturating_mul(NANOS_PER_MICRO),
+                )));
             }
-            let span = spans.value(row);
-            let interval = Interval {
-                months: span.months,
-                days: span.days,
-                micros: span.nanoseconds / NANOS_PER_MICRO,
-            };
-            let factor = factors.value(row);
-            let result = if self.divide {
-                interval_arith::divide(interval, factor)
-            } else {
-                interval_arith::multiply(interval, factor)
-            }
-            .map_err(|e| into_datafusion(e.into()))?;
-            out.push(Some(IntervalMonthDayNano::new(
-                result.months,
-                result.days,
-                result.micros.saturating_mul(NANOS_PER_MICRO),
-            )));
-        }
-        let array: datafusion::arrow::array::ArrayRef =
-            Arc::new(IntervalMonthDayNanoArray::from(out));
-        if scalar {
-            return Ok(ColumnarValue::Scalar(
-                datafusion::scalar::ScalarValue::try_from_array(&array, 0)?,
-            ));
-        }
-        Ok(ColumnarValue::Array(array))
+            Ok(Arc::new(IntervalMonthDayNanoArray::from(out)) as ArrayRef)
+        })
     }
 }
 

@@ -59,17 +59,11 @@ impl ScalarUDFImpl for Mod {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let [a, b] = args.args.as_slice() else {
-            return exec_err!("mod takes two arguments");
-        };
-        let (a, b) = (a.to_array(rows)?, b.to_array(rows)?);
-        let remainder = datafusion::arrow::compute::kernels::numeric::rem(&a, &b).map_err(
-            |error| match error {
+        crate::bridge::invoke_on_arrays(&args, |arrays, _rows| {
+            let [a, b] = arrays else {
+                return exec_err!("mod takes two arguments");
+            };
+            datafusion::arrow::compute::kernels::numeric::rem(a, b).map_err(|error| match error {
                 datafusion::arrow::error::ArrowError::DivideByZero => {
                     crate::error::into_datafusion(crate::error::SqlError::new(
                         "22012",
@@ -77,14 +71,8 @@ impl ScalarUDFImpl for Mod {
                     ))
                 }
                 other => DataFusionError::ArrowError(Box::new(other), None),
-            },
-        )?;
-        if scalar {
-            return Ok(ColumnarValue::Scalar(
-                datafusion::scalar::ScalarValue::try_from_array(&remainder, 0)?,
-            ));
-        }
-        Ok(ColumnarValue::Array(remainder))
+            })
+        })
     }
 }
 
