@@ -22,7 +22,8 @@ pub(crate) fn locate(error: &SqlError, query: &str) -> Option<usize> {
         return Some(position);
     }
     match error.code {
-        "22P02" | "22007" | "22008" | "22003" | "22P03" | "22023" | "22015" | "22009" => {
+        // Input functions' errors; not 22023, which SET raises without a position.
+        "22P02" | "22007" | "22008" | "22003" | "22015" | "22009" => {
             let value = quoted_at_end(&error.message)?;
             let literal = format!("'{}'", value.replace('\'', "''"));
             let byte = outside_literals(query, &literal, false)?;
@@ -166,6 +167,14 @@ mod tests {
         );
         assert_eq!(
             at("42703", "column \"gone\" does not exist", "SELECT 1"),
+            None
+        );
+        assert_eq!(
+            at(
+                "22023",
+                "invalid value for parameter \"DateStyle\": \"x\"",
+                "SET datestyle = 'x'"
+            ),
             None
         );
         let positioned = SqlError::new("42601", "syntax error").with_position(4);
