@@ -15,6 +15,40 @@ pub const PG_EPOCH_MICROS: i64 = PG_EPOCH_DAYS as i64 * MICROS_PER_DAY;
 
 const _: () = assert!(PG_EPOCH_MICROS == 946_684_800 * MICROS_PER_SECOND);
 
+/// A stored timestamp (microseconds from 2000) as Arrow holds it (from 1970). The two
+/// infinities are the extreme values on both sides, so they stay infinite and order
+/// before and after every finite value.
+pub fn unix_micros_of(pg_micros: i64) -> i64 {
+    match pg_micros {
+        i64::MIN | i64::MAX => pg_micros,
+        finite => finite.saturating_add(PG_EPOCH_MICROS),
+    }
+}
+
+/// The inverse of `unix_micros_of`.
+pub fn pg_micros_of(unix_micros: i64) -> i64 {
+    match unix_micros {
+        i64::MIN | i64::MAX => unix_micros,
+        finite => finite.saturating_sub(PG_EPOCH_MICROS),
+    }
+}
+
+/// A stored date (days from 2000) as Arrow holds it (from 1970), infinities kept.
+pub fn unix_days_of(pg_days: i32) -> i32 {
+    match pg_days {
+        i32::MIN | i32::MAX => pg_days,
+        finite => finite.saturating_add(PG_EPOCH_DAYS),
+    }
+}
+
+/// The inverse of `unix_days_of`.
+pub fn pg_days_of(unix_days: i32) -> i32 {
+    match unix_days {
+        i32::MIN | i32::MAX => unix_days,
+        finite => finite.saturating_sub(PG_EPOCH_DAYS),
+    }
+}
+
 /// The civil date (year, month, day) of a day count from 1970-01-01 — Howard Hinnant's
 /// days-to-civil algorithm.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {

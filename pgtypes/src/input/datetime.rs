@@ -10,329 +10,208 @@
 use chrono::NaiveDate;
 
 use super::InputOptions;
-use super::fields;
+use super::decode::{Context, Decoded, decode_date_time, decode_time, pg_days};
 use crate::calendar::{
-    MICROS_PER_DAY, MICROS_PER_SECOND, PG_EPOCH_DAYS, PG_EPOCH_MICROS, days_from_civil,
-    now_unix_micros,
+    MICROS_PER_DAY, MICROS_PER_SECOND, PG_EPOCH_DAYS, PG_EPOCH_MICROS, now_unix_micros,
 };
 use crate::error::{Error, Result};
-use crate::zone::{Zone, parse_offset};
+use crate::zone::Zone;
 
-fn syntax(ty: &str, text: &str) -> Error {
-    Error::new(
-        "22007",
-        format!("invalid input syntax for type {ty}: \"{text}\""),
-    )
+/// Microseconds from 2000-01-01 to the first instant a timestamp may hold, 4714-11-24 BC
+/// (Julian day 0), and to the first it may not, 294277-01-01.
+const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
+const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
+/// Days from 2000-01-01 to the first date a `date` may not hold, 5874898-01-01.
+const END_DATE_DAYS: i64 = 2_145_031_948;
+/// Days from 2000-01-01 to Julian day 0, the first date a `date` may hold.
+const MIN_DATE_DAYS: i64 = -2_451_545;
+
+/// Whether a civil date is inside the Julian-day range PostgreSQL computes in
+/// (`IS_VALID_JULIAN`): from November 4714 BC to June 5874898.
+fn julian_valid(year: i64, month: u32) -> bool {
+    (year > -4713 || (year == -4713 && month >= 11))
+        && (year < 5_874_898 || (year == 5_874_898 && month < 6))
 }
 
-fn out_of_range(text: &str) -> Error {
-    Error::new(
-        "22008",
-        format!("date/time field value out of range: \"{text}\""),
-    )
-}
-
-/// Days from 2000-01-01 of a calendar date, checked.
-fn civil_days(year: i64, month: u32, day: u32, text: &str) -> Result<i64> {
-    let valid = NaiveDate::from_ymd_opt(
-        i32::try_from(year).map_err(|_| out_of_range(text))?,
-        month,
-        day,
-    )
-    .is_some();
-    if !valid {
-        return Err(out_of_range(text));
+fn context(options: &InputOptions) -> Context {
+    Context {
+        order: options.date_order,
+        zone: options.zone,
+        now_unix_micros: options.now_unix_micros.unwrap_or_else(now_unix_micros),
     }
-    Ok(days_from_civil(year, month, day) - i64::from(PG_EPOCH_DAYS))
 }
 
-/// `YYYY-MM-DD` (with ` BC`) as days since 2000-01-01.
-fn date_part(text: &str, original: &str, ty: &str) -> Result<i64> {
-    let (body, bc) = match text
-        .strip_suffix(" BC")
-        .or_else(|| text.strip_suffix(" bc"))
-    {
-        Some(body) => (body.trim(), true),
-        None => (text.trim_end_matches(" AD").trim(), false),
-    };
-    let parts: Vec<&str> = body.split('-').collect();
-    let (year, month, day) = match parts.as_slice() {
-        [y, m, d] if !y.is_empty() => (y, m, d),
-        [ymd] if ymd.len() == 8 && ymd.bytes().all(|b| b.is_ascii_digit()) => {
-            (&&ymd[..4], &&ymd[4..6], &&ymd[6..])
-        }
-        _ => return Err(syntax(ty, original)),
-    };
-    let number = |s: &str| -> Result<i64> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(syntax(ty, original));
-        }
-        s.parse().map_err(|_| syntax(ty, original))
-    };
-    let mut year = number(year)?;
-    if bc {
-        if year == 0 {
-            return Err(out_of_range(original));
-        }
-        year = 1 - year;
+/// `YYYY-MM-DD`, the form nearly all dates come in, read without the general decoder;
+/// `None` for anything else (year 0 included, which the decoder refuses properly).
+fn iso_date(text: &str) -> Option<(i64, u32, u32)> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
     }
-    let month = u32::try_from(number(month)?).map_err(|_| out_of_range(original))?;
-    let day = u32::try_from(number(day)?).map_err(|_| out_of_range(original))?;
-    civil_days(year, month, day, original)
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = &text[range];
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let month = u32::try_from(month).ok().filter(|m| (1..=12).contains(m))?;
+    let day = u32::try_from(day).ok().filter(|&d| d >= 1)?;
+    let valid =
+        year > 0 && NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day).is_some();
+    valid.then_some((year, month, day))
 }
 
-/// `HH:MM[:SS[.ffffff]]` as microseconds since midnight (`24:00:00` allowed).
-fn time_part(text: &str, original: &str, ty: &str) -> Result<i64> {
-    let parts: Vec<&str> = text.split(':').collect();
-    if !(2..=3).contains(&parts.len()) {
-        return Err(syntax(ty, original));
+/// `HH:MM:SS[.ffffff]` as microseconds since midnight; `None` for any other form.
+fn iso_time(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 8 || bytes[2] != b':' || bytes[5] != b':' {
+        return None;
     }
-    let field = |s: &str| -> Result<i64> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 2 {
-            return Err(syntax(ty, original));
-        }
-        s.parse().map_err(|_| syntax(ty, original))
+    let two = |at: usize| -> Option<i64> {
+        let part = &text[at..at + 2];
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
     };
-    let hours = field(parts[0])?;
-    let minutes = field(parts[1])?;
-    let (seconds, micros) = match parts.get(2) {
-        None => (0, 0),
-        Some(s) => {
-            let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-            if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(syntax(ty, original));
+    let (hours, minutes, seconds) = (two(0)?, two(3)?, two(6)?);
+    let micros = match &text[8..] {
+        "" => 0,
+        fraction => {
+            let digits = fraction.strip_prefix('.')?;
+            if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
             }
-            // Rounded to microseconds, as PostgreSQL stores them.
-            let mut digits: String = fraction.chars().take(7).collect();
-            while digits.len() < 7 {
-                digits.push('0');
-            }
-            let tenths: i64 = digits.parse().unwrap_or(0);
-            (field(whole)?, (tenths + 5) / 10)
+            digits.parse::<i64>().ok()? * 10_i64.pow(6 - digits.len() as u32)
         }
     };
-    let total = ((hours * 60 + minutes) * 60 + seconds) * MICROS_PER_SECOND + micros;
-    if minutes > 59 || seconds > 60 || total > 24 * 3600 * MICROS_PER_SECOND {
-        return Err(out_of_range(original));
+    if hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
     }
-    Ok(total)
+    Some(((hours * 60 + minutes) * 60 + seconds) * MICROS_PER_SECOND + micros)
 }
 
-/// A `time` value: microseconds since midnight.
-pub fn parse_time(text: &str) -> Result<i64> {
-    let trimmed = text.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    if lower == "allballs" {
-        return Ok(0);
+/// A `time` value: microseconds since midnight. A date or zone in the text is checked
+/// and dropped, as PostgreSQL does.
+pub fn parse_time(text: &str, options: &InputOptions) -> Result<i64> {
+    if let Some(micros) = iso_time(text.trim()) {
+        return Ok(micros);
     }
-    let (body, pm) = if let Some(body) = lower.strip_suffix("pm") {
-        (body.trim(), Some(true))
-    } else if let Some(body) = lower.strip_suffix("am") {
-        (body.trim(), Some(false))
-    } else {
-        (lower.as_str(), None)
-    };
-    // A date in front (`2024-01-01 12:00`) is allowed and ignored.
-    let body = body.rsplit([' ', 'T', 't']).next().unwrap_or(body);
-    let mut micros = time_part(body, text, "time without time zone")?;
-    if let Some(pm) = pm {
-        let hour = micros / (3600 * MICROS_PER_SECOND);
-        if !(1..=12).contains(&hour) {
-            return Err(out_of_range(text));
-        }
-        micros %= 12 * 3600 * MICROS_PER_SECOND;
-        if pm {
-            micros += 12 * 3600 * MICROS_PER_SECOND;
-        }
-    }
-    Ok(micros)
-}
-
-/// Special values of dates and timestamps.
-enum Special {
-    Infinity,
-    MinusInfinity,
-    /// A day offset from today (`today`, `tomorrow`, `yesterday`), or `now`.
-    Relative(i64),
-    Now,
-    Epoch,
-}
-
-fn special(lower: &str) -> Option<Special> {
-    Some(match lower {
-        "infinity" | "+infinity" => Special::Infinity,
-        "-infinity" => Special::MinusInfinity,
-        "today" => Special::Relative(0),
-        "tomorrow" => Special::Relative(1),
-        "yesterday" => Special::Relative(-1),
-        "now" => Special::Now,
-        "epoch" => Special::Epoch,
-        _ => return None,
-    })
+    decode_time(text, &context(options)).map_err(|refusal| refusal.into_error("time", text))
 }
 
 /// A `date`: days since 2000-01-01 (`i32::MAX`/`MIN` for ±infinity).
 pub fn parse_date(text: &str, options: &InputOptions) -> Result<i32> {
-    let zone = &options.zone;
-    let trimmed = text.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    let days = match special(&lower) {
-        Some(Special::Infinity) => return Ok(i32::MAX),
-        Some(Special::MinusInfinity) => return Ok(i32::MIN),
-        Some(Special::Epoch) => -i64::from(PG_EPOCH_DAYS),
-        Some(Special::Now) => local_today(zone),
-        Some(Special::Relative(offset)) => local_today(zone) + offset,
-        None => {
-            // A time after the date is allowed and ignored.
-            let date = trimmed.split([' ', 'T']).next().unwrap_or(trimmed);
-            let bc = lower.ends_with(" bc");
-            let iso = if bc {
-                date_part(&format!("{date} BC"), text, "date")
-            } else {
-                date_part(date, text, "date")
-            };
-            match iso {
-                Ok(days) => days,
-                // Not ISO: the other forms PostgreSQL reads.
-                Err(_) => fields::decode(text, options.date_order, "date")?
-                    .days
-                    .ok_or_else(|| syntax("date", text))?,
-            }
-        }
+    let (year, month, day) = match iso_date(text.trim()) {
+        Some(ymd) => ymd,
+        None => match decode_date_time(text, &context(options))
+            .map_err(|refusal| refusal.into_error("date", text))?
+        {
+            Decoded::Infinity => return Ok(i32::MAX),
+            Decoded::MinusInfinity => return Ok(i32::MIN),
+            Decoded::Epoch => return Ok(-PG_EPOCH_DAYS),
+            Decoded::Moment(moment) => (moment.year, moment.month, moment.day),
+        },
     };
-    i32::try_from(days).map_err(|_| out_of_range(text))
-}
-
-fn local_today(zone: &Zone) -> i64 {
-    let now = now_unix_micros();
-    let local = now + i64::from(zone.offset_at(now)) * MICROS_PER_SECOND;
-    local.div_euclid(MICROS_PER_DAY) - i64::from(PG_EPOCH_DAYS)
-}
-
-/// A timestamp's trailing zone, if it has one: the text before it and the zone.
-fn split_zone(text: &str) -> (&str, Option<Zone>) {
-    let text = text.trim();
-    if let Some(body) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
-        return (body, Some(Zone::UTC));
+    let date_out_of_range = || Error::new("22008", format!("date out of range: \"{text}\""));
+    if !julian_valid(year, month) {
+        return Err(date_out_of_range());
     }
-    // A named zone after a space: `2024-01-01 10:00 Europe/Paris`, `… UTC`.
-    if let Some((body, last)) = text.rsplit_once(' ')
-        && last.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && !matches!(
-            last.to_ascii_lowercase().as_str(),
-            "bc" | "ad" | "am" | "pm"
-        )
-        && let Some(zone) =
-            Zone::parse(last).filter(|_| !last.contains(['+', '-']) || last.contains('/'))
-    {
-        return (body.trim_end(), Some(zone));
+    let days = pg_days(year, month, day);
+    if !(MIN_DATE_DAYS..END_DATE_DAYS).contains(&days) {
+        return Err(date_out_of_range());
     }
-    // A numeric offset after the time: the last '+' or '-' past the date's dashes.
-    let time_start = text.find([' ', 'T']).map_or(0, |i| i + 1);
-    if let Some(position) = text[time_start..].rfind(['+', '-']).map(|p| p + time_start)
-        && time_start > 0
-        && let Some(offset) = parse_offset(text[position..].trim())
-    {
-        return (text[..position].trim_end(), Some(Zone::Fixed(offset)));
-    }
-    (text, None)
+    i32::try_from(days).map_err(|_| date_out_of_range())
 }
 
 /// A timestamp as microseconds since 2000-01-01: wall-clock time for `timestamp`; for
-/// `timestamptz` (`with_zone`) the UTC instant, a zone-less text read in `zone`.
+/// `timestamptz` (`with_zone`) the UTC instant, a zone-less text read in the session zone.
 pub fn parse_timestamp(text: &str, with_zone: bool, options: &InputOptions) -> Result<i64> {
-    let zone = &options.zone;
     let ty = if with_zone {
         "timestamp with time zone"
     } else {
-        "timestamp without time zone"
+        "timestamp"
     };
-    let trimmed = text.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    if let Some(special) = special(&lower) {
-        let unix = match special {
-            Special::Infinity => return Ok(i64::MAX),
-            Special::MinusInfinity => return Ok(i64::MIN),
-            Special::Epoch => 0,
-            Special::Now => {
-                let now = now_unix_micros();
-                if with_zone {
-                    now
-                } else {
-                    now + i64::from(zone.offset_at(now)) * MICROS_PER_SECOND
-                }
-            }
-            Special::Relative(offset) => {
-                let local =
-                    (local_today(zone) + offset + i64::from(PG_EPOCH_DAYS)) * MICROS_PER_DAY;
-                if with_zone {
-                    local - i64::from(zone.offset_of_local(local)) * MICROS_PER_SECOND
-                } else {
-                    local
-                }
-            }
-        };
-        return Ok(unix - PG_EPOCH_MICROS);
+    if let Some(micros) = parse_iso_timestamp(text.trim(), with_zone, &options.zone) {
+        return Ok(micros);
     }
-    match parse_iso_timestamp(trimmed, text, with_zone, zone, ty) {
-        Ok(micros) => Ok(micros),
-        // Not ISO: the other forms PostgreSQL reads.
-        Err(_) => {
-            let decoded = fields::decode(text, options.date_order, ty)?;
-            let days = decoded.days.ok_or_else(|| syntax(ty, text))?;
-            let local_unix = (days + i64::from(PG_EPOCH_DAYS)) * MICROS_PER_DAY
-                + decoded.time_micros.unwrap_or(0);
-            let unix = match (with_zone, decoded.zone) {
-                (true, explicit) => {
-                    let offset = explicit.unwrap_or(*zone).offset_of_local(local_unix);
-                    local_unix - i64::from(offset) * MICROS_PER_SECOND
-                }
-                (false, _) => local_unix,
-            };
-            Ok(unix - PG_EPOCH_MICROS)
-        }
+    let moment = match decode_date_time(text, &context(options))
+        .map_err(|refusal| refusal.into_error(ty, text))?
+    {
+        Decoded::Infinity => return Ok(i64::MAX),
+        Decoded::MinusInfinity => return Ok(i64::MIN),
+        Decoded::Epoch => return Ok(-PG_EPOCH_MICROS),
+        Decoded::Moment(moment) => moment,
+    };
+    let timestamp_out_of_range =
+        || Error::new("22008", format!("timestamp out of range: \"{text}\""));
+    if !julian_valid(moment.year, moment.month) {
+        return Err(timestamp_out_of_range());
     }
+    let local = pg_days(moment.year, moment.month, moment.day)
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|micros| micros.checked_add(moment.time_micros))
+        .ok_or_else(timestamp_out_of_range)?;
+    let micros = if with_zone {
+        local - i64::from(moment.offset_east) * MICROS_PER_SECOND
+    } else {
+        local
+    };
+    if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&micros) {
+        return Err(timestamp_out_of_range());
+    }
+    Ok(micros)
 }
 
-/// An ISO 8601 timestamp (`2024-02-29 13:45:06.5+02`), the form most text has.
-fn parse_iso_timestamp(
-    trimmed: &str,
-    text: &str,
-    with_zone: bool,
-    zone: &Zone,
-    ty: &str,
-) -> Result<i64> {
-    let (body, explicit) = split_zone(trimmed);
-    let bc = body.to_ascii_lowercase().ends_with(" bc");
-    let body = if bc {
-        body[..body.len() - 3].trim_end()
+/// `YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]][Z|±HH[:MM]]`, the form most text has, read without
+/// the general decoder; `None` for anything else.
+fn parse_iso_timestamp(text: &str, with_zone: bool, zone: &Zone) -> Option<i64> {
+    let (year, month, day) = iso_date(text.get(..10)?)?;
+    let rest = &text[10..];
+    let (time_micros, rest) = if rest.is_empty() {
+        (0, rest)
     } else {
-        body
+        let rest = rest.strip_prefix([' ', 'T'])?;
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != ':' && c != '.')
+            .unwrap_or(rest.len());
+        (iso_time(&rest[..end])?, &rest[end..])
     };
-    let (date, time) = match body.find([' ', 'T', 't']) {
-        Some(i) => (&body[..i], body[i + 1..].trim()),
-        None => (body, ""),
+    let explicit = match rest {
+        "" => None,
+        "Z" | "z" => Some(0),
+        offset => {
+            let bytes = offset.as_bytes();
+            let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+            let (hours, minutes) = match bytes.len() {
+                3 if digits_only(&offset[1..]) => (&offset[1..3], "00"),
+                6 if bytes[3] == b':' => (&offset[1..3], &offset[4..6]),
+                5 if digits_only(&offset[1..]) => (&offset[1..3], &offset[3..5]),
+                _ => return None,
+            };
+            if !digits_only(hours) || !digits_only(minutes) {
+                return None;
+            }
+            let east = hours.parse::<i32>().ok()? * 3600 + minutes.parse::<i32>().ok()? * 60;
+            match bytes[0] {
+                b'+' => Some(east),
+                b'-' => Some(-east),
+                _ => return None,
+            }
+        }
     };
-    let date = if bc {
-        format!("{date} BC")
-    } else {
-        date.to_owned()
+    let local = pg_days(year, month, day) * MICROS_PER_DAY + time_micros;
+    if !with_zone {
+        return Some(local);
+    }
+    let offset = match explicit {
+        Some(east) => east,
+        None => zone.offset_of_local(local + PG_EPOCH_MICROS),
     };
-    let days = date_part(&date, text, ty)?;
-    let micros = if time.is_empty() {
-        0
-    } else {
-        time_part(time, text, ty)?
-    };
-    let local_unix = (days + i64::from(PG_EPOCH_DAYS)) * MICROS_PER_DAY + micros;
-    let unix = if with_zone {
-        let offset = explicit.unwrap_or(*zone).offset_of_local(local_unix);
-        local_unix - i64::from(offset) * MICROS_PER_SECOND
-    } else {
-        // A zone on a plain timestamp is ignored, as PostgreSQL ignores it.
-        local_unix
-    };
-    Ok(unix - PG_EPOCH_MICROS)
+    Some(local - i64::from(offset) * MICROS_PER_SECOND)
 }
 
 #[cfg(test)]
@@ -387,11 +266,26 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("13:45:06.5").unwrap(), 49_506_500_000);
-        assert_eq!(parse_time("1:05 pm").unwrap(), 46_800_000_000 + 300_000_000);
-        assert_eq!(parse_time("24:00").unwrap(), 86_400_000_000);
-        assert_eq!(parse_time("25:00").unwrap_err().code, "22008");
-        assert_eq!(parse_time("noon").unwrap_err().code, "22007");
+        assert_eq!(
+            parse_time("13:45:06.5", &InputOptions::UTC).unwrap(),
+            49_506_500_000
+        );
+        assert_eq!(
+            parse_time("1:05 pm", &InputOptions::UTC).unwrap(),
+            46_800_000_000 + 300_000_000
+        );
+        assert_eq!(
+            parse_time("24:00", &InputOptions::UTC).unwrap(),
+            86_400_000_000
+        );
+        assert_eq!(
+            parse_time("25:00", &InputOptions::UTC).unwrap_err().code,
+            "22008"
+        );
+        assert_eq!(
+            parse_time("noon", &InputOptions::UTC).unwrap_err().code,
+            "22007"
+        );
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! SQLSTATE (22P02, 22003, 22007, 22008, 22001).
 
 mod datetime;
-mod fields;
+mod decode;
 mod interval;
+mod tokens;
 
 pub use datetime::{parse_date, parse_time, parse_timestamp};
 pub use interval::parse_interval;
@@ -25,6 +26,9 @@ use crate::zone::Zone;
 pub struct InputOptions {
     pub zone: Zone,
     pub date_order: crate::output::DateOrder,
+    /// The instant `now`, `today` and their kin mean: the start of the reading
+    /// transaction (microseconds since 1970); the clock when there is none.
+    pub now_unix_micros: Option<i64>,
 }
 
 impl InputOptions {
@@ -32,6 +36,7 @@ impl InputOptions {
     pub const UTC: InputOptions = InputOptions {
         zone: Zone::UTC,
         date_order: crate::output::DateOrder::Mdy,
+        now_unix_micros: None,
     };
 }
 
@@ -189,7 +194,7 @@ pub fn parse_text(text: &str, ty: &DataType, options: &InputOptions) -> Result<V
         DataType::Name => Value::Text(name_text(text)),
         DataType::Bytea => Value::Bytea(parse_bytea(text)?),
         DataType::Date => Value::Date(parse_date(text, options)?),
-        DataType::Time => Value::Time(parse_time(text)?),
+        DataType::Time => Value::Time(parse_time(text, options)?),
         DataType::Timestamp => Value::Timestamp(parse_timestamp(text, false, options)?),
         DataType::TimestampTz => Value::TimestampTz(parse_timestamp(text, true, options)?),
         DataType::Interval => Value::Interval(parse_interval(text)?),

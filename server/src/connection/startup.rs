@@ -236,6 +236,7 @@ pub(super) async fn startup(
             Err(error) => return fatal(&mut socket, error).await,
         }
     }
+    session.settings_mut().mark_reset_values();
 
     let pid = shared.registry.next_pid();
     session.register_backend(pid, peer);

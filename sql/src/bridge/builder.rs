@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytedata_pgtypes::DataType as SqlType;
-use bytedata_pgtypes::calendar::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
+
 use bytedata_pgtypes::output::format_uuid;
 use bytedata_pgtypes::{Numeric, Value};
 use datafusion::arrow::array::{
@@ -111,13 +111,15 @@ fn append_value(
         (SqlType::Json | SqlType::Jsonb, Value::Json(s)) => put!(StringBuilder, s),
         (SqlType::Uuid, Value::Uuid(u)) => put!(StringBuilder, format_uuid(u)),
         (SqlType::Bytea, Value::Bytea(b)) => put!(BinaryBuilder, b),
-        (SqlType::Date, Value::Date(d)) => put!(Date32Builder, d.saturating_add(PG_EPOCH_DAYS)),
+        (SqlType::Date, Value::Date(d)) => {
+            put!(Date32Builder, bytedata_pgtypes::calendar::unix_days_of(*d))
+        }
         (SqlType::Time, Value::Time(t)) => put!(Time64MicrosecondBuilder, *t),
         (SqlType::Timestamp, Value::Timestamp(t))
         | (SqlType::TimestampTz, Value::TimestampTz(t)) => {
             put!(
                 TimestampMicrosecondBuilder,
-                t.saturating_add(PG_EPOCH_MICROS)
+                bytedata_pgtypes::calendar::unix_micros_of(*t)
             )
         }
         (SqlType::Interval, Value::Interval(i)) => {

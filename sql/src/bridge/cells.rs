@@ -6,7 +6,7 @@
 
 use bytedata_pgtypes::DataType as SqlType;
 use bytedata_pgtypes::Numeric;
-use bytedata_pgtypes::calendar::{MICROS_PER_DAY, PG_EPOCH_DAYS, PG_EPOCH_MICROS};
+use bytedata_pgtypes::calendar::{MICROS_PER_DAY, PG_EPOCH_DAYS};
 use bytedata_pgtypes::input::{parse_text, parse_uuid, reads_text};
 use bytedata_pgtypes::json::normalize_json;
 use bytedata_pgtypes::typmod::{apply_char_typmod, apply_numeric_typmod};
@@ -179,12 +179,9 @@ pub fn value_at_in(
             _ => return Err(bad()),
         },
         SqlType::Date => match arrow {
-            ArrowType::Date32 => Value::Date(
-                array
-                    .as_primitive::<Date32Type>()
-                    .value(row)
-                    .saturating_sub(PG_EPOCH_DAYS),
-            ),
+            ArrowType::Date32 => Value::Date(bytedata_pgtypes::calendar::pg_days_of(
+                array.as_primitive::<Date32Type>().value(row),
+            )),
             ArrowType::Timestamp(..) => Value::Date(
                 (timestamp_micros(array, row)
                     .ok_or_else(bad)?
@@ -207,7 +204,7 @@ pub fn value_at_in(
                 }
                 _ => return Err(bad()),
             };
-            let pg = micros.saturating_sub(PG_EPOCH_MICROS);
+            let pg = bytedata_pgtypes::calendar::pg_micros_of(micros);
             if matches!(ty, SqlType::Timestamp) {
                 Value::Timestamp(pg)
             } else {

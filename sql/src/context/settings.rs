@@ -83,6 +83,9 @@ const PARAMETERS: &[(&str, &str, bool)] = &[
 #[derive(Clone, Debug)]
 pub struct Settings {
     values: Arc<BTreeMap<String, String>>,
+    /// What RESET goes back to: the values once the connection's startup parameters
+    /// were applied (PostgreSQL's `reset_val`), or the built-in defaults before that.
+    reset_values: Arc<BTreeMap<String, String>>,
 }
 
 fn canonical(name: &str) -> Option<&'static str> {
@@ -211,8 +214,10 @@ impl Settings {
             .map(|(n, v)| (n.to_owned(), v.to_owned()))
             .collect();
         values.insert("session_authorization".into(), user.to_owned());
+        let values = Arc::new(values);
         Settings {
-            values: Arc::new(values),
+            reset_values: Arc::clone(&values),
+            values,
         }
     }
 
@@ -230,6 +235,12 @@ impl Settings {
             "log_min_duration_statement" if value != "-1" => show_duration_ms(&value),
             _ => value,
         })
+    }
+
+    /// The name SHOW heads its column with: the parameter's own spelling (`DateStyle`),
+    /// whatever case it was asked in; a custom parameter's in lower case.
+    pub fn display_name(name: &str) -> String {
+        canonical(name).map_or_else(|| name.to_lowercase(), str::to_owned)
     }
 
     /// Puts back the value `name` has in `earlier` (the end of a `SET LOCAL`).
@@ -351,28 +362,30 @@ impl Settings {
             Arc::make_mut(&mut self.values).insert(key, String::new());
             return Ok(());
         };
-        let default = PARAMETERS
-            .iter()
-            .map(|(n, v, _)| (*n, *v))
-            .chain(ACCEPTED.iter().map(|(n, v, _)| (*n, *v)))
-            .find(|(n, _)| *n == canonical)
-            .map(|(_, v)| v)
+        let default = self
+            .reset_values
+            .get(canonical)
+            .cloned()
             .unwrap_or_default();
-        Arc::make_mut(&mut self.values).insert(canonical.to_owned(), default.to_owned());
+        Arc::make_mut(&mut self.values).insert(canonical.to_owned(), default);
         Ok(())
     }
 
     pub fn reset_all(&mut self) {
-        let user = self
-            .values
-            .get("session_authorization")
-            .cloned()
-            .unwrap_or_default();
-        let superuser = self.values.get("is_superuser").cloned();
-        *self = Settings::new(&user);
-        if let Some(superuser) = superuser {
-            Arc::make_mut(&mut self.values).insert("is_superuser".into(), superuser);
+        let mut values = (*self.reset_values).clone();
+        // Who the session is and what it may do are not settings RESET ALL touches.
+        for kept in ["session_authorization", "is_superuser"] {
+            if let Some(value) = self.values.get(kept) {
+                values.insert(kept.to_owned(), value.clone());
+            }
         }
+        self.values = Arc::new(values);
+    }
+
+    /// Makes the current values what RESET returns to: called once the connection's
+    /// startup parameters (and the server's session defaults) are applied.
+    pub fn mark_reset_values(&mut self) {
+        self.reset_values = Arc::clone(&self.values);
     }
 
     /// Records whether the session's role is a superuser (reported as `is_superuser`).
@@ -463,6 +476,7 @@ impl Settings {
         InputOptions {
             zone: self.time_zone(),
             date_order: self.date_style().order,
+            now_unix_micros: None,
         }
     }
 
@@ -541,6 +555,22 @@ mod tests {
         assert_eq!(settings.search_path(), ["app", "ada", "public"]);
         settings.reset("search_path").unwrap();
         assert_eq!(settings.search_path(), ["ada", "public"]);
+    }
+
+    #[test]
+    fn reset_returns_to_the_values_the_connection_started_with() {
+        let mut settings = Settings::new("ada");
+        settings.set("DateStyle", "Postgres, MDY").unwrap();
+        settings.mark_reset_values();
+        settings.set("DateStyle", "ymd").unwrap();
+        settings.set("TimeZone", "Asia/Kolkata").unwrap();
+        settings.reset("datestyle").unwrap();
+        assert_eq!(settings.get("DateStyle").unwrap(), "Postgres, MDY");
+        settings.set("DateStyle", "German").unwrap();
+        settings.reset_all();
+        assert_eq!(settings.get("DateStyle").unwrap(), "Postgres, MDY");
+        assert_eq!(settings.get("TimeZone").unwrap(), "UTC");
+        assert_eq!(settings.get("session_authorization").unwrap(), "ada");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::bridge::arrow_type;
 use crate::bridge::{ColumnBuilder, finish_column};
 use crate::error::SqlError;
-use bytedata_pgtypes::calendar::{PG_EPOCH_DAYS, PG_EPOCH_MICROS};
+use bytedata_pgtypes::calendar::{unix_days_of, unix_micros_of};
 
 enum Builder {
     Bool(BooleanBuilder),
@@ -94,12 +94,10 @@ impl ScanColumn {
             Builder::Int8(b) => b.append_value(i64::from_le_bytes(fixed(raw)?)),
             Builder::Float4(b) => b.append_value(f32::from_le_bytes(fixed(raw)?)),
             Builder::Float8(b) => b.append_value(f64::from_le_bytes(fixed(raw)?)),
-            Builder::Date(b) => {
-                b.append_value(i32::from_le_bytes(fixed(raw)?).saturating_add(PG_EPOCH_DAYS))
-            }
+            Builder::Date(b) => b.append_value(unix_days_of(i32::from_le_bytes(fixed(raw)?))),
             Builder::Time(b) => b.append_value(i64::from_le_bytes(fixed(raw)?)),
             Builder::Timestamp(b) => {
-                b.append_value(i64::from_le_bytes(fixed(raw)?).saturating_add(PG_EPOCH_MICROS))
+                b.append_value(unix_micros_of(i64::from_le_bytes(fixed(raw)?)))
             }
             Builder::Text(b) => b.append_value(
                 std::str::from_utf8(raw).map_err(|_| malformed("text is not UTF-8"))?,
@@ -137,10 +135,10 @@ impl ScanColumn {
             (Builder::Int8(b), Value::Int8(v)) => b.append_value(*v),
             (Builder::Float4(b), Value::Float4(v)) => b.append_value(*v),
             (Builder::Float8(b), Value::Float8(v)) => b.append_value(*v),
-            (Builder::Date(b), Value::Date(v)) => b.append_value(v.saturating_add(PG_EPOCH_DAYS)),
+            (Builder::Date(b), Value::Date(v)) => b.append_value(unix_days_of(*v)),
             (Builder::Time(b), Value::Time(v)) => b.append_value(*v),
             (Builder::Timestamp(b), Value::Timestamp(v) | Value::TimestampTz(v)) => {
-                b.append_value(v.saturating_add(PG_EPOCH_MICROS))
+                b.append_value(unix_micros_of(*v))
             }
             (Builder::Text(b), Value::Text(v) | Value::Json(v)) => b.append_value(v),
             _ => {

@@ -131,7 +131,7 @@ impl Session {
                 table_name,
                 columns,
                 targets,
-                self.settings.input_options(),
+                self.input_options(),
                 options,
                 txn,
                 autocommit,

@@ -23,7 +23,7 @@ impl Session {
         let Some(writer) = self.fast_table(shape.table(), txn)? else {
             return Ok(None);
         };
-        let input = self.settings.input_options();
+        let input = self.input_options();
         let inputs = crate::fast::Inputs {
             params,
             now: self.clock,

@@ -202,7 +202,7 @@ impl Session {
             interrupt: self.interrupt.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
-            input: self.settings.input_options(),
+            input: self.input_options(),
             system: Arc::default(),
             shared: self.shared.clone(),
         };
@@ -211,6 +211,15 @@ impl Session {
 }
 
 impl Session {
+    /// How text becomes values in this session: its zone and date order, and `now`
+    /// meaning the start of the current transaction, as in PostgreSQL.
+    pub fn input_options(&self) -> bytedata_pgtypes::InputOptions {
+        bytedata_pgtypes::InputOptions {
+            now_unix_micros: Some(self.clock.timestamp_micros()),
+            ..self.settings.input_options()
+        }
+    }
+
     /// The settings' search path, behind the temporary schema once there is one.
     fn search_path(&self) -> Vec<String> {
         let mut path = self.settings.search_path();

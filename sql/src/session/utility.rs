@@ -10,7 +10,7 @@ use datafusion::sql::sqlparser::ast::{self, Statement};
 use super::Session;
 use super::transaction::transaction_modes;
 use crate::context::result::{QueryResult, Rows};
-use crate::context::settings::isolation_name;
+use crate::context::settings::{Settings, isolation_name};
 use crate::error::{Result, SqlError};
 
 impl Session {
@@ -181,7 +181,7 @@ impl Session {
                 }
                 _ => {
                     let value = self.settings.get(name)?;
-                    (name.to_ascii_lowercase(), vec![(String::new(), value)])
+                    (Settings::display_name(name), vec![(String::new(), value)])
                 }
             };
         let all = name.eq_ignore_ascii_case("all");
