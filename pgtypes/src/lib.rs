@@ -24,6 +24,7 @@
 //! - `typmod`: `numeric(p, s)`, `varchar(n)`, `char(n)` applied to values.
 //! - `json`: json/jsonb validation, jsonb's canonical text, the json operators.
 //! - `to_char`: PostgreSQL's date/time templates.
+//! - `to_char_number`: `to_char` of numbers with PostgreSQL's number templates.
 //!
 //! # Invariants
 //!
@@ -44,6 +45,7 @@ pub mod json;
 pub mod numeric;
 pub mod output;
 pub mod to_char;
+pub mod to_char_number;
 pub mod types;
 pub mod typmod;
 pub mod value;

@@ -38,3 +38,10 @@ SELECT * FROM pairs ORDER BY k;
 SELECT count(*) FROM ONLY pairs;
 UPDATE ONLY pairs SET w = w + 1 WHERE k = 1;
 SELECT w FROM ONLY pairs WHERE k = 1;
+-- to_char of numbers with PostgreSQL's templates.
+SELECT to_char(1234.5, '9G999D99'), to_char(-12::int, 'S999'), to_char(3.14159::float8, 'FM9.999'), to_char(42, 'FM99th'), to_char(-0.1, '9.9'), to_char(7, 'RN');
+SELECT to_char(4567890123456789::bigint, '9G999G999G999G999G999'), to_char(-4567890123456789::bigint, 'FM9999999999999999THPR'), to_char(12345678901234::bigint, '9.99EEEE');
+SELECT to_char(x, '999.99'), to_char(x, 'FM0999.990'), to_char(x, 'MI9999.9') FROM (VALUES (1.5), (-2.25), (1000), (NULL)) t(x) ORDER BY x;
+SELECT to_char(1, 'PR9');
+SELECT to_char(1.5, '9.9.9');
+SELECT round(variance(x::float8)::numeric, 10), round(var_samp(x::float8)::numeric, 10) FROM (VALUES (1), (2), (4)) t(x);

@@ -190,4 +190,12 @@ pub fn register(state: &mut SessionState) {
     for function in functions {
         let _ = datafusion::execution::FunctionRegistry::register_udf(state, Arc::new(function));
     }
+    // PostgreSQL's names for aggregates DataFusion has under others.
+    for (ours, theirs) in [("variance", "var_samp")] {
+        if let Some(aggregate) = state.aggregate_functions().get(theirs).cloned() {
+            let renamed = aggregate.as_ref().clone().with_aliases([ours]);
+            let _ =
+                datafusion::execution::FunctionRegistry::register_udaf(state, Arc::new(renamed));
+        }
+    }
 }
