@@ -45,3 +45,17 @@ SELECT to_char(x, '999.99'), to_char(x, 'FM0999.990'), to_char(x, 'MI9999.9') FR
 SELECT to_char(1, 'PR9');
 SELECT to_char(1.5, '9.9.9');
 SELECT round(variance(x::float8)::numeric, 10), round(var_samp(x::float8)::numeric, 10) FROM (VALUES (1), (2), (4)) t(x);
+-- format() and the quoting functions.
+SELECT format('Hello %s, %1$s', 'World'), format('%s %s', 1.5, true), format('%I.%I', 'public', 'My Table'), format('%L', 'it''s'), format('%-5s|%5s|', 'ab', 'cd');
+SELECT format('%s', date '2020-01-02'), quote_ident('select'), quote_literal('a\b'), quote_nullable(NULL), quote_nullable(42), format(NULL, 1) IS NULL, format('x');
+SELECT format('%s %s', 'a');
+SELECT format('%I', NULL);
+SELECT format('%2$s|%*s|', 3, 'x');
+-- make_timestamp[tz], justify_*, width_bucket, num_nulls.
+SELECT make_timestamp(2014, 12, 28, 6, 30, 45.887), make_timestamptz(1973, 07, 15, 08, 15, 55.33), make_timestamptz(2014, 12, 10, 0, 0, 0, 'Europe/Prague'), make_timestamp(-44, 3, 15, 12, 30, 15);
+SELECT make_timestamp(0, 7, 15, 12, 30, 15);
+SELECT make_timestamp(2013, 2, 30, 12, 30, 15);
+SELECT justify_hours(interval '27 hours'), justify_days(interval '35 days'), justify_interval(interval '1 mon -1 hour'), justify_interval(interval '-1 mon 1 hour');
+SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), width_bucket(3, 10, 0, 4), num_nulls(1, NULL, 'a', NULL), num_nonnulls(1, NULL, 'a');
+SELECT width_bucket(1, 0, 0, 5);
+SELECT width_bucket(1, 0, 1, 0);

@@ -471,6 +471,16 @@ impl Settings {
             .unwrap_or_default()
     }
 
+    /// How values are written as text: float digits, zone, DateStyle, IntervalStyle.
+    pub fn text_options(&self) -> bytedata_pgtypes::TextOptions {
+        bytedata_pgtypes::TextOptions {
+            extra_float_digits: self.extra_float_digits(),
+            time_zone: self.time_zone(),
+            date_style: self.date_style(),
+            interval_style: self.interval_style(),
+        }
+    }
+
     /// How text is read: the time zone and `DateStyle`'s field order.
     pub fn input_options(&self) -> InputOptions {
         InputOptions {

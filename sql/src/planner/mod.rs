@@ -18,6 +18,8 @@
 //! statement, whatever else the session has started since.
 
 pub mod checked;
+pub mod datetime_functions;
+pub mod format;
 pub mod functions;
 pub mod interval_arith;
 pub mod json;
@@ -95,6 +97,8 @@ pub fn fresh_state() -> Result<SessionState> {
     json_build::register(&mut base);
     to_char::register(&mut base);
     scalar_functions::register(&mut base);
+    format::register(&mut base);
+    datetime_functions::register(&mut base);
     datafusion::execution::FunctionRegistry::register_expr_planner(
         &mut base,
         Arc::new(json::JsonOperators),

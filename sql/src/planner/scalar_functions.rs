@@ -1,10 +1,13 @@
 //! PostgreSQL functions DataFusion lacks: `mod(a, b)` (the remainder with the sign of
-//! `a`, as `%`), `gen_random_uuid()`, and `pg_sleep(seconds)`, which waits in short
-//! steps so that a cancel request or `statement_timeout` ends it.
+//! `a`, as `%`), `gen_random_uuid()`, `pg_sleep(seconds)`, which waits in short steps so
+//! that a cancel request or `statement_timeout` ends it, `width_bucket` and
+//! `num_nulls` / `num_nonnulls`.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+
+use crate::error::SqlError;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::exec_err;
 use datafusion::error::{DataFusionError, Result as DfResult};
@@ -162,6 +165,142 @@ impl ScalarUDFImpl for PgSleep {
 }
 
 /// A random (version 4, RFC 4122 variant) UUID in its text form.
+/// `width_bucket(operand, low, high, count)`: which of `count` equal buckets between
+/// the bounds holds the operand (0 below, count + 1 above), as PostgreSQL's float8 one.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct WidthBucket {
+    signature: Signature,
+}
+
+fn width_bucket(operand: f64, low: f64, high: f64, count: i64) -> Result<i32, SqlError> {
+    let invalid = |message: &str| SqlError::new("2201G", message);
+    if count <= 0 || count > i64::from(i32::MAX) {
+        return Err(invalid("count must be greater than zero"));
+    }
+    if operand.is_nan() || low.is_nan() || high.is_nan() {
+        return Err(invalid(
+            "operand, lower bound, and upper bound cannot be NaN",
+        ));
+    }
+    if low.is_infinite() || high.is_infinite() {
+        return Err(invalid("lower and upper bounds must be finite"));
+    }
+    let count_f = count as f64;
+    let count = count as i32;
+    let above = || {
+        count
+            .checked_add(1)
+            .ok_or_else(|| SqlError::new("22003", "integer out of range"))
+    };
+    let inside = |fraction: f64| {
+        let bucket = (count_f * fraction) as i32;
+        bucket.min(count - 1) + 1
+    };
+    if low < high {
+        if operand < low {
+            Ok(0)
+        } else if operand >= high {
+            above()
+        } else {
+            Ok(inside((operand - low) / (high - low)))
+        }
+    } else if low > high {
+        if operand > low {
+            Ok(0)
+        } else if operand <= high {
+            above()
+        } else {
+            Ok(inside((low - operand) / (low - high)))
+        }
+    } else {
+        Err(invalid("lower bound cannot equal upper bound"))
+    }
+}
+
+impl ScalarUDFImpl for WidthBucket {
+    fn name(&self) -> &str {
+        "width_bucket"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| {
+            use datafusion::arrow::array::AsArray;
+            use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+            let float = |i: usize| arrays[i].as_primitive::<Float64Type>();
+            let counts = arrays[3].as_primitive::<Int64Type>();
+            let mut out = Vec::with_capacity(rows);
+            for row in 0..rows {
+                if arrays.iter().any(|a| a.is_null(row)) {
+                    out.push(None);
+                    continue;
+                }
+                let bucket = width_bucket(
+                    float(0).value(row),
+                    float(1).value(row),
+                    float(2).value(row),
+                    counts.value(row),
+                )
+                .map_err(crate::error::into_datafusion)?;
+                out.push(Some(bucket));
+            }
+            Ok(Arc::new(datafusion::arrow::array::Int32Array::from(out)) as ArrayRef)
+        })
+    }
+}
+
+/// `num_nulls(…)` and `num_nonnulls(…)`: how many arguments are (not) NULL.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CountNulls {
+    nulls: bool,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for CountNulls {
+    fn name(&self) -> &str {
+        if self.nulls {
+            "num_nulls"
+        } else {
+            "num_nonnulls"
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let nulls = self.nulls;
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| {
+            let counts: Vec<i32> = (0..rows)
+                .map(|row| {
+                    let null_count = arrays
+                        .iter()
+                        .filter(|a| a.data_type() == &DataType::Null || a.is_null(row))
+                        .count() as i32;
+                    if nulls {
+                        null_count
+                    } else {
+                        arrays.len() as i32 - null_count
+                    }
+                })
+                .collect();
+            Ok(Arc::new(datafusion::arrow::array::Int32Array::from(counts)) as ArrayRef)
+        })
+    }
+}
+
 fn random_uuid() -> String {
     let mut bytes: [u8; 16] = rand::random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -185,6 +324,25 @@ pub fn register(state: &mut SessionState) {
         }),
         ScalarUDF::new_from_impl(PgSleep {
             signature: Signature::uniform(1, vec![DataType::Float64], Volatility::Volatile),
+        }),
+        ScalarUDF::new_from_impl(WidthBucket {
+            signature: Signature::exact(
+                vec![
+                    DataType::Float64,
+                    DataType::Float64,
+                    DataType::Float64,
+                    DataType::Int64,
+                ],
+                Volatility::Immutable,
+            ),
+        }),
+        ScalarUDF::new_from_impl(CountNulls {
+            nulls: true,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }),
+        ScalarUDF::new_from_impl(CountNulls {
+            nulls: false,
+            signature: Signature::variadic_any(Volatility::Immutable),
         }),
     ];
     for function in functions {

@@ -129,12 +129,7 @@ impl Session {
     }
 
     pub fn text_options(&self) -> TextOptions {
-        TextOptions {
-            extra_float_digits: self.settings.extra_float_digits(),
-            time_zone: self.settings.time_zone(),
-            date_style: self.settings.date_style(),
-            interval_style: self.settings.interval_style(),
-        }
+        self.settings.text_options()
     }
 
     /// `I` idle, `T` in a transaction block, `E` in a failed one (ReadyForQuery status).
