@@ -59,3 +59,10 @@ SELECT justify_hours(interval '27 hours'), justify_days(interval '35 days'), jus
 SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), width_bucket(3, 10, 0, 4), num_nulls(1, NULL, 'a', NULL), num_nonnulls(1, NULL, 'a');
 SELECT width_bucket(1, 0, 0, 5);
 SELECT width_bucket(1, 0, 1, 0);
+-- VALUES rows typed by a cast in one row and bare in the others.
+SELECT * FROM (VALUES (0::float8), (0.1), (1)) v(p);
+SELECT * FROM (VALUES (1::int8), (2), (NULL)) v(p);
+SELECT * FROM (VALUES ('a'::text), ('b')) v(p);
+SELECT * FROM (VALUES (1.5), (2::numeric)) v(p);
+VALUES ('2020-01-01'::date, 1), ('2021-01-01', 2);
+SELECT (p * 2)::float8 FROM (VALUES (1::int), (2.5)) v(p);

@@ -154,6 +154,7 @@ impl Planner {
 pub async fn logical_plan(mut statement: Statement, state: &SessionState) -> Result<LogicalPlan> {
     crate::syntax::naming::disambiguate(&mut statement);
     crate::syntax::naming::name_function_columns(&mut statement);
+    crate::syntax::values::untag_mixed_casts(&mut statement);
     Ok(state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await?)

@@ -301,6 +301,38 @@ impl ScalarUDFImpl for CountNulls {
     }
 }
 
+/// `bytedata_untag(x)`: `x` without its field's PostgreSQL type tag (`syntax::values`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Untag {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Untag {
+    fn name(&self) -> &str {
+        crate::syntax::values::UNTAG
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Null))
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> DfResult<FieldRef> {
+        let data_type = args
+            .arg_fields
+            .first()
+            .map_or(DataType::Null, |f| f.data_type().clone());
+        Ok(Arc::new(Field::new(self.name(), data_type, true)))
+    }
+
+    fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        Ok(args.args.swap_remove(0))
+    }
+}
+
 fn random_uuid() -> String {
     let mut bytes: [u8; 16] = rand::random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -335,6 +367,9 @@ pub fn register(state: &mut SessionState) {
                 ],
                 Volatility::Immutable,
             ),
+        }),
+        ScalarUDF::new_from_impl(Untag {
+            signature: Signature::any(1, Volatility::Immutable),
         }),
         ScalarUDF::new_from_impl(CountNulls {
             nulls: true,

@@ -15,5 +15,6 @@ pub mod set_returning;
 pub mod single_row;
 pub mod sql_text;
 pub mod typename;
+pub mod values;
 
 pub use parse::{create_database_options, ident_name, object_name, parse};
