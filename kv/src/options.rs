@@ -85,6 +85,9 @@ pub struct Options {
     /// Hybrid mode: a closed value-log file is compacted (its live values moved to the
     /// newest file) once at least this percentage of its bytes is garbage.
     pub value_log_gc_percent: u8,
+    /// A background thread collects garbage, compacts the value log and takes due
+    /// snapshots. Off only for tests that drive these steps themselves and count them.
+    pub background_maintenance: bool,
 }
 
 /// Hard limits of the on-disk formats; options may not exceed them.
@@ -126,6 +129,7 @@ impl Options {
             value_cache_bytes: 64 << 20,
             value_log_file_bytes: 64 << 20,
             value_log_gc_percent: 50,
+            background_maintenance: true,
         }
     }
 

@@ -320,11 +320,13 @@ impl Store {
                 .spawn(work)
                 .map_err(|e| Error::io("starting a background thread", e))
         };
-        let worker = inner.clone();
-        threads.push(spawn(
-            "kv-maintenance",
-            Box::new(move || worker.maintain()),
-        )?);
+        if inner.options.background_maintenance {
+            let worker = inner.clone();
+            threads.push(spawn(
+                "kv-maintenance",
+                Box::new(move || worker.maintain()),
+            )?);
+        }
         if let (Some(_), FsyncPolicy::Interval(every)) = (&inner.durable, inner.options.fsync) {
             let worker = inner.clone();
             threads.push(spawn(

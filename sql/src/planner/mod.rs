@@ -18,6 +18,7 @@
 //! statement, whatever else the session has started since.
 
 pub mod checked;
+pub mod date_part;
 pub mod datetime_functions;
 pub mod format;
 pub mod functions;
@@ -99,6 +100,7 @@ pub fn fresh_state() -> Result<SessionState> {
     scalar_functions::register(&mut base);
     format::register(&mut base);
     datetime_functions::register(&mut base);
+    date_part::register(&mut base);
     datafusion::execution::FunctionRegistry::register_expr_planner(
         &mut base,
         Arc::new(json::JsonOperators),
@@ -155,6 +157,7 @@ pub async fn logical_plan(mut statement: Statement, state: &SessionState) -> Res
     crate::syntax::naming::disambiguate(&mut statement);
     crate::syntax::naming::name_function_columns(&mut statement);
     crate::syntax::values::untag_mixed_casts(&mut statement);
+    crate::syntax::extract::extract_as_date_part(&mut statement);
     Ok(state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await?)

@@ -8,6 +8,7 @@
 //! Everything here works on the syntax tree alone: no catalog, no transaction.
 
 pub mod catalog_queries;
+pub mod extract;
 mod literals;
 pub mod naming;
 mod parse;
