@@ -70,3 +70,7 @@ SELECT (p * 2)::float8 FROM (VALUES (1::int), (2.5)) v(p);
 SELECT extract(century from date '2020-05-01'), extract(century from timestamp '2000-12-31 23:00'), date_part('decade', timestamp '2020-05-01'), date_part('millennium', date '2001-01-01'), extract(millennium from date '2000-12-31'), extract(julian from date '2020-05-01');
 SELECT date_trunc('century', timestamp '2020-05-01 10:00'), date_trunc('decade', timestamp '2029-05-01 10:00'), date_trunc('millennium', timestamp '2020-05-01 10:00'), date_trunc('year', timestamp '2020-05-01 10:00');
 SELECT d, extract(century from d), extract(decade from d) FROM (VALUES (date '1900-01-01'), (date '1901-01-01'), (NULL)) t(d) ORDER BY d;
+SELECT unistr('\0064at\+0000610'), unistr('d\u0061t\U000000610'), unistr('a\\b'), unistr('\D83D\DE00');
+SELECT unistr('wrong: \db99');
+SELECT unistr('wrong: \+2FFFFF');
+SELECT unistr('wrong: \xyz');

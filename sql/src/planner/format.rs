@@ -1,5 +1,5 @@
-//! `format(template, args…)` and the quoting functions beside it (`quote_ident`,
-//! `quote_literal`, `quote_nullable`), as PostgreSQL's `text_format`: `%s`, `%I`, `%L`,
+//! `format(template, args…)`, the quoting functions beside it (`quote_ident`,
+//! `quote_literal`, `quote_nullable`) and `unistr` (Unicode escapes decoded), as PostgreSQL's `text_format`: `%s`, `%I`, `%L`,
 //! `%%`, argument positions (`%2$s`), left-justification and widths (`%-10s`, `%*s`,
 //! `%*3$s`). Arguments of any type are written as PostgreSQL writes them (the session's
 //! DateStyle and all), NULL as nothing for `%s`, `NULL` for `%L`, an error for `%I`.
@@ -26,6 +26,7 @@ pub fn register(state: &mut SessionState) {
         Kind::QuoteIdent,
         Kind::QuoteLiteral,
         Kind::QuoteNullable,
+        Kind::Unistr,
     ] {
         let signature = match kind {
             Kind::Format => Signature::variadic_any(Volatility::Stable),
@@ -42,6 +43,7 @@ enum Kind {
     QuoteIdent,
     QuoteLiteral,
     QuoteNullable,
+    Unistr,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -72,6 +74,7 @@ impl ScalarUDFImpl for Formatting {
             Kind::QuoteIdent => "quote_ident",
             Kind::QuoteLiteral => "quote_literal",
             Kind::QuoteNullable => "quote_nullable",
+            Kind::Unistr => "unistr",
         }
     }
 
@@ -114,6 +117,10 @@ impl ScalarUDFImpl for Formatting {
                     },
                     Kind::QuoteIdent => text(0, row).map(|t| quote_ident(&t)),
                     Kind::QuoteLiteral => text(0, row).map(|t| quote_literal(&t)),
+                    Kind::Unistr => match text(0, row) {
+                        Some(t) => Some(unistr(&t).map_err(into_datafusion)?),
+                        None => None,
+                    },
                     Kind::QuoteNullable => {
                         Some(text(0, row).map_or_else(|| "NULL".to_owned(), |t| quote_literal(&t)))
                     }
@@ -123,6 +130,80 @@ impl ScalarUDFImpl for Formatting {
             Ok(Arc::new(out.finish()) as ArrayRef)
         })
     }
+}
+
+/// PostgreSQL's `unistr`: `\XXXX`, `\uXXXX`, `\+XXXXXX`, `\UXXXXXXXX` (UTF-16 surrogate
+/// pairs joined) and `\\` decoded.
+pub fn unistr(text: &str) -> Result<String, SqlError> {
+    let bad_pair = || SqlError::new("42601", "invalid Unicode surrogate pair");
+    let chars: Vec<char> = text.chars().collect();
+    let hex = |from: usize, digits: usize| -> Option<u32> {
+        let piece: String = chars.get(from..from + digits)?.iter().collect();
+        piece
+            .chars()
+            .all(|c| c.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(&piece, 16).ok())
+            .flatten()
+    };
+    let mut out = String::new();
+    let mut pair_first: Option<u32> = None;
+    let mut at = 0;
+    while at < chars.len() {
+        if chars[at] != '\\' {
+            if pair_first.is_some() {
+                return Err(bad_pair());
+            }
+            out.push(chars[at]);
+            at += 1;
+            continue;
+        }
+        if chars.get(at + 1) == Some(&'\\') {
+            out.push('\\');
+            at += 2;
+            continue;
+        }
+        let (code, width) = if let Some(code) = hex(at + 1, 4) {
+            (code, 5)
+        } else if chars.get(at + 1) == Some(&'u')
+            && let Some(code) = hex(at + 2, 4)
+        {
+            (code, 6)
+        } else if chars.get(at + 1) == Some(&'+')
+            && let Some(code) = hex(at + 2, 6)
+        {
+            (code, 8)
+        } else if chars.get(at + 1) == Some(&'U')
+            && let Some(code) = hex(at + 2, 8)
+        {
+            (code, 10)
+        } else {
+            return Err(SqlError::new("42601", "invalid Unicode escape")
+                .with_hint("Unicode escapes must be \\XXXX, \\+XXXXXX, \\uXXXX, or \\UXXXXXXXX."));
+        };
+        at += width;
+        if code == 0 || code > 0x10_FFFF {
+            return Err(SqlError::new(
+                "22023",
+                format!("invalid Unicode code point: {code:04X}"),
+            ));
+        }
+        let second = (0xDC00..=0xDFFF).contains(&code);
+        let code = match pair_first.take() {
+            Some(first) if second => 0x10000 + ((first - 0xD800) << 10) + (code - 0xDC00),
+            Some(_) => return Err(bad_pair()),
+            None if second => return Err(bad_pair()),
+            None if (0xD800..=0xDBFF).contains(&code) => {
+                pair_first = Some(code);
+                continue;
+            }
+            None => code,
+        };
+        out.push(char::from_u32(code).ok_or_else(bad_pair)?);
+    }
+    if pair_first.is_some() {
+        return Err(bad_pair());
+    }
+    Ok(out)
 }
 
 fn unterminated() -> SqlError {
@@ -313,6 +394,22 @@ mod tests {
         assert_eq!(run("%0$s", &[Some("a")]).unwrap_err().code, "22023");
         assert_eq!(run("%I", &[None]).unwrap_err().code, "22004");
         assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(unistr("\\0064at\\+0000610").unwrap(), "data0");
+        assert_eq!(unistr("d\\u0061t\\U000000610").unwrap(), "data0");
+        assert_eq!(unistr("a\\\\b").unwrap(), "a\\b");
+        assert_eq!(unistr("\\D83D\\DE00").unwrap(), "\u{1F600}");
+        assert_eq!(
+            unistr("wrong: \\db99").unwrap_err().message,
+            "invalid Unicode surrogate pair"
+        );
+        assert_eq!(
+            unistr("wrong: \\+2FFFFF").unwrap_err().message,
+            "invalid Unicode code point: 2FFFFF"
+        );
+        assert_eq!(
+            unistr("wrong: \\xyz").unwrap_err().message,
+            "invalid Unicode escape"
+        );
         assert_eq!(quote_ident("ok_name1"), "ok_name1");
     }
 }
