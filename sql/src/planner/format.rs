@@ -225,6 +225,27 @@ fn number(chars: &[char], at: &mut usize) -> Result<Option<usize>, SqlError> {
     Ok((*at > start).then_some(value))
 }
 
+/// An argument position `n$` at `chars[*at..]` (0-based), read past; `None`, and nothing
+/// read, when the digits there are not followed by `$` (they are then a width).
+fn argument_position(chars: &[char], at: &mut usize) -> Result<Option<usize>, SqlError> {
+    let checkpoint = *at;
+    match number(chars, at)? {
+        Some(n) if chars.get(*at) == Some(&'$') => {
+            if n == 0 {
+                return Err(invalid(
+                    "format specifies argument 0, but arguments are numbered from 1",
+                ));
+            }
+            *at += 1;
+            Ok(Some(n - 1))
+        }
+        _ => {
+            *at = checkpoint;
+            Ok(None)
+        }
+    }
+}
+
 /// PostgreSQL's `format()` over argument texts (`None` for NULL).
 pub fn format(template: &str, values: &[Option<String>]) -> Result<String, SqlError> {
     let chars: Vec<char> = template.chars().collect();
@@ -253,21 +274,7 @@ pub fn format(template: &str, values: &[Option<String>]) -> Result<String, SqlEr
             Some(_) => {}
         }
         // %[position$][-][width | * | *position$]type
-        let mut position = None;
-        let checkpoint = at;
-        if let Some(n) = number(&chars, &mut at)? {
-            if chars.get(at) == Some(&'$') {
-                if n == 0 {
-                    return Err(invalid(
-                        "format specifies argument 0, but arguments are numbered from 1",
-                    ));
-                }
-                position = Some(n - 1);
-                at += 1;
-            } else {
-                at = checkpoint;
-            }
-        }
+        let position = argument_position(&chars, &mut at)?;
         let mut left = false;
         while chars.get(at) == Some(&'-') {
             left = true;
@@ -276,21 +283,7 @@ pub fn format(template: &str, values: &[Option<String>]) -> Result<String, SqlEr
         let mut width: Option<i64> = None;
         if chars.get(at) == Some(&'*') {
             at += 1;
-            let mut width_position = None;
-            let checkpoint = at;
-            if let Some(n) = number(&chars, &mut at)? {
-                if chars.get(at) == Some(&'$') {
-                    if n == 0 {
-                        return Err(invalid(
-                            "format specifies argument 0, but arguments are numbered from 1",
-                        ));
-                    }
-                    width_position = Some(n - 1);
-                    at += 1;
-                } else {
-                    at = checkpoint;
-                }
-            }
+            let width_position = argument_position(&chars, &mut at)?;
             let index = width_position.unwrap_or(next_argument);
             next_argument = index + 1;
             width = match argument(index)? {
