@@ -25,6 +25,7 @@
 //! - `json`: json/jsonb validation, jsonb's canonical text, the json operators.
 //! - `to_char`: PostgreSQL's date/time templates.
 //! - `to_char_number`: `to_char` of numbers with PostgreSQL's number templates.
+//! - `regex`: PostgreSQL's regular expressions (ARE flags, SIMILAR TO) on the `regex` crate.
 //!
 //! # Invariants
 //!
@@ -44,6 +45,7 @@ pub mod interval_arith;
 pub mod json;
 pub mod numeric;
 pub mod output;
+pub mod regex;
 pub mod to_char;
 pub mod to_char_number;
 pub mod types;

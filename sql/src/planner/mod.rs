@@ -25,6 +25,7 @@ pub mod functions;
 pub mod interval_arith;
 pub mod json;
 pub mod json_build;
+pub mod regexp;
 pub mod scalar_functions;
 pub mod single_row;
 pub mod subquery;
@@ -99,6 +100,7 @@ pub fn fresh_state() -> Result<SessionState> {
     to_char::register(&mut base);
     scalar_functions::register(&mut base);
     format::register(&mut base);
+    regexp::register(&mut base);
     datetime_functions::register(&mut base);
     date_part::register(&mut base);
     datafusion::execution::FunctionRegistry::register_expr_planner(
@@ -158,6 +160,7 @@ pub async fn logical_plan(mut statement: Statement, state: &SessionState) -> Res
     crate::syntax::naming::name_function_columns(&mut statement);
     crate::syntax::values::untag_mixed_casts(&mut statement);
     crate::syntax::extract::extract_as_date_part(&mut statement);
+    crate::syntax::similar::rewrite(&mut statement);
     Ok(state
         .statement_to_plan(DfStatement::Statement(Box::new(statement)))
         .await?)

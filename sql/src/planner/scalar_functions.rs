@@ -341,7 +341,7 @@ fn random_uuid() -> String {
 }
 
 /// How PostgreSQL would name an argument of this Arrow type.
-fn type_name(ty: &DataType) -> String {
+pub(crate) fn type_name(ty: &DataType) -> String {
     crate::bridge::types::sql_type_of_field(&Field::new("", ty.clone(), true))
         .map_or_else(|| ty.to_string(), |t| t.display_name())
 }

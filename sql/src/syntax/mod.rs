@@ -13,6 +13,7 @@ mod literals;
 pub mod naming;
 mod parse;
 pub mod set_returning;
+pub mod similar;
 pub mod single_row;
 pub mod sql_text;
 pub mod typename;

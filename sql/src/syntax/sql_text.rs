@@ -50,6 +50,16 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr> {
         })
 }
 
+/// A query ByteData writes itself, parsed.
+pub fn parse_query(text: &str) -> Result<ast::Query> {
+    let dialect = PostgreSqlDialect {};
+    Parser::new(&dialect)
+        .try_with_sql(text)
+        .and_then(|mut parser| parser.parse_query())
+        .map(|query| *query)
+        .map_err(|e| SqlError::new("XX000", format!("query {text:?} does not parse: {e}")))
+}
+
 /// Whether an expression is the keyword DEFAULT (in VALUES or SET).
 pub fn is_default_keyword(expr: &ast::Expr) -> bool {
     matches!(expr, ast::Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
