@@ -156,6 +156,7 @@ impl Planner {
 /// The logical plan of a query, its parameters unbound; output columns named as
 /// PostgreSQL names them.
 pub async fn logical_plan(mut statement: Statement, state: &SessionState) -> Result<LogicalPlan> {
+    crate::syntax::naming::name_nested_columns(&mut statement);
     crate::syntax::naming::disambiguate(&mut statement);
     crate::syntax::naming::name_function_columns(&mut statement);
     crate::syntax::values::untag_mixed_casts(&mut statement);

@@ -9,6 +9,7 @@
 
 pub mod catalog_queries;
 pub mod extract;
+mod fetch;
 mod literals;
 pub mod naming;
 mod parse;

@@ -298,6 +298,76 @@ pub fn disambiguate(statement: &mut Statement) {
     }
 }
 
+/// Names the unnamed columns of subqueries in FROM and of WITH queries as PostgreSQL
+/// does (`count`, `?column?`), so that `SELECT * FROM (SELECT count(*) FROM t) s` shows
+/// `count` and `s.count` resolves. A name two columns of one subquery would share is
+/// left to DataFusion, which does not allow duplicates.
+pub fn name_nested_columns(statement: &mut Statement) {
+    let _ = ast::VisitMut::visit(statement, &mut NestedColumns);
+}
+
+struct NestedColumns;
+
+impl ast::VisitorMut for NestedColumns {
+    type Break = ();
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &mut ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        if let ast::TableFactor::Derived { subquery, .. } = factor {
+            name_body_columns(&mut subquery.body);
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, query: &mut ast::Query) -> std::ops::ControlFlow<()> {
+        if let Some(with) = &mut query.with {
+            for cte in &mut with.cte_tables {
+                name_body_columns(&mut cte.query.body);
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+fn name_body_columns(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(select) => {
+            let names: Vec<Option<String>> = select
+                .projection
+                .iter()
+                .map(|item| match item {
+                    SelectItem::UnnamedExpr(expr) => {
+                        Some(figure(expr).unwrap_or_else(|| "?column?".into()))
+                    }
+                    SelectItem::ExprWithAlias { alias, .. } => {
+                        Some(crate::syntax::ident_name(alias))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (item, name) in select.projection.iter_mut().zip(&names) {
+                let (SelectItem::UnnamedExpr(expr), Some(name)) = (&*item, name) else {
+                    continue;
+                };
+                let plain_column =
+                    matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+                let unique = names.iter().filter(|n| n.as_ref() == Some(name)).count() == 1;
+                if !plain_column && unique {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: expr.clone(),
+                        alias: ast::Ident::with_quote('"', name.clone()),
+                    };
+                }
+            }
+        }
+        SetExpr::SetOperation { left, .. } => name_body_columns(left),
+        SetExpr::Query(query) => name_body_columns(&mut query.body),
+        _ => {}
+    }
+}
+
 /// Functions in FROM that return one column: PostgreSQL names that column after the
 /// alias (`FROM generate_series(1, 3) g` has a column `g`), DataFusion does not.
 const SCALAR_TABLE_FUNCTIONS: &[&str] = &["generate_series", "unnest", "range"];

@@ -51,6 +51,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         crate::syntax::catalog_queries::rewrite(&mut statement);
         crate::syntax::literals::rewrite(&mut statement);
         crate::syntax::set_returning::rewrite(&mut statement);
+        crate::syntax::fetch::rewrite(&mut statement)?;
         crate::syntax::single_row::rewrite(&mut statement);
         statements.push(statement);
         let next = parser.peek_token();
