@@ -74,3 +74,14 @@ SELECT unistr('\0064at\+0000610'), unistr('d\u0061t\U000000610'), unistr('a\\b')
 SELECT unistr('wrong: \db99');
 SELECT unistr('wrong: \+2FFFFF');
 SELECT unistr('wrong: \xyz');
+-- CREATE TABLE … (LIKE source): names, types and NOT NULL; defaults when asked.
+CREATE TABLE like_source (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x', n numeric(8,2));
+CREATE TABLE like_plain (LIKE like_source);
+INSERT INTO like_plain VALUES (1, 'a', 1.5), (1, 'b', 2);
+SELECT * FROM like_plain ORDER BY name;
+INSERT INTO like_plain (id) VALUES (3);
+CREATE TABLE like_defaults (LIKE like_source INCLUDING DEFAULTS);
+INSERT INTO like_defaults (id) VALUES (3);
+SELECT * FROM like_defaults;
+SELECT column_name, data_type, is_nullable, character_maximum_length FROM information_schema.columns WHERE table_name = 'like_plain' ORDER BY ordinal_position;
+CREATE TABLE like_missing (LIKE no_such_table);

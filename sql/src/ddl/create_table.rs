@@ -654,15 +654,19 @@ pub(crate) fn add_index(
     Ok(index)
 }
 
-pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryResult> {
-    if create.like.is_some()
-        || create.clone.is_some()
-        || create.inherits.is_some()
-        || create.partition_of.is_some()
-    {
+pub async fn create_table(ddl: &Ddl<'_>, mut create: CreateTable) -> Result<QueryResult> {
+    if create.clone.is_some() || create.inherits.is_some() || create.partition_of.is_some() {
         return Err(SqlError::unsupported(
-            "CREATE TABLE … LIKE/INHERITS/PARTITION OF",
+            "CREATE TABLE … INHERITS/PARTITION OF",
         ));
+    }
+    if let Some(
+        ast::CreateTableLikeKind::Parenthesized(like) | ast::CreateTableLikeKind::Plain(like),
+    ) = create.like.take()
+    {
+        let mut columns = like_columns(ddl, &like)?;
+        columns.append(&mut create.columns);
+        create.columns = columns;
     }
     let (schema_name, name) = object_name(&create.name)?;
     let schema = if create.temporary {
@@ -712,6 +716,43 @@ pub async fn create_table(ddl: &Ddl<'_>, create: CreateTable) -> Result<QueryRes
         ddl.catalog().create_sequence(ddl.txn, sequence)?;
     }
     Ok(QueryResult::command("CREATE TABLE"))
+}
+
+/// `LIKE source [INCLUDING DEFAULTS]`: the source's columns with their names, types
+/// and NOT NULL, and their defaults when asked — as PostgreSQL copies them by default,
+/// without keys, indexes or CHECK constraints.
+fn like_columns(ddl: &Ddl<'_>, like: &ast::CreateTableLike) -> Result<Vec<ast::ColumnDef>> {
+    let source = ddl.table(&like.name)?;
+    let with_defaults = like.defaults == Some(ast::CreateTableLikeDefaults::Including);
+    let definitions: Vec<String> = source
+        .visible_columns()
+        .map(|column| {
+            let mut text = format!(
+                "{} {}",
+                crate::syntax::sql_text::quote_ident(&column.name),
+                column.data_type.display_name()
+            );
+            if !column.nullable {
+                text.push_str(" NOT NULL");
+            }
+            if let Some(default) = column.default.as_ref().filter(|_| with_defaults) {
+                text.push_str(" DEFAULT ");
+                text.push_str(default);
+            }
+            text
+        })
+        .collect();
+    if definitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = format!("CREATE TABLE like_source ({})", definitions.join(", "));
+    match crate::syntax::parse(&text)?.pop() {
+        Some(ast::Statement::CreateTable(parsed)) => Ok(parsed.columns),
+        _ => Err(SqlError::new(
+            "XX000",
+            format!("columns of {} do not read back", like.name),
+        )),
+    }
 }
 
 /// `WITH (fillfactor = 70, …)`: storage parameters PostgreSQL knows are accepted and
