@@ -85,3 +85,7 @@ INSERT INTO like_defaults (id) VALUES (3);
 SELECT * FROM like_defaults;
 SELECT column_name, data_type, is_nullable, character_maximum_length FROM information_schema.columns WHERE table_name = 'like_plain' ORDER BY ordinal_position;
 CREATE TABLE like_missing (LIKE no_such_table);
+-- SELECT … INTO is CREATE TABLE AS.
+SELECT id, name INTO TABLE select_into_rows FROM like_plain WHERE id = 1;
+SELECT * FROM select_into_rows ORDER BY name;
+SELECT 1 AS one INTO select_into_rows;

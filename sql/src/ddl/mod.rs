@@ -82,7 +82,12 @@ impl<'a> Ddl<'a> {
                 .context
                 .search_schemas()?
                 .into_iter()
-                .find(|s| s.id != bytedata_catalog::catalog::PG_CATALOG_SCHEMA)
+                // The session's temporary schema leads the search path once it exists,
+                // but only TEMPORARY creates there, as in PostgreSQL.
+                .find(|s| {
+                    s.id != bytedata_catalog::catalog::PG_CATALOG_SCHEMA
+                        && s.name != self.context.shared.temp_schema
+                })
                 .ok_or_else(|| SqlError::new("3F000", "no schema has been selected to create in")),
         }
     }

@@ -76,3 +76,33 @@ async fn temporary_tables_are_private_and_end_with_their_session() {
         "only the other session's remains"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_created_after_a_temporary_one_are_not_temporary() {
+    let cluster = Cluster::open(ClusterOptions::memory()).unwrap();
+    let mut session = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+    session
+        .execute(
+            "CREATE TEMP TABLE scratch (k int); CREATE TABLE kept (k int); \
+             CREATE TABLE kept_as AS SELECT 1 AS k; SELECT 2 AS k INTO kept_into",
+        )
+        .await
+        .unwrap();
+    let schemas = text(
+        &mut session,
+        "SELECT c.relname, n.nspname FROM pg_class c JOIN pg_namespace n \
+         ON n.oid = c.relnamespace WHERE c.relname LIKE 'kept%' ORDER BY 1",
+    )
+    .await;
+    let public = |name: &str| vec![Some(name.to_owned()), Some("public".to_owned())];
+    assert_eq!(
+        schemas,
+        [public("kept"), public("kept_as"), public("kept_into")]
+    );
+    // And a second session sees them.
+    let mut other = Session::new(cluster, "bytedata", "bytedata").unwrap();
+    assert_eq!(
+        text(&mut other, "SELECT k FROM kept_into").await,
+        [[Some("2".into())]]
+    );
+}

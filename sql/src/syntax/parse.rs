@@ -8,7 +8,7 @@
 //! Syntax errors are reported as PostgreSQL reports them: `syntax error at or near "x"`
 //! with the position of `x` in the query string (psql shows the line and a caret).
 
-use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Statement, Tag};
+use datafusion::sql::sqlparser::ast::{self, Ident, ObjectName, Statement, Tag};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -47,7 +47,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             parser.parse_statement()
         }
         .map_err(|e| syntax_error(sql, e))?;
-        let mut statement = statement;
+        let mut statement = select_into_as_create(statement)?;
         crate::syntax::catalog_queries::rewrite(&mut statement);
         crate::syntax::literals::rewrite(&mut statement);
         crate::syntax::set_returning::rewrite(&mut statement);
@@ -141,6 +141,26 @@ fn copy_booleans(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         at_start = false;
     }
     tokens
+}
+
+/// `SELECT … INTO [TEMP] [TABLE] t FROM …` is `CREATE [TEMP] TABLE t AS SELECT … FROM …`.
+fn select_into_as_create(mut statement: Statement) -> Result<Statement> {
+    let Statement::Query(query) = &mut statement else {
+        return Ok(statement);
+    };
+    let ast::SetExpr::Select(select) = query.body.as_mut() else {
+        return Ok(statement);
+    };
+    let Some(into) = select.into.take() else {
+        return Ok(statement);
+    };
+    let temporary = if into.temporary { "TEMPORARY " } else { "" };
+    let text = format!("CREATE {temporary}TABLE {} AS {query}", into.name);
+    // Parsed as it is: the rewrites below run once, on the result.
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&text)
+        .and_then(|mut parser| parser.parse_statement())
+        .map_err(|e| SqlError::new("XX000", format!("SELECT INTO as CREATE TABLE AS: {e}")))
 }
 
 fn near(token: &str) -> SqlError {
