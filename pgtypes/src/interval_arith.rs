@@ -2,6 +2,10 @@
 //! `interval_div`): each field is scaled on its own, and the fraction a field loses
 //! cascades down — a fraction of a month becomes days (a month is 30 days here), a
 //! fraction of a day becomes time (a day is 24 hours) — rounded to the microsecond.
+//!
+//! And `age`, the "symbolic" difference of two timestamps in years, months and days
+//! (`timestamp_age`): field by field, borrowing from the next field up, a month
+//! borrowed as the length of the earlier timestamp's month.
 
 use crate::error::{Error, Result};
 use crate::value::Interval;
@@ -70,6 +74,80 @@ fn scale(span: Interval, by: impl Fn(f64) -> f64) -> Result<Interval> {
     })
 }
 
+/// The fields of a wall-clock time in microseconds from 1970-01-01: year, month, day,
+/// hour, minute, second and microsecond.
+fn fields_of(local_micros: i64) -> [i64; 7] {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let days = local_micros.div_euclid(MICROS_PER_DAY);
+    let time = local_micros.rem_euclid(MICROS_PER_DAY);
+    let (year, month, day) = crate::calendar::civil_from_days(days);
+    let seconds = time / 1_000_000;
+    [
+        year,
+        i64::from(month),
+        i64::from(day),
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        time % 1_000_000,
+    ]
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `age(later, earlier)` of two wall-clock times (microseconds from 1970-01-01, in the
+/// zone both are seen in): negative when `later` is earlier.
+pub fn age(later_micros: i64, earlier_micros: i64) -> Result<Interval> {
+    let first = fields_of(later_micros);
+    let second = fields_of(earlier_micros);
+    let sign = if later_micros < earlier_micros { -1 } else { 1 };
+    // year, month, day, hour, minute, second, microsecond: differences, made positive.
+    let mut diff: [i64; 7] = std::array::from_fn(|i| sign * (first[i] - second[i]));
+    let [year, month, day, hour, minute, second_, micro] = &mut diff;
+    while *micro < 0 {
+        *micro += 1_000_000;
+        *second_ -= 1;
+    }
+    while *second_ < 0 {
+        *second_ += 60;
+        *minute -= 1;
+    }
+    while *minute < 0 {
+        *minute += 60;
+        *hour -= 1;
+    }
+    while *hour < 0 {
+        *hour += 24;
+        *day -= 1;
+    }
+    // PostgreSQL borrows the month of whichever timestamp is earlier.
+    let earlier = if sign < 0 { first } else { second };
+    while *day < 0 {
+        *day += days_in_month(earlier[0], earlier[1]);
+        *month -= 1;
+    }
+    while *month < 0 {
+        *month += 12;
+        *year -= 1;
+    }
+    let months = i32::try_from(sign * (*year * 12 + *month)).map_err(|_| out_of_range())?;
+    let days = i32::try_from(sign * *day).map_err(|_| out_of_range())?;
+    let micros = sign * (((*hour * 60 + *minute) * 60 + *second_) * 1_000_000 + *micro);
+    Ok(Interval {
+        months,
+        days,
+        micros,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +197,33 @@ mod tests {
             multiply(parse("1000000 years"), 1e9).unwrap_err().code,
             "22008"
         );
+    }
+
+    #[test]
+    fn age_as_postgres() {
+        let at = |text: &str| {
+            let pg_micros =
+                crate::input::parse_timestamp(text, false, &Default::default()).unwrap();
+            crate::calendar::unix_micros_of(pg_micros)
+        };
+        let cases = [
+            ("2001-04-10", "1957-06-13", "43 years 9 mons 27 days"),
+            ("1957-06-13", "2001-04-10", "-43 years -9 mons -27 days"),
+            ("2001-03-01", "2001-01-31", "1 mon 1 day"),
+            (
+                "2000-03-01 10:00",
+                "2000-02-28 12:30:00.5",
+                "1 day 21:29:59.5",
+            ),
+            ("2001-01-31", "2001-03-01", "-1 mons -1 days"),
+            ("2020-01-01", "2020-01-01", "00:00:00"),
+        ];
+        for (later, earlier, expected) in cases {
+            assert_eq!(
+                show(age(at(later), at(earlier)).unwrap()),
+                expected,
+                "age({later}, {earlier})"
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@
 //! - `input`: every type's input function (text → `Value`), with PostgreSQL's errors.
 //! - `output`: text output of values, under the session's `TextOptions`.
 //! - `binary`: the binary wire format (`typsend` / `typreceive`).
+//! - `binary_text`: `encode` / `decode` of bytea as hex, base64 and escape text.
 //! - `typmod`: `numeric(p, s)`, `varchar(n)`, `char(n)` applied to values.
 //! - `json`: json/jsonb validation, jsonb's canonical text, the json operators.
 //! - `to_char`: PostgreSQL's date/time templates.
@@ -38,6 +39,7 @@
 //!   floats, with `extra_float_digits` ≥ 1, the default).
 
 pub mod binary;
+pub mod binary_text;
 pub mod calendar;
 pub mod error;
 pub mod input;

@@ -221,3 +221,43 @@ async fn an_encrypted_database_writes_no_plaintext_and_opens_with_its_current_ke
         text(&["MARKER-topsecret"])
     );
 }
+
+fn snapshots_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut snapshots: Vec<_> = files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        .collect();
+    snapshots.sort();
+    snapshots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_writes_snapshots_that_a_reopen_starts_from() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let cluster = Cluster::open(ClusterOptions::disk(dir.path())).unwrap();
+        let mut main = Session::new(cluster.clone(), "bytedata", "bytedata").unwrap();
+        run(&mut main, "CREATE TABLE kept (id int PRIMARY KEY)")
+            .await
+            .unwrap();
+        run(&mut main, "INSERT INTO kept VALUES (1), (2)")
+            .await
+            .unwrap();
+        let before = snapshots_under(dir.path());
+        run(&mut main, "CHECKPOINT").await.unwrap();
+        let after = snapshots_under(dir.path());
+        assert_ne!(before, after, "CHECKPOINT wrote no snapshot");
+        run(&mut main, "CREATE ROLE plain LOGIN").await.unwrap();
+        let mut plain = Session::new(cluster.clone(), "bytedata", "plain").unwrap();
+        assert_eq!(run(&mut plain, "CHECKPOINT").await, Err("42501".to_owned()));
+        cluster.close().unwrap();
+    }
+    let cluster = Cluster::open(ClusterOptions::disk(dir.path())).unwrap();
+    let mut main = Session::new(cluster, "bytedata", "bytedata").unwrap();
+    assert_eq!(
+        run(&mut main, "SELECT id FROM kept ORDER BY id")
+            .await
+            .unwrap(),
+        text(&["1", "2"])
+    );
+}

@@ -89,3 +89,15 @@ CREATE TABLE like_missing (LIKE no_such_table);
 SELECT id, name INTO TABLE select_into_rows FROM like_plain WHERE id = 1;
 SELECT * FROM select_into_rows ORDER BY name;
 SELECT 1 AS one INTO select_into_rows;
+CHECKPOINT;
+-- age() in years, months and days; encode/decode in hex, base64 and escape.
+select age(timestamp '2001-04-10', timestamp '1957-06-13');
+select age(timestamptz '2001-04-10 00:00+00', timestamptz '1957-06-13 00:00+00');
+select age(timestamp '2001-03-01', timestamp '2001-01-31'), age(timestamp '2001-01-31', timestamp '2001-03-01');
+select age(null::timestamp, timestamp '2001-01-01');
+select age(timestamp '2000-03-01 10:00', timestamp '2000-02-28 12:30:00.5');
+select encode('\x00ff41'::bytea, 'escape'), decode('a\000b\\c', 'escape'), encode(E'\\x5c'::bytea, 'escape');
+select encode('abc', 'hex'), encode('abc'::bytea, 'base64'), decode('YWJj', 'base64'), decode('616263', 'hex');
+select decode('zz', 'hex');
+select encode(null::bytea, 'hex'), decode('00', null);
+select encode('x', 'rot13');

@@ -1,6 +1,7 @@
 //! Date and time functions DataFusion lacks, with PostgreSQL's results and errors:
 //! `make_timestamp`, `make_timestamptz` (in the session zone or a named one),
-//! `justify_days`, `justify_hours` and `justify_interval`.
+//! `justify_days`, `justify_hours` and `justify_interval`, `age` (in years, months and
+//! days, seen in the session zone).
 
 use std::sync::Arc;
 
@@ -39,7 +40,18 @@ pub fn register(state: &mut SessionState) {
     let mut with_zone = fields.clone();
     with_zone.push(DataType::Utf8);
     let interval = vec![DataType::Interval(IntervalUnit::MonthDayNano)];
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, None);
+    let timestamptz = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
     let functions = [
+        (
+            Kind::Age,
+            TypeSignature::OneOf(vec![
+                TypeSignature::Exact(vec![timestamp.clone(), timestamp.clone()]),
+                TypeSignature::Exact(vec![timestamptz.clone(), timestamptz.clone()]),
+                TypeSignature::Exact(vec![timestamp]),
+                TypeSignature::Exact(vec![timestamptz]),
+            ]),
+        ),
         (Kind::MakeTimestamp, TypeSignature::Exact(fields.clone())),
         (
             Kind::MakeTimestampTz,
@@ -53,7 +65,7 @@ pub fn register(state: &mut SessionState) {
         (Kind::JustifyInterval, TypeSignature::Exact(interval)),
     ];
     for (kind, types) in functions {
-        let volatility = if kind == Kind::MakeTimestampTz {
+        let volatility = if matches!(kind, Kind::MakeTimestampTz | Kind::Age) {
             Volatility::Stable
         } else {
             Volatility::Immutable
@@ -68,6 +80,7 @@ pub fn register(state: &mut SessionState) {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
+    Age,
     MakeTimestamp,
     MakeTimestampTz,
     JustifyDays,
@@ -199,6 +212,7 @@ fn justify(kind: Kind, span: (i32, i32, i64)) -> Result<(i32, i32, i64), SqlErro
 impl ScalarUDFImpl for DateTimeFunction {
     fn name(&self) -> &str {
         match self.kind {
+            Kind::Age => "age",
             Kind::MakeTimestamp => "make_timestamp",
             Kind::MakeTimestampTz => "make_timestamptz",
             Kind::JustifyDays => "justify_days",
@@ -223,12 +237,17 @@ impl ScalarUDFImpl for DateTimeFunction {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
         let kind = self.kind;
-        let session_zone = if kind == Kind::MakeTimestampTz {
+        let session_zone = if matches!(kind, Kind::MakeTimestampTz | Kind::Age) {
             let context = crate::context::linked_context(&args.config_options)?;
             context.shared.settings.lock().time_zone()
         } else {
             Zone::UTC
         };
+        if kind == Kind::Age {
+            let context = crate::context::linked_context(&args.config_options)?;
+            let now_micros = context.now.timestamp_micros();
+            return age(&args, session_zone, now_micros);
+        }
         crate::bridge::invoke_on_arrays(&args, |arrays, rows| match kind {
             Kind::MakeTimestamp | Kind::MakeTimestampTz => {
                 let mut out = Vec::with_capacity(rows);
@@ -293,6 +312,49 @@ impl ScalarUDFImpl for DateTimeFunction {
             }
         })
     }
+}
+
+/// `age(later, earlier)`, or `age(earlier)` from today's midnight: both seen on the wall
+/// clock — a timestamptz in the session zone.
+fn age(args: &ScalarFunctionArgs, zone: Zone, now_micros: i64) -> DfResult<ColumnarValue> {
+    let with_zone = matches!(args.args[0].data_type(), DataType::Timestamp(_, Some(_)));
+    let local = |micros: i64| {
+        if with_zone {
+            micros + i64::from(zone.offset_at(micros)) * MICROS_PER_SECOND
+        } else {
+            micros
+        }
+    };
+    let now_local = now_micros + i64::from(zone.offset_at(now_micros)) * MICROS_PER_SECOND;
+    let midnight = now_local.div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
+    crate::bridge::invoke_on_arrays(args, |arrays, rows| {
+        use datafusion::arrow::datatypes::TimestampMicrosecondType;
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            if arrays.iter().any(|a| a.is_null(row)) {
+                out.push(None);
+                continue;
+            }
+            let at = |i: usize| {
+                arrays[i]
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .value(row)
+            };
+            let (later, earlier) = if arrays.len() == 2 {
+                (local(at(0)), local(at(1)))
+            } else {
+                (midnight, local(at(0)))
+            };
+            let span = bytedata_pgtypes::interval_arith::age(later, earlier)
+                .map_err(|e| into_datafusion(e.into()))?;
+            out.push(Some(IntervalMonthDayNano::new(
+                span.months,
+                span.days,
+                span.micros * NANOS_PER_MICRO,
+            )));
+        }
+        Ok(Arc::new(IntervalMonthDayNanoArray::from(out)) as ArrayRef)
+    })
 }
 
 #[cfg(test)]

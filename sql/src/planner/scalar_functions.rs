@@ -346,8 +346,91 @@ pub(crate) fn type_name(ty: &DataType) -> String {
         .map_or_else(|| ty.to_string(), |t| t.display_name())
 }
 
+/// `encode(bytea, format)` and `decode(text, format)` (`pgtypes::binary_text`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct BinaryText {
+    decode: bool,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for BinaryText {
+    fn name(&self) -> &str {
+        if self.decode { "decode" } else { "encode" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
+        let input = if self.decode {
+            DataType::Utf8
+        } else {
+            DataType::Binary
+        };
+        match arg_types {
+            [_, _] => Ok(vec![input, DataType::Utf8]),
+            _ => exec_err!("{} takes two arguments", self.name()),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(if self.decode {
+            DataType::Binary
+        } else {
+            DataType::Utf8
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let decode = self.decode;
+        crate::bridge::invoke_on_arrays(&args, |arrays, rows| {
+            use datafusion::arrow::array::{AsArray, BinaryBuilder, StringBuilder};
+            let formats = arrays[1].as_string::<i32>();
+            let into_df = |e: bytedata_pgtypes::Error| crate::error::into_datafusion(e.into());
+            if decode {
+                let texts = arrays[0].as_string::<i32>();
+                let mut out = BinaryBuilder::with_capacity(rows, rows * 16);
+                for row in 0..rows {
+                    if texts.is_null(row) || formats.is_null(row) {
+                        out.append_null();
+                        continue;
+                    }
+                    let bytes =
+                        bytedata_pgtypes::binary_text::decode(texts.value(row), formats.value(row))
+                            .map_err(into_df)?;
+                    out.append_value(bytes);
+                }
+                Ok(Arc::new(out.finish()) as ArrayRef)
+            } else {
+                let bytes = arrays[0].as_binary::<i32>();
+                let mut out = StringBuilder::with_capacity(rows, rows * 16);
+                for row in 0..rows {
+                    if bytes.is_null(row) || formats.is_null(row) {
+                        out.append_null();
+                        continue;
+                    }
+                    let text =
+                        bytedata_pgtypes::binary_text::encode(bytes.value(row), formats.value(row))
+                            .map_err(into_df)?;
+                    out.append_value(text);
+                }
+                Ok(Arc::new(out.finish()) as ArrayRef)
+            }
+        })
+    }
+}
+
 pub fn register(state: &mut SessionState) {
     let functions = [
+        ScalarUDF::new_from_impl(BinaryText {
+            decode: false,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }),
+        ScalarUDF::new_from_impl(BinaryText {
+            decode: true,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }),
         ScalarUDF::new_from_impl(Mod {
             signature: Signature::user_defined(Volatility::Immutable),
         }),

@@ -40,6 +40,16 @@ impl Session {
                 QueryResult::command("DISCARD ALL")
             }
             Statement::Analyze(_) => QueryResult::command("ANALYZE"),
+            statement if crate::syntax::is_checkpoint(statement) => {
+                if !self.settings.get("is_superuser").is_ok_and(|v| v == "on") {
+                    return Err(SqlError::new(
+                        "42501",
+                        "must be superuser or have privileges of pg_checkpoint to do CHECKPOINT",
+                    ));
+                }
+                self.cluster.checkpoint()?;
+                QueryResult::command("CHECKPOINT")
+            }
             Statement::Vacuum(_) => {
                 if self.transaction.as_ref().is_some_and(|t| t.explicit) {
                     return Err(SqlError::new(

@@ -20,4 +20,4 @@ pub mod sql_text;
 pub mod typename;
 pub mod values;
 
-pub use parse::{create_database_options, ident_name, object_name, parse};
+pub use parse::{create_database_options, ident_name, is_checkpoint, object_name, parse};

@@ -43,6 +43,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             create_database(&mut parser)
         } else if parser.parse_keyword(Keyword::VACUUM) {
             vacuum(&mut parser)
+        } else if is_word(&parser.peek_token().token, "checkpoint") {
+            parser.next_token();
+            Ok(checkpoint_statement())
         } else {
             parser.parse_statement()
         }
@@ -141,6 +144,30 @@ fn copy_booleans(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         at_start = false;
     }
     tokens
+}
+
+/// The statement `CHECKPOINT` travels as: sqlparser has no CHECKPOINT, and its FLUSH
+/// (MySQL's) is otherwise refused, so a FLUSH carrying this marker channel is ours.
+pub const CHECKPOINT_CHANNEL: &str = "\u{0}checkpoint";
+
+fn checkpoint_statement() -> Statement {
+    Statement::Flush {
+        object_type: ast::FlushType::Tables,
+        location: None,
+        channel: Some(CHECKPOINT_CHANNEL.to_owned()),
+        read_lock: false,
+        export: false,
+        tables: vec![],
+    }
+}
+
+/// Whether `statement` is CHECKPOINT.
+pub fn is_checkpoint(statement: &Statement) -> bool {
+    matches!(statement, Statement::Flush { channel: Some(c), tables, .. } if c == CHECKPOINT_CHANNEL && tables.is_empty())
+}
+
+fn is_word(token: &Token, word: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
 }
 
 /// `SELECT … INTO [TEMP] [TABLE] t FROM …` is `CREATE [TEMP] TABLE t AS SELECT … FROM …`.
