@@ -117,6 +117,11 @@ pub fn pg_oid_of_arrow(ty: &ArrowType) -> u32 {
 /// The catalog type a result field holds: its PostgreSQL type and modifier (from the
 /// metadata, or guessed from the Arrow type), `None` for types we do not store.
 pub fn sql_type_of_field(field: &Field) -> Option<SqlType> {
+    // An array's element type is its element field's (the list's own OID names only the
+    // array type, not the element's modifier).
+    if let ArrowType::List(element) | ArrowType::LargeList(element) = field.data_type() {
+        return Some(SqlType::Array(Box::new(sql_type_of_field(element)?)));
+    }
     let (oid, typmod) = pg_type_of(field);
     let base = SqlType::from_oid(oid)?;
     Some(match (base, field.data_type()) {

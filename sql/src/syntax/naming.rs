@@ -61,6 +61,11 @@ fn figure(expr: &Expr) -> Option<String> {
         Expr::Floor { .. } => "floor".into(),
         Expr::TypedString(typed) => type_name(&typed.data_type),
         Expr::Interval(_) => "interval".into(),
+        // `a[1]` is named after `a`; `x[1].f` after `f`.
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
+            Some(ast::AccessExpr::Dot(field)) => return figure(field),
+            _ => return figure(root),
+        },
         _ => return None,
     })
 }
@@ -116,6 +121,12 @@ fn type_name(data_type: &ast::DataType) -> String {
         T::Uuid => "uuid".into(),
         T::JSON => "json".into(),
         T::JSONB => "jsonb".into(),
+        // A cast to an array type is named after its element type, as in PostgreSQL.
+        T::Array(
+            ast::ArrayElemTypeDef::SquareBracket(element, _)
+            | ast::ArrayElemTypeDef::AngleBracket(element)
+            | ast::ArrayElemTypeDef::Parenthesis(element),
+        ) => type_name(element),
         other => other.to_string().to_lowercase(),
     }
 }
