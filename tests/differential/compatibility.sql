@@ -101,3 +101,16 @@ select encode('abc', 'hex'), encode('abc'::bytea, 'base64'), decode('YWJj', 'bas
 select decode('zz', 'hex');
 select encode(null::bytea, 'hex'), decode('00', null);
 select encode('x', 'rot13');
+-- UPDATE … SET (a, b) = (SELECT …): one row's columns into several.
+create table set_rows_target (k int primary key, a int, b text);
+create table set_rows_source (k int primary key, x int, y text);
+insert into set_rows_target values (1, 0, 'a'), (2, 0, 'b'), (3, 0, 'c');
+insert into set_rows_source values (1, 10, 'ten'), (2, 20, 'twenty');
+update set_rows_target set (a, b) = (select x, y from set_rows_source where set_rows_source.k = set_rows_target.k) where k < 3;
+select * from set_rows_target order by k;
+update set_rows_target set (a, b) = (select x + 1, y || '!' from set_rows_source where set_rows_source.k = set_rows_target.k);
+select * from set_rows_target order by k;
+update set_rows_target set (a, b) = (select x from set_rows_source where set_rows_source.k = set_rows_target.k);
+update set_rows_target set (a) = (select x from set_rows_source);
+update set_rows_target set (a, b) = (1, 'one') where k = 1;
+select * from set_rows_target order by k;

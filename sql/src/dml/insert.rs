@@ -219,7 +219,8 @@ pub(crate) fn assignment_pairs(assignment: &ast::Assignment) -> Result<Vec<(Stri
             let values = match &assignment.value {
                 ast::Expr::Tuple(values) => values.clone(),
                 ast::Expr::Nested(value) if names.len() == 1 => vec![(**value).clone()],
-                _ => return Err(SqlError::unsupported("SET (…) = (sub-SELECT)")),
+                ast::Expr::Subquery(query) => column_subqueries(query)?,
+                _ => return Err(SqlError::unsupported("SET (…) = this expression")),
             };
             if values.len() != names.len() {
                 return Err(SqlError::new(
@@ -234,6 +235,32 @@ pub(crate) fn assignment_pairs(assignment: &ast::Assignment) -> Result<Vec<(Stri
                 .collect()
         }
     }
+}
+
+/// `SET (a, b) = (SELECT x, y …)` as `a = (SELECT x …)`, `b = (SELECT y …)`: one scalar
+/// subquery per column, each failing as PostgreSQL's does on more than one row and
+/// giving NULL on none. The query runs once per column, so a volatile select list (say
+/// `random()`) is evaluated separately for each.
+fn column_subqueries(query: &ast::Query) -> Result<Vec<ast::Expr>> {
+    let ast::SetExpr::Select(select) = query.body.as_ref() else {
+        return Err(SqlError::unsupported(
+            "SET (…) = (sub-SELECT) over a set operation",
+        ));
+    };
+    select
+        .projection
+        .iter()
+        .map(|item| match item {
+            ast::SelectItem::UnnamedExpr(_) | ast::SelectItem::ExprWithAlias { .. } => {
+                let mut single = query.clone();
+                if let ast::SetExpr::Select(select) = single.body.as_mut() {
+                    select.projection = vec![item.clone()];
+                }
+                Ok(ast::Expr::Subquery(Box::new(single)))
+            }
+            _ => Err(SqlError::unsupported("SET (…) = (SELECT * …)")),
+        })
+        .collect()
 }
 
 /// Where the VALUES or query columns go: positions among the live columns.
