@@ -201,6 +201,12 @@ impl From<DataFusionError> for SqlError {
                 ),
             );
         }
+        if lower.contains("outerreferencecolumn") {
+            // DataFusion could not turn a reference to an outer query into a join.
+            return SqlError::unsupported(
+                "a subquery that refers to an earlier FROM item in this position (LATERAL or correlated)",
+            );
+        }
         if lower.contains("divide by zero") || lower.contains("division by zero") {
             return SqlError::new("22012", "division by zero");
         }
