@@ -164,6 +164,12 @@ impl From<DataFusionError> for SqlError {
         }
         let message = error.message().to_string();
         let lower = message.to_lowercase();
+        if lower.contains("outerreferencecolumn") {
+            // DataFusion could not turn a reference to an outer query into a join.
+            return SqlError::unsupported(
+                "a subquery that refers to an earlier FROM item in this position (LATERAL or correlated)",
+            );
+        }
         match error {
             DataFusionError::SQL(..) => {
                 return SqlError::syntax(format!("syntax error: {message}"));
@@ -199,12 +205,6 @@ impl From<DataFusionError> for SqlError {
                     "argument of WHERE must be type boolean, not type {}",
                     pg_type_name(ty)
                 ),
-            );
-        }
-        if lower.contains("outerreferencecolumn") {
-            // DataFusion could not turn a reference to an outer query into a join.
-            return SqlError::unsupported(
-                "a subquery that refers to an earlier FROM item in this position (LATERAL or correlated)",
             );
         }
         if lower.contains("divide by zero") || lower.contains("division by zero") {

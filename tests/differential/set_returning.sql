@@ -12,3 +12,6 @@ SELECT generate_series('2024-01-01'::timestamp, '2024-01-03'::timestamp, interva
 CREATE TABLE series_source (id int PRIMARY KEY, n int);
 INSERT INTO series_source VALUES (1, 2), (2, 0), (3, 1);
 SELECT id, generate_series(1, n) AS k FROM series_source ORDER BY id, k;
+SELECT x FROM pg_catalog.unnest(ARRAY['a', 'b']) x ORDER BY x;
+SELECT array(SELECT 'toast.' || x FROM unnest(ARRAY['a', 'b']) x ORDER BY 1) AS options;
+SELECT * FROM unnest(ARRAY[3, 1, 2]) AS u ORDER BY u;

@@ -392,6 +392,56 @@ impl ast::VisitorMut for FunctionAliases {
         &mut self,
         factor: &mut ast::TableFactor,
     ) -> std::ops::ControlFlow<()> {
+        // `pg_catalog.unnest(…)`: the functions live nowhere else.
+        if let ast::TableFactor::Table {
+            name,
+            args: Some(_),
+            ..
+        } = factor
+            && name.0.len() == 2
+            && name.0[0]
+                .as_ident()
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("pg_catalog"))
+        {
+            name.0.remove(0);
+        }
+        // sqlparser reads only a bare `unnest(…)` as UNNEST.
+        if let ast::TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            ..
+        } = factor
+            && name.0.len() == 1
+            && name.0[0]
+                .as_ident()
+                .is_some_and(|i| i.quote_style.is_none() && i.value.eq_ignore_ascii_case("unnest"))
+            && args.args.len() == 1
+            && let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(array)) = &args.args[0]
+        {
+            *factor = ast::TableFactor::UNNEST {
+                alias: alias.take(),
+                array_exprs: vec![array.clone()],
+                with_offset: false,
+                with_offset_alias: None,
+                with_ordinality: false,
+            };
+        }
+        if let ast::TableFactor::UNNEST {
+            alias: Some(alias),
+            array_exprs,
+            with_offset: false,
+            with_ordinality: false,
+            ..
+        } = factor
+            && alias.columns.is_empty()
+            && array_exprs.len() == 1
+        {
+            alias.columns.push(ast::TableAliasColumnDef {
+                name: alias.name.clone(),
+                data_type: None,
+            });
+        }
         if let ast::TableFactor::Table {
             name,
             args: Some(_),
