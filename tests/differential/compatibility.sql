@@ -114,3 +114,7 @@ update set_rows_target set (a, b) = (select x from set_rows_source where set_row
 update set_rows_target set (a) = (select x from set_rows_source);
 update set_rows_target set (a, b) = (1, 'one') where k = 1;
 select * from set_rows_target order by k;
+-- bytea input shares decode's readers: PostgreSQL's errors for bad escapes and hex.
+SELECT '\9'::bytea;
+SELECT '\x4'::bytea;
+SELECT '\x 41 42'::bytea, '\101\\'::bytea;

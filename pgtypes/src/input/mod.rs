@@ -104,49 +104,16 @@ fn parse_float(text: &str, name: &str) -> Result<f64> {
     Ok(value)
 }
 
-/// `\x…` hex or the escape format, as `bytea` reads them.
+/// `\x…` hex or the escape format, as `bytea` reads them — the readers of
+/// `decode(…, 'hex')` and `decode(…, 'escape')`, with their errors.
 pub fn parse_bytea(text: &str) -> Result<Vec<u8>> {
-    if let Some(hex) = text
+    match text
         .strip_prefix("\\x")
         .or_else(|| text.strip_prefix("\\X"))
     {
-        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !digits.len().is_multiple_of(2) {
-            return Err(invalid("bytea", text));
-        }
-        return digits
-            .chunks(2)
-            .map(|pair| {
-                let hex = std::str::from_utf8(pair).map_err(|_| invalid("bytea", text))?;
-                u8::from_str_radix(hex, 16).map_err(|_| invalid("bytea", text))
-            })
-            .collect();
+        Some(hex) => crate::binary_text::decode(hex, "hex"),
+        None => crate::binary_text::decode(text, "escape"),
     }
-    // Escape format: backslash-octal and doubled backslashes.
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            out.push(bytes[i]);
-            i += 1;
-        } else if bytes.get(i + 1) == Some(&b'\\') {
-            out.push(b'\\');
-            i += 2;
-        } else if i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let octal =
-                std::str::from_utf8(&bytes[i + 1..i + 4]).map_err(|_| invalid("bytea", text))?;
-            out.push(u8::from_str_radix(octal, 8).map_err(|_| invalid("bytea", text))?);
-            i += 4;
-        } else {
-            return Err(invalid("bytea", text));
-        }
-    }
-    Ok(out)
 }
 
 /// A uuid in any of the forms PostgreSQL reads: 32 hex digits, with or without hyphens,
