@@ -58,3 +58,4 @@ insert into regexp_operator_rows values (1, 'apple'), (2, 'Banana'), (3, null);
 select k from regexp_operator_rows where s ~* '^b' order by k;
 select k, s ~ 'an' from regexp_operator_rows order by k;
 select count(*) from regexp_operator_rows where s !~ 'p';
+SELECT regexp_count('abc');

@@ -21,7 +21,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
 use datafusion::common::exec_err;
-use datafusion::error::Result as DfResult;
+use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -163,20 +163,13 @@ impl ScalarUDFImpl for RegexpFunction {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
         let Some(overload) = self.kind.overload(arg_types) else {
+            // Worded as `error.rs` recognises it, which adds PostgreSQL's hint.
             let types: Vec<String> = arg_types.iter().map(type_name).collect();
-            return Err(into_datafusion(
-                SqlError::new(
-                    "42883",
-                    format!(
-                        "function {}({}) does not exist",
-                        self.kind.name(),
-                        types.join(", ")
-                    ),
-                )
-                .with_hint(
-                    "No function matches the given name and argument types. You might need to add explicit type casts.",
-                ),
-            ));
+            return Err(DataFusionError::Plan(format!(
+                "function {}({}) does not exist",
+                self.kind.name(),
+                types.join(", ")
+            )));
         };
         Ok(overload
             .iter()

@@ -147,18 +147,18 @@ pub fn output_names(statement: &Statement) -> Option<Vec<String>> {
     items_names(&select.projection)
 }
 
+/// PostgreSQL's name for a select item; `None` for a wildcard.
+fn item_name(item: &SelectItem) -> Option<String> {
+    match item {
+        SelectItem::UnnamedExpr(expr) => Some(figure(expr).unwrap_or_else(|| "?column?".into())),
+        SelectItem::ExprWithAlias { alias, .. } => Some(crate::syntax::ident_name(alias)),
+        _ => None,
+    }
+}
+
 /// PostgreSQL's names for select items, or `None` if a wildcard is among them.
 pub fn items_names(items: &[SelectItem]) -> Option<Vec<String>> {
-    items
-        .iter()
-        .map(|item| match item {
-            SelectItem::UnnamedExpr(expr) => {
-                Some(figure(expr).unwrap_or_else(|| "?column?".into()))
-            }
-            SelectItem::ExprWithAlias { alias, .. } => Some(crate::syntax::ident_name(alias)),
-            _ => None,
-        })
-        .collect()
+    items.iter().map(item_name).collect()
 }
 
 /// The schema with its fields renamed (types and metadata kept).
@@ -345,19 +345,7 @@ impl ast::VisitorMut for NestedColumns {
 fn name_body_columns(body: &mut SetExpr) {
     match body {
         SetExpr::Select(select) => {
-            let names: Vec<Option<String>> = select
-                .projection
-                .iter()
-                .map(|item| match item {
-                    SelectItem::UnnamedExpr(expr) => {
-                        Some(figure(expr).unwrap_or_else(|| "?column?".into()))
-                    }
-                    SelectItem::ExprWithAlias { alias, .. } => {
-                        Some(crate::syntax::ident_name(alias))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let names: Vec<Option<String>> = select.projection.iter().map(item_name).collect();
             for (item, name) in select.projection.iter_mut().zip(&names) {
                 let (SelectItem::UnnamedExpr(expr), Some(name)) = (&*item, name) else {
                     continue;
